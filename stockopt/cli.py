@@ -1,0 +1,95 @@
+"""The ``stockopt`` command line: template, validate, solve.
+
+Exit status: 0 success, 2 bad input (every problem is listed on standard error),
+1 a failure inside (solver not optimal, output not writable).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .normalize import Loaded, load
+from .workbook_file import UnreadableWorkbook
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def _echo_problems(loaded: Loaded) -> None:
+    for p in loaded.problems.items:
+        click.echo(p.message, err=True)
+
+
+def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
+    """Load and validate ``path``; on unreadable input or errors, report and exit with 2."""
+    try:
+        loaded = load(path)
+    except UnreadableWorkbook as exc:
+        if as_json:
+            import json
+
+            click.echo(json.dumps({"errors": 1, "warnings": 0, "problems": [{
+                "severity": "error", "sheet": None, "rows": [], "column": None,
+                "expected": "a readable .xlsx workbook", "found": str(exc),
+                "message": f"error: {exc}"}]}, indent=2))
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if loaded.problems.has_errors:
+        if as_json:
+            click.echo(loaded.problems.to_json())
+        _echo_problems(loaded)
+        n_err, n_warn = len(loaded.problems.errors), len(loaded.problems.warnings)
+        click.echo(f"{path}: {n_err} error{'s' if n_err != 1 else ''}, {n_warn} "
+                   f"warning{'s' if n_warn != 1 else ''}; nothing was written.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    return loaded
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stockopt")
+def main() -> None:
+    """stockopt: stockpiles, offtakes and swaps against critical-mineral supply shocks."""
+
+
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--example", is_flag=True, help="Fill the template with a small worked example.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def template(out: Path, example: bool, force: bool) -> None:
+    """Write an input workbook template to OUT (.xlsx)."""
+    from .template import write_template
+
+    if out.exists() and not force:
+        click.echo(f"error: {out} exists; use --force to overwrite it.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        write_template(out, example=example)
+    except OSError as exc:
+        click.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_FAILURE)
+    click.echo(f"wrote {'example' if example else 'template'} workbook {out}")
+
+
+@main.command("validate")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def validate_cmd(workbook: Path, as_json: bool) -> None:
+    """Check WORKBOOK against the input format and list every problem."""
+    loaded = load_or_exit(workbook, as_json=as_json)
+    if as_json:
+        click.echo(loaded.problems.to_json())
+    _echo_problems(loaded)
+    assert loaded.data is not None
+    n_warn = len(loaded.problems.warnings)
+    click.echo(f"{workbook}: valid: {loaded.data.summary_line()}"
+               + (f" ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else ""),
+               err=as_json)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

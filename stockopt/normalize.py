@@ -1,0 +1,188 @@
+"""From validated tables to model data: defaults applied, in one place.
+
+Call only on a workbook that validated without errors. Blank-period Demand and Supply
+rows are expanded to every period; Disruptions (minimum of overlapping rows) and
+DemandShocks (product of overlapping rows) are resolved for the (source, mineral) and
+(party, mineral) pairs that can use them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data import Holding, ModelData, Offtake, Swap
+from .problems import Problems
+from .reader import RawWorkbook, read_workbook
+from .schema import (
+    DEMAND,
+    DEMAND_SHOCKS,
+    DISRUPTIONS,
+    HOLDINGS,
+    MINERALS,
+    OFFTAKES,
+    PARTIES,
+    SCENARIOS,
+    SETTINGS,
+    SETTINGS_BY_KEY,
+    STOCKPILES,
+    SUPPLY,
+    SWAPS,
+    WILDCARD,
+)
+from .validate import _as_number, period_positions, validate
+
+
+def _default(sheet, column: str, value):  # noqa: ANN001, ANN202
+    return sheet.column(column).default if value is None else value
+
+
+def normalize(raw: RawWorkbook) -> ModelData:
+    """Build the ModelData of a workbook that validated cleanly."""
+    positions = period_positions(raw)
+    periods = list(positions)
+    n = len(periods)
+    all_t = range(1, n + 1)
+
+    settings = {s.key: s.default for s in SETTINGS_BY_KEY.values()}
+    for rec in raw[SETTINGS.name].records:
+        key = str(rec["key"] or "").strip().lower()
+        setting = SETTINGS_BY_KEY.get(key)
+        if setting is None or rec["value"] is None:
+            continue
+        settings[key] = _as_number(rec["value"]) if setting.kind.value == "number" else \
+            str(rec["value"])
+
+    parties = [str(r["party"]) for r in raw[PARTIES.name].records]
+    budget = {str(r["party"]): r["budget"] for r in raw[PARTIES.name].records}
+    minerals = [str(r["mineral"]) for r in raw[MINERALS.name].records]
+    price = {str(r["mineral"]): float(r["price"]) for r in raw[MINERALS.name].records}
+    max_acq = {str(r["mineral"]): r["max_acquisition"] for r in raw[MINERALS.name].records}
+
+    members: dict[str, dict[str, float]] = {}
+    for r in raw[STOCKPILES.name].records:
+        share = r["cost_share"]
+        members.setdefault(str(r["stockpile"]), {})[str(r["party"])] = \
+            1.0 if share is None else float(share)
+    stockpiles = list(members)
+
+    holdings: dict[tuple[str, str], Holding] = {}
+    for r in raw[HOLDINGS.name].records:
+        holdings[(str(r["stockpile"]), str(r["mineral"]))] = Holding(
+            initial_stock=float(_default(HOLDINGS, "initial_stock", r["initial_stock"])),
+            max_stock=r["max_stock"],
+            holding_cost=float(_default(HOLDINGS, "holding_cost", r["holding_cost"])),
+            max_release=r["max_release"],
+        )
+
+    demand: dict[tuple[str, str, int], float] = {}
+    criticality: dict[tuple[str, str, int], float] = {}
+    rows = raw[DEMAND.name].records
+    for r in sorted(rows, key=lambda r: r["period"] is not None):  # blank periods first
+        crit = float(_default(DEMAND, "criticality", r["criticality"]))
+        ts = all_t if r["period"] is None else (positions[r["period"]],)
+        for t in ts:
+            demand[(str(r["party"]), str(r["mineral"]), t)] = float(r["demand"])
+            criticality[(str(r["party"]), str(r["mineral"]), t)] = crit
+
+    supply: dict[tuple[str, str, str, int], float] = defaultdict(float)
+    for r in raw[SUPPLY.name].records:
+        ts = all_t if r["period"] is None else (positions[r["period"]],)
+        for t in ts:
+            supply[(str(r["party"]), str(r["mineral"]), str(r["source"]), t)] += float(r["volume"])
+    supply = {k: v for k, v in supply.items() if v > 0}
+
+    offtakes: dict[str, Offtake] = {}
+    for r in raw[OFFTAKES.name].records:
+        offtakes[str(r["offtake"])] = Offtake(
+            party=str(r["party"]), mineral=str(r["mineral"]), source=str(r["source"]),
+            max_volume=float(r["max_volume"]),
+            fee=float(_default(OFFTAKES, "fee", r["fee"])),
+            price=float(_default(OFFTAKES, "price", r["price"])),
+            first_period=1 if r["first_period"] is None else positions[r["first_period"]],
+        )
+
+    swaps: dict[str, Swap] = {}
+    for r in raw[SWAPS.name].records:
+        swaps[str(r["swap"])] = Swap(
+            lender=str(r["lender_stockpile"]), receiver=str(r["receiver"]),
+            mineral=str(r["mineral"]),
+            return_mineral=str(r["return_mineral"] or r["mineral"]),
+            return_ratio=float(_default(SWAPS, "return_ratio", r["return_ratio"])),
+            return_lag=int(_default(SWAPS, "return_lag", r["return_lag"])),
+            max_volume=float(r["max_volume"]),
+            fee=float(_default(SWAPS, "fee", r["fee"])),
+        )
+
+    scenarios = [str(r["scenario"]) for r in raw[SCENARIOS.name].records]
+    probability = {str(r["scenario"]): float(r["probability"])
+                   for r in raw[SCENARIOS.name].records}
+    description = {str(r["scenario"]): str(r["description"] or "")
+                   for r in raw[SCENARIOS.name].records}
+
+    flows = sorted({(c, m) for (_p, m, c, _t) in supply} |
+                   {(o.source, o.mineral) for o in offtakes.values()})
+    availability: dict[tuple[str, str, int, str], float] = {}
+    for r in raw[DISRUPTIONS.name].records:
+        start, end = _span(r, positions, n)
+        for c, m in flows:
+            if r["source"] not in (WILDCARD, c) or r["mineral"] not in (WILDCARD, m):
+                continue
+            for t in range(start, end + 1):
+                key = (c, m, t, str(r["scenario"]))
+                availability[key] = min(availability.get(key, 1.0), float(r["availability"]))
+    availability = {k: v for k, v in availability.items() if v < 1.0}
+
+    demanded = sorted({(p, m) for (p, m, _t), d in demand.items() if d > 0})
+    multiplier: dict[tuple[str, str, int, str], float] = {}
+    for r in raw[DEMAND_SHOCKS.name].records:
+        start, end = _span(r, positions, n)
+        for p, m in demanded:
+            if r["party"] not in (WILDCARD, p) or r["mineral"] not in (WILDCARD, m):
+                continue
+            for t in range(start, end + 1):
+                key = (p, m, t, str(r["scenario"]))
+                multiplier[key] = multiplier.get(key, 1.0) * float(r["multiplier"])
+    multiplier = {k: v for k, v in multiplier.items() if v != 1.0}
+
+    return ModelData(
+        periods=periods, parties=parties, minerals=minerals, scenarios=scenarios,
+        stockpiles=stockpiles, budget=budget, price=price, max_acquisition=max_acq,
+        members=members, holdings=holdings, demand=demand, criticality=criticality,
+        supply=supply, offtakes=offtakes, swaps=swaps, probability=probability,
+        availability=availability, demand_multiplier=multiplier,
+        risk_weight=float(settings["risk_weight"]), cvar_alpha=float(settings["cvar_alpha"]),
+        pooled_budget=None if settings["pooled_budget"] is None else float(
+            settings["pooled_budget"]),
+        currency=str(settings["currency"]), scenario_description=description,
+    )
+
+
+def _span(rec, positions: dict[str, int], n: int) -> tuple[int, int]:  # noqa: ANN001
+    start = 1 if rec["start_period"] is None else positions[rec["start_period"]]
+    end = n if rec["end_period"] is None else positions[rec["end_period"]]
+    return start, end
+
+
+@dataclass
+class Loaded:
+    """The outcome of loading a workbook: its data (None when there are errors) and problems."""
+
+    data: ModelData | None
+    problems: Problems
+    raw: RawWorkbook | None = None
+
+
+def load(path: str | Path) -> Loaded:
+    """Read, validate and normalize the workbook at ``path``.
+
+    Raises ``UnreadableWorkbook`` when the file cannot be read at all; otherwise every
+    problem found is in the result, and ``data`` is None when any is an error.
+    """
+    problems = Problems()
+    raw = read_workbook(path, problems)
+    validate(raw, problems)
+    if problems.has_errors:
+        return Loaded(None, problems, raw)
+    return Loaded(normalize(raw), problems, raw)

@@ -1,0 +1,240 @@
+"""Reading the input workbook into typed tables, driven by the schema.
+
+Sheets and headers are matched case-insensitively, surrounding spaces ignored; columns
+may come in any order; blank rows are skipped anywhere. Each cell is converted by its
+column's kind (identifier, number, text). Cells that cannot be converted are recorded
+as problems and stand as ``INVALID`` in the record, so later checks skip them rather
+than report them twice. Nothing here applies defaults or checks ranges: that is the
+validator's and the normalizer's work.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+
+from .problems import Problems, found_text
+from .schema import IGNORED_SHEETS, SHEETS, SHEETS_BY_KEY, Column, Kind, Sheet
+from .workbook_file import CellError, InputWorkbook, MissingCachedValue, open_workbook
+
+
+class _Invalid:
+    """Stands for a cell whose content could not be read (already reported)."""
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+INVALID = _Invalid()
+
+Value = str | float | None | _Invalid
+
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass
+class Record:
+    """One row of an input sheet: its Excel row number and its typed values by column."""
+
+    row: int
+    values: dict[str, Value]
+
+    def __getitem__(self, column: str) -> Value:
+        return self.values.get(column)
+
+
+@dataclass
+class Table:
+    """The records of one input sheet, as found in the workbook.
+
+    ``sheet_title`` is the sheet's name as spelled in the workbook (for messages);
+    ``present`` says whether the sheet exists; ``columns`` maps schema column names to
+    their Excel column letters.
+    """
+
+    sheet: Sheet
+    present: bool = False
+    sheet_title: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.sheet_title or self.sheet.name
+
+
+@dataclass
+class RawWorkbook:
+    """All input tables read from one workbook (absent sheets hold no records)."""
+
+    path: Path
+    tables: dict[str, Table]
+
+    def __getitem__(self, sheet_name: str) -> Table:
+        return self.tables[sheet_name]
+
+
+def read_workbook(path: str | Path, problems: Problems) -> RawWorkbook:
+    """Read every known sheet of the workbook at ``path`` into typed tables.
+
+    Problems found (missing sheets and columns, unreadable cells, extra columns) are
+    appended to ``problems``. Raises ``UnreadableWorkbook`` if the file cannot be
+    read at all.
+    """
+    path = Path(path)
+    tables = {s.name: Table(s) for s in SHEETS}
+    with open_workbook(path) as wb:
+        matched: dict[str, str] = {}
+        for title in wb.sheet_names:
+            key = title.strip().lower()
+            if key in IGNORED_SHEETS:
+                continue
+            sheet = SHEETS_BY_KEY.get(key)
+            if sheet is None:
+                problems.warning(title, None, None, "a known sheet name (" +
+                                 ", ".join(s.name for s in SHEETS) + ") or README",
+                                 f"an unknown sheet '{title}' (it is ignored)")
+                continue
+            if sheet.name in matched:
+                problems.error(title, None, None, f"one sheet named {sheet.name}",
+                               f"two sheets, '{matched[sheet.name]}' and '{title}'")
+                continue
+            matched[sheet.name] = title
+            _read_sheet(wb, title, tables[sheet.name], problems)
+    for sheet in SHEETS:
+        if sheet.required and not tables[sheet.name].present:
+            problems.error(sheet.name, None, None, f"a sheet named {sheet.name} (required)",
+                           "no such sheet")
+    return RawWorkbook(path, tables)
+
+
+def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems) -> None:
+    sheet = table.sheet
+    table.present = True
+    table.sheet_title = title
+    rows = wb.rows(title)
+    header_row = None
+    header: dict[int, str] = {}
+    for row_number, cells in rows:
+        if cells:
+            header_row = row_number
+            header = {c: v for c, v in cells.items()}
+            break
+    if header_row is None:
+        for col in sheet.required_columns:
+            problems.error(title, 1, col.name, f"a header cell '{col.name}' in the first row",
+                           "an empty sheet")
+        return
+    if header_row != 1:
+        problems.warning(title, header_row, None, "the column headers in row 1",
+                         f"the first non-blank row is row {header_row}; it is used as the header")
+
+    known = {c.name.lower(): c for c in sheet.columns}
+    by_index: dict[int, Column] = {}
+    seen: dict[str, int] = {}
+    for index, raw in sorted(header.items()):
+        name = str(raw).strip().lower() if not isinstance(raw, float | int) else str(raw)
+        letter = get_column_letter(index)
+        col = known.get(name)
+        if col is None:
+            problems.warning(title, header_row, letter, "a known column header ("
+                             + ", ".join(c.name for c in sheet.columns) + ")",
+                             f"'{raw}' (the column is ignored)")
+            continue
+        if col.name in seen:
+            problems.error(title, header_row, col.name, f"the header '{col.name}' once",
+                           f"it in columns {get_column_letter(seen[col.name])} and {letter}")
+            continue
+        seen[col.name] = index
+        by_index[index] = col
+        table.columns[col.name] = letter
+    for col in sheet.required_columns:
+        if col.name not in seen:
+            problems.error(title, header_row, col.name,
+                           f"a column headed '{col.name}' (required)", "no such column")
+
+    for row_number, cells in rows:
+        values: dict[str, Value] = {}
+        for index, raw in cells.items():
+            col = by_index.get(index)
+            if col is None:
+                continue
+            values[col.name] = convert_cell(raw, col, title, row_number, problems)
+        if values:
+            table.records.append(Record(row_number, values))
+
+
+def convert_cell(raw: object, col: Column, sheet_title: str, row: int,
+                 problems: Problems) -> Value:
+    """Convert one non-blank cell to its column's kind, or record a problem and return INVALID."""
+    if isinstance(raw, MissingCachedValue):
+        problems.error(sheet_title, row, col.name, "a value (a formula must have been "
+                       "calculated and saved by a spreadsheet program)",
+                       "a formula with no cached value; open the file in Excel or LibreOffice, "
+                       "recalculate and save")
+        return INVALID
+    if isinstance(raw, CellError):
+        problems.error(sheet_title, row, col.name, _expected_kind(col), str(raw))
+        return INVALID
+    if col.kind is Kind.IDENTIFIER:
+        return _identifier(raw, col, sheet_title, row, problems)
+    if col.kind is Kind.NUMBER:
+        return _number(raw, col, sheet_title, row, problems)
+    if isinstance(raw, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):
+        return raw.isoformat() if hasattr(raw, "isoformat") else str(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def _expected_kind(col: Column) -> str:
+    if col.kind is Kind.NUMBER:
+        return col.expected_range()
+    if col.kind is Kind.IDENTIFIER:
+        return "a name (text)" + (" or *" if col.wildcard else "")
+    return "text"
+
+
+def _identifier(raw: object, col: Column, sheet_title: str, row: int,
+                problems: Problems) -> Value:
+    if isinstance(raw, bool):
+        problems.error(sheet_title, row, col.name, _expected_kind(col), found_text(raw))
+        return INVALID
+    if isinstance(raw, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):
+        problems.error(sheet_title, row, col.name, _expected_kind(col) +
+                       " (format the cell as text, e.g. 2027-Q1)",
+                       f"a date cell ({raw}); identifiers may not be dates")
+        return INVALID
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            problems.error(sheet_title, row, col.name, _expected_kind(col), str(raw))
+            return INVALID
+        return str(int(raw)) if raw.is_integer() else repr(raw)
+    text = str(raw).strip()
+    return text if text else None
+
+
+def _number(raw: object, col: Column, sheet_title: str, row: int, problems: Problems) -> Value:
+    value: float | None = None
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, int | float):
+        value = float(raw)
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if _DECIMAL_TEXT.match(text):
+            value = float(text)
+    if value is None or not math.isfinite(value):
+        problems.error(sheet_title, row, col.name, _expected_kind(col), found_text(raw))
+        return INVALID
+    return value

@@ -1,0 +1,415 @@
+"""The input workbook, declared once.
+
+Every sheet and column of the stockopt input workbook (see ``WORKBOOK.md`` in the
+shared specification) is declared here with its type, unit, default, allowed range,
+references and meaning. The reader, the validator, the template generator and the
+README's sheet guide are all derived from these declarations, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """How a cell is read."""
+
+    IDENTIFIER = "identifier"  # text; a whole number is read as its integer text
+    NUMBER = "number"  # a number, or a plain decimal typed as text
+    TEXT = "text"  # free text (descriptions, setting values)
+
+
+class Ref(str, Enum):
+    """What an identifier column refers to (the declaring table)."""
+
+    PARTY = "party"
+    MINERAL = "mineral"
+    STOCKPILE = "stockpile"
+    PERIOD = "period"
+    SCENARIO = "scenario"
+    SOURCE = "source"  # sources are not declared; used for template dropdowns only
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input sheet.
+
+    ``default`` is the value a blank cell takes (``None`` means "no value", for
+    instance "no limit"); ``default_text`` says the same in words for people.
+    ``minimum``/``maximum`` bound numbers, inclusive unless the ``*_exclusive`` flag
+    is set. ``references`` names the table an identifier must be declared in;
+    ``wildcard`` allows ``*`` (match every value).
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    required: bool = False
+    unit: str = ""
+    default: float | str | None = None
+    default_text: str = ""
+    minimum: float | None = None
+    minimum_exclusive: bool = False
+    maximum: float | None = None
+    maximum_exclusive: bool = False
+    integer: bool = False
+    references: Ref | None = None
+    wildcard: bool = False
+    number_format: str = ""
+    width: int = 14
+
+    @property
+    def is_fraction(self) -> bool:
+        """True for numbers restricted to 0..1 (shares, probabilities, availabilities)."""
+        return self.minimum == 0 and self.maximum == 1
+
+    def expected_range(self) -> str:
+        """The allowed range in words, e.g. 'a number > 0' or 'a whole number ≥ 0'."""
+        what = "a whole number" if self.integer else "a number"
+        parts = []
+        if self.minimum is not None:
+            parts.append(f"{'>' if self.minimum_exclusive else '≥'} {_fmt(self.minimum)}")
+        if self.maximum is not None:
+            parts.append(f"{'<' if self.maximum_exclusive else '≤'} {_fmt(self.maximum)}")
+        return f"{what} {' and '.join(parts)}".strip()
+
+    def in_range(self, value: float) -> bool:
+        """Whether ``value`` lies in the declared range (and is whole if required)."""
+        if self.integer and value != int(value):
+            return False
+        if self.minimum is not None:
+            if value < self.minimum or (self.minimum_exclusive and value == self.minimum):
+                return False
+        if self.maximum is not None:
+            if value > self.maximum or (self.maximum_exclusive and value == self.maximum):
+                return False
+        return True
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One input table: a sheet of the workbook, one record per row.
+
+    ``key`` lists the columns whose values identify a record; two records with the
+    same key are an error.
+    """
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    required: bool = False
+    key: tuple[str, ...] = ()
+    declares: Ref | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (exact schema spelling)."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+# --- column helpers -------------------------------------------------------------
+
+_MONEY = "#,##0.00"
+_TONS = "#,##0.###"
+_FRACTION = "0.00####"
+_PLAIN = "General"
+
+
+def _ident(name: str, description: str, ref: Ref | None = None, *, required: bool = True,
+           wildcard: bool = False, default_text: str = "", width: int = 16) -> Column:
+    return Column(name, Kind.IDENTIFIER, description, required=required, references=ref,
+                  wildcard=wildcard, default_text=default_text, number_format="@", width=width)
+
+
+def _number(name: str, description: str, unit: str, *, required: bool = False,
+            default: float | None = None, default_text: str = "", minimum: float | None = 0.0,
+            minimum_exclusive: bool = False, maximum: float | None = None,
+            maximum_exclusive: bool = False, integer: bool = False, number_format: str = _TONS,
+            width: int = 14) -> Column:
+    return Column(name, Kind.NUMBER, description, required=required, unit=unit, default=default,
+                  default_text=default_text, minimum=minimum, minimum_exclusive=minimum_exclusive,
+                  maximum=maximum, maximum_exclusive=maximum_exclusive, integer=integer,
+                  number_format=number_format, width=width)
+
+
+# --- the sheets -----------------------------------------------------------------
+
+SETTINGS = Sheet(
+    "Settings",
+    "Model settings as key/value pairs. The sheet may be absent: every setting has a default.",
+    (
+        Column("key", Kind.TEXT, "Setting name: risk_weight, cvar_alpha, pooled_budget or "
+               "currency (case-insensitive).", required=True, width=18),
+        Column("value", Kind.TEXT, "Setting value; blank means the default.", required=True,
+               width=18),
+    ),
+    key=("key",),
+)
+
+PERIODS = Sheet(
+    "Periods",
+    "The planning periods, listed in time order (for example 2027, 2028 or 2027-Q1).",
+    (_ident("period", "Period label; the order of the rows is the time order."),),
+    required=True,
+    key=("period",),
+    declares=Ref.PERIOD,
+)
+
+PARTIES = Sheet(
+    "Parties",
+    "The allied parties (for example US, EU) and their preparedness budgets.",
+    (
+        _ident("party", "Party name."),
+        _number("budget", "Preparedness budget: the most this party may spend on purchases "
+                "(its cost share), holding of purchases, offtake fees and swap fees.",
+                "currency", default_text="unlimited", number_format=_MONEY, width=18),
+    ),
+    required=True,
+    key=("party",),
+    declares=Ref.PARTY,
+)
+
+MINERALS = Sheet(
+    "Minerals",
+    "The critical minerals, their acquisition price and market depth.",
+    (
+        _ident("mineral", "Mineral name."),
+        _number("price", "Acquisition price for stockpile purchases.", "currency/t",
+                required=True, minimum=0.0, minimum_exclusive=True, number_format=_MONEY),
+        _number("max_acquisition", "Market depth: the most that may be bought in total across "
+                "all stockpiles.", "t", default_text="unlimited", width=16),
+    ),
+    required=True,
+    key=("mineral",),
+    declares=Ref.MINERAL,
+)
+
+STOCKPILES = Sheet(
+    "Stockpiles",
+    "Stockpiles and their members: one row per (stockpile, member party). A joint stockpile "
+    "has several members whose cost shares sum to 1.",
+    (
+        _ident("stockpile", "Stockpile name."),
+        _ident("party", "A member party of the stockpile.", Ref.PARTY),
+        _number("cost_share", "This member's share of the stockpile's purchase and holding "
+                "costs; may be blank only for a single-member stockpile (then 1). The shares "
+                "of a stockpile sum to 1.", "fraction", default_text="1 (single member only)",
+                maximum=1.0, number_format=_FRACTION),
+    ),
+    key=("stockpile", "party"),
+    declares=Ref.STOCKPILE,
+)
+
+HOLDINGS = Sheet(
+    "Holdings",
+    "Which minerals each stockpile may hold, with its current stock, capacity, holding cost "
+    "and release limit.",
+    (
+        _ident("stockpile", "Stockpile name.", Ref.STOCKPILE),
+        _ident("mineral", "Mineral held.", Ref.MINERAL),
+        _number("initial_stock", "Stock at the start of the horizon (already owned).", "t",
+                default=0.0, default_text="0"),
+        _number("max_stock", "Physical capacity: the most the stockpile may hold at any time.",
+                "t", default_text="unlimited"),
+        _number("holding_cost", "Cost of holding one tonne for one period (charged on purchases "
+                "for every period).", "currency/t/period", default=0.0, default_text="0",
+                number_format=_MONEY, width=16),
+        _number("max_release", "The most released in one period by all members and swap draws "
+                "together.", "t/period", default_text="unlimited"),
+    ),
+    key=("stockpile", "mineral"),
+)
+
+DEMAND = Sheet(
+    "Demand",
+    "Baseline demand per party, mineral and period. A blank period means every period; a row "
+    "with a period overrides it for that period. No row means demand 0.",
+    (
+        _ident("party", "Party whose demand this is.", Ref.PARTY),
+        _ident("mineral", "Mineral demanded.", Ref.MINERAL),
+        _ident("period", "Period; blank means every period.", Ref.PERIOD, required=False,
+               default_text="every period"),
+        _number("demand", "Baseline demand.", "t/period", required=True),
+        _number("criticality", "Weight of a shortfall here in the loss (1 = ordinary).",
+                "weight", default=1.0, default_text="1", number_format=_FRACTION),
+    ),
+    required=True,
+    key=("party", "mineral", "period"),
+)
+
+SUPPLY = Sheet(
+    "Supply",
+    "Baseline supply reaching a party from a source (country, 'domestic', ...). A blank period "
+    "means every period; rows add up.",
+    (
+        _ident("party", "Party receiving the supply.", Ref.PARTY),
+        _ident("mineral", "Mineral supplied.", Ref.MINERAL),
+        _ident("source", "Origin source (country, 'domestic', ...).", Ref.SOURCE),
+        _ident("period", "Period; blank means every period.", Ref.PERIOD, required=False,
+               default_text="every period"),
+        _number("volume", "Baseline supply volume.", "t/period", required=True),
+    ),
+)
+
+OFFTAKES = Sheet(
+    "Offtakes",
+    "Offtake contract options: capacity reserved at a mining or processing project in a source "
+    "country; deliveries follow that source's availability in each scenario.",
+    (
+        _ident("offtake", "Offtake option name."),
+        _ident("party", "Party that contracts and receives the deliveries.", Ref.PARTY),
+        _ident("mineral", "Mineral delivered.", Ref.MINERAL),
+        _ident("source", "Origin source of the project.", Ref.SOURCE),
+        _number("max_volume", "The most capacity that may be reserved.", "t/period",
+                required=True),
+        _number("fee", "Reservation fee, paid once, per t/period of capacity.",
+                "currency per t/period", default=0.0, default_text="0", number_format=_MONEY,
+                width=18),
+        _number("price", "Price paid per tonne actually delivered.", "currency/t", default=0.0,
+                default_text="0", number_format=_MONEY),
+        _ident("first_period", "First period with deliveries.", Ref.PERIOD, required=False,
+               default_text="the first period"),
+    ),
+    key=("offtake",),
+)
+
+SWAPS = Sheet(
+    "Swaps",
+    "Swap agreement options: the receiver may draw from the lender stockpile in a disruption "
+    "and returns return_ratio times the draw, in the return mineral, return_lag periods later.",
+    (
+        _ident("swap", "Swap option name."),
+        _ident("lender_stockpile", "Stockpile lent from.", Ref.STOCKPILE, width=18),
+        _ident("receiver", "Party that draws (may be a member of the lender stockpile).",
+               Ref.PARTY),
+        _ident("mineral", "Mineral drawn.", Ref.MINERAL),
+        _ident("return_mineral", "Mineral returned.", Ref.MINERAL, required=False,
+               default_text="the drawn mineral", width=16),
+        _number("return_ratio", "Tonnes returned per tonne drawn.", "t/t", default=1.0,
+                default_text="1", minimum=0.0, minimum_exclusive=True, number_format=_FRACTION),
+        _number("return_lag", "Periods between a draw and its return.", "periods", default=1.0,
+                default_text="1", integer=True, number_format="0"),
+        _number("max_volume", "The most swap capacity (total draw per scenario) that may be "
+                "reserved.", "t", required=True),
+        _number("fee", "Reservation fee per tonne of swap capacity.", "currency/t", default=0.0,
+                default_text="0", number_format=_MONEY),
+    ),
+    key=("swap",),
+)
+
+SCENARIOS = Sheet(
+    "Scenarios",
+    "Disruption scenarios and their probabilities (which sum to 1).",
+    (
+        _ident("scenario", "Scenario name."),
+        _number("probability", "Scenario probability.", "fraction", required=True, maximum=1.0,
+                number_format=_FRACTION),
+        Column("description", Kind.TEXT, "What happens in this scenario (for people).",
+               width=40),
+    ),
+    required=True,
+    key=("scenario",),
+    declares=Ref.SCENARIO,
+)
+
+DISRUPTIONS = Sheet(
+    "Disruptions",
+    "Supply disruptions: in a scenario, the share of the normal flow from a source that "
+    "arrives. Overlapping rows: the minimum applies.",
+    (
+        _ident("scenario", "Scenario in which the disruption happens.", Ref.SCENARIO),
+        _ident("source", "Source disrupted, or * for every source.", Ref.SOURCE, wildcard=True),
+        _ident("mineral", "Mineral disrupted, or * for every mineral.", Ref.MINERAL,
+               wildcard=True),
+        _ident("start_period", "First period disrupted; blank means the first period.",
+               Ref.PERIOD, required=False, default_text="the first period"),
+        _ident("end_period", "Last period disrupted; blank means the last period.", Ref.PERIOD,
+               required=False, default_text="the last period"),
+        _number("availability", "Share of the normal flow that arrives (0 = full cut).",
+                "fraction", required=True, maximum=1.0, number_format=_FRACTION),
+    ),
+)
+
+DEMAND_SHOCKS = Sheet(
+    "DemandShocks",
+    "Demand surges (or drops): in a scenario, demand is multiplied. Overlapping rows multiply.",
+    (
+        _ident("scenario", "Scenario in which the shock happens.", Ref.SCENARIO),
+        _ident("party", "Party affected, or * for every party.", Ref.PARTY, wildcard=True),
+        _ident("mineral", "Mineral affected, or * for every mineral.", Ref.MINERAL,
+               wildcard=True),
+        _ident("start_period", "First period affected; blank means the first period.",
+               Ref.PERIOD, required=False, default_text="the first period"),
+        _ident("end_period", "Last period affected; blank means the last period.", Ref.PERIOD,
+               required=False, default_text="the last period"),
+        _number("multiplier", "Demand multiplier (1.5 = 50% more demand).", "factor",
+                required=True, minimum=0.0, minimum_exclusive=True, number_format=_FRACTION),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (
+    SETTINGS, PERIODS, PARTIES, MINERALS, STOCKPILES, HOLDINGS, DEMAND, SUPPLY, OFFTAKES,
+    SWAPS, SCENARIOS, DISRUPTIONS, DEMAND_SHOCKS,
+)
+"""All input sheets, in the order the template lays them out."""
+
+SHEETS_BY_KEY: dict[str, Sheet] = {s.name.lower(): s for s in SHEETS}
+"""Sheets by case-folded name, for matching workbook sheet names."""
+
+IGNORED_SHEETS: frozenset[str] = frozenset({"readme"})
+"""Sheet names (case-folded) the reader skips without a warning."""
+
+WILDCARD = "*"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of the Settings sheet."""
+
+    key: str
+    kind: Kind
+    description: str
+    unit: str = ""
+    default: float | str | None = None
+    default_text: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    maximum_exclusive: bool = False
+
+    def expected_range(self) -> str:
+        """The allowed range in words."""
+        col = Column(self.key, self.kind, self.description, minimum=self.minimum,
+                     maximum=self.maximum, maximum_exclusive=self.maximum_exclusive)
+        return col.expected_range()
+
+    def in_range(self, value: float) -> bool:
+        col = Column(self.key, self.kind, self.description, minimum=self.minimum,
+                     maximum=self.maximum, maximum_exclusive=self.maximum_exclusive)
+        return col.in_range(value)
+
+
+SETTINGS_KEYS: tuple[Setting, ...] = (
+    Setting("risk_weight", Kind.NUMBER, "λ: weight of CVaR in the risk objective; 1 − λ weighs "
+            "the expected loss.", "fraction", 0.5, "0.5", 0.0, 1.0),
+    Setting("cvar_alpha", Kind.NUMBER, "α: CVaR level; CVaR is the mean loss of the worst "
+            "1 − α of probability.", "fraction", 0.9, "0.9", 0.0, 1.0, maximum_exclusive=True),
+    Setting("pooled_budget", Kind.NUMBER, "A budget over the spending of all parties together.",
+            "currency", None, "none", 0.0),
+    Setting("currency", Kind.TEXT, "Currency label used for money in outputs.", "", "USD",
+            "USD"),
+)
+"""The keys the Settings sheet understands."""
+
+SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS_KEYS}

@@ -1,0 +1,340 @@
+"""Checking the input tables against every rule of the workbook format.
+
+``validate`` reports every problem it finds, each naming the sheet, the Excel rows,
+the column, what was expected and what was found; it changes nothing. Defaults are
+applied afterwards, by ``normalize``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .problems import Problems, found_text
+from .reader import INVALID, RawWorkbook, Record, Table, _Invalid
+from .schema import (
+    DEMAND,
+    DEMAND_SHOCKS,
+    DISRUPTIONS,
+    HOLDINGS,
+    MINERALS,
+    OFFTAKES,
+    PARTIES,
+    PERIODS,
+    SCENARIOS,
+    SETTINGS,
+    SETTINGS_BY_KEY,
+    SETTINGS_KEYS,
+    SHEETS,
+    STOCKPILES,
+    SUPPLY,
+    SWAPS,
+    WILDCARD,
+    Kind,
+    Ref,
+)
+
+SUM_TOLERANCE = 1e-6
+"""How far probabilities and cost shares may be from summing to 1."""
+
+
+def validate(raw: RawWorkbook, problems: Problems) -> None:
+    """Check every table of ``raw``; append every problem found to ``problems``."""
+    for sheet in SHEETS:
+        if sheet is not SETTINGS:
+            _check_cells(raw[sheet.name], problems)
+    _check_settings(raw[SETTINGS.name], problems)
+    declared = _check_declarations(raw, problems)
+    _check_references(raw, declared, problems)
+    _check_keys(raw, problems)
+    _check_stockpiles(raw[STOCKPILES.name], problems)
+    _check_holdings(raw[HOLDINGS.name], problems)
+    _check_probabilities(raw[SCENARIOS.name], problems)
+    positions = period_positions(raw)
+    _check_period_ranges(raw[DISRUPTIONS.name], positions, problems)
+    _check_period_ranges(raw[DEMAND_SHOCKS.name], positions, problems)
+    _check_swaps(raw, problems)
+    _check_sources(raw, problems)
+    _check_unused(raw, problems)
+
+
+def _valid(value: object) -> bool:
+    return value is not None and not isinstance(value, _Invalid)
+
+
+def _check_cells(table: Table, problems: Problems) -> None:
+    """Required cells present, numbers in range."""
+    present = table.columns
+    for rec in table.records:
+        for col in table.sheet.columns:
+            if col.name not in present:
+                continue
+            value = rec[col.name]
+            if value is None:
+                if col.required:
+                    problems.error(table.title, rec.row, col.name,
+                                   _what(col) + " (required)", "a blank cell")
+                continue
+            if value is INVALID:
+                continue
+            if col.kind is Kind.NUMBER and not col.in_range(value):
+                problems.error(table.title, rec.row, col.name, col.expected_range(),
+                               found_text(value))
+
+
+def _what(col) -> str:  # noqa: ANN001
+    if col.kind is Kind.NUMBER:
+        return col.expected_range()
+    if col.kind is Kind.IDENTIFIER:
+        return "a name" + (" or *" if col.wildcard else "")
+    return "a value"
+
+
+def _check_settings(table: Table, problems: Problems) -> None:
+    seen: dict[str, list[int]] = defaultdict(list)
+    for rec in table.records:
+        key = rec["key"]
+        if not _valid(key):
+            if rec["value"] is not None:
+                problems.error(table.title, rec.row, "key", "a setting name ("
+                               + ", ".join(s.key for s in SETTINGS_KEYS) + ")", "a blank cell")
+            continue
+        name = str(key).strip().lower()
+        seen[name].append(rec.row)
+        setting = SETTINGS_BY_KEY.get(name)
+        if setting is None:
+            problems.warning(table.title, rec.row, "key", "a known setting ("
+                             + ", ".join(s.key for s in SETTINGS_KEYS) + ")",
+                             f"'{key}' (ignored)")
+            continue
+        value = rec["value"]
+        if value is None or setting.kind is not Kind.NUMBER:
+            continue
+        number = _as_number(value)
+        if number is None or not setting.in_range(number):
+            problems.error(table.title, rec.row, "value",
+                           f"{setting.expected_range()} for {setting.key}", found_text(value))
+    for name, rows in seen.items():
+        if len(rows) > 1:
+            problems.error(table.title, rows, "key", f"the setting {name} once",
+                           f"it {len(rows)} times")
+
+
+def _as_number(value: object) -> float | None:
+    from .reader import _DECIMAL_TEXT  # one definition of "a number typed as text"
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if _DECIMAL_TEXT.match(text):
+        number = float(text)
+        return number if number == number and abs(number) != float("inf") else None
+    return None
+
+
+_DECLARING = {
+    Ref.PERIOD: (PERIODS, "period"),
+    Ref.PARTY: (PARTIES, "party"),
+    Ref.MINERAL: (MINERALS, "mineral"),
+    Ref.SCENARIO: (SCENARIOS, "scenario"),
+}
+
+
+def _check_declarations(raw: RawWorkbook, problems: Problems) -> dict[Ref, set[str]]:
+    """Collect the declared names of each kind; duplicates and empty tables are errors."""
+    declared: dict[Ref, set[str]] = {}
+    for ref, (sheet, column) in _DECLARING.items():
+        table = raw[sheet.name]
+        names = _unique_names(table, column, problems)
+        declared[ref] = names
+        if table.present and column in table.columns and not table.records:
+            problems.error(table.title, 2, column, f"at least one {column}", "no rows")
+    declared[Ref.STOCKPILE] = {str(r["stockpile"]) for r in raw[STOCKPILES.name].records
+                               if _valid(r["stockpile"])}
+    _unique_names(raw[OFFTAKES.name], "offtake", problems)
+    _unique_names(raw[SWAPS.name], "swap", problems)
+    return declared
+
+
+def _unique_names(table: Table, column: str, problems: Problems) -> set[str]:
+    rows: dict[str, list[int]] = defaultdict(list)
+    for rec in table.records:
+        name = rec[column]
+        if _valid(name):
+            rows[str(name)].append(rec.row)
+    for name, where in rows.items():
+        if len(where) > 1:
+            problems.error(table.title, where, column, f"each {column} named once",
+                           f"'{name}' {len(where)} times")
+    return set(rows)
+
+
+def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str]],
+                      problems: Problems) -> None:
+    """Every identifier that refers to a declared name must find it."""
+    where = {ref: f"the {sheet.name} sheet" for ref, (sheet, _c) in _DECLARING.items()}
+    where[Ref.STOCKPILE] = "the Stockpiles sheet"
+    for sheet in SHEETS:
+        table = raw[sheet.name]
+        for col in sheet.columns:
+            if col.references is None or col.references is Ref.SOURCE:
+                continue
+            if col.name not in table.columns:
+                continue
+            names = declared[col.references]
+            for rec in table.records:
+                value = rec[col.name]
+                if not _valid(value):
+                    continue
+                if col.wildcard and value == WILDCARD:
+                    continue
+                if value not in names:
+                    kind = col.references.value
+                    problems.error(table.title, rec.row, col.name,
+                                   f"a {kind} declared in {where[col.references]}"
+                                   + (" (or *)" if col.wildcard else ""),
+                                   f"'{value}', which is not declared")
+
+
+def _check_keys(raw: RawWorkbook, problems: Problems) -> None:
+    """Two records with the same key on Stockpiles, Holdings or Demand are errors."""
+    for sheet in (STOCKPILES, HOLDINGS, DEMAND):
+        table = raw[sheet.name]
+        if not all(k in table.columns or k == "period" for k in sheet.key):
+            continue
+        rows: dict[tuple, list[int]] = defaultdict(list)
+        for rec in table.records:
+            key = tuple(rec[k] for k in sheet.key)
+            if any(isinstance(v, _Invalid) for v in key):
+                continue
+            if any(v is None for k, v in zip(sheet.key, key, strict=True) if k != "period"):
+                continue
+            rows[key].append(rec.row)
+        for key, where in rows.items():
+            if len(where) > 1:
+                shown = ", ".join(f"{k} '{v}'" if v is not None else f"{k} blank"
+                                  for k, v in zip(sheet.key, key, strict=True))
+                problems.error(table.title, where, ", ".join(sheet.key),
+                               "one row per " + " and ".join(sheet.key),
+                               f"{len(where)} rows for {shown}")
+
+
+def _check_stockpiles(table: Table, problems: Problems) -> None:
+    members: dict[str, list[Record]] = defaultdict(list)
+    for rec in table.records:
+        if _valid(rec["stockpile"]):
+            members[str(rec["stockpile"])].append(rec)
+    for name, recs in members.items():
+        shares = [r["cost_share"] for r in recs]
+        if any(isinstance(s, _Invalid) for s in shares):
+            continue
+        if len(recs) == 1:
+            continue
+        blanks = [r.row for r in recs if r["cost_share"] is None]
+        if blanks:
+            problems.error(table.title, blanks, "cost_share",
+                           f"a cost share for each member of the joint stockpile '{name}'",
+                           "a blank cell")
+            continue
+        total = sum(float(s) for s in shares)
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            problems.error(table.title, [r.row for r in recs], "cost_share",
+                           f"the cost shares of stockpile '{name}' to sum to 1",
+                           f"a sum of {total:.6g}")
+    for name, recs in members.items():
+        if len(recs) == 1 and _valid(recs[0]["cost_share"]) and \
+                abs(float(recs[0]["cost_share"]) - 1.0) > SUM_TOLERANCE:
+            problems.error(table.title, recs[0].row, "cost_share",
+                           f"a cost share of 1 (or blank) for '{name}', its only member",
+                           found_text(recs[0]["cost_share"]))
+
+
+def _check_holdings(table: Table, problems: Problems) -> None:
+    for rec in table.records:
+        s0, cap = rec["initial_stock"], rec["max_stock"]
+        if _valid(s0) and _valid(cap) and s0 > cap:
+            problems.error(table.title, rec.row, "initial_stock",
+                           f"an initial stock no larger than max_stock ({cap:g} t)",
+                           f"{s0:g} t")
+
+
+def _check_probabilities(table: Table, problems: Problems) -> None:
+    if not table.records or "probability" not in table.columns:
+        return
+    values = [r["probability"] for r in table.records]
+    if any(not _valid(v) for v in values):
+        return
+    total = sum(values)
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        problems.error(table.title, [r.row for r in table.records], "probability",
+                       "scenario probabilities that sum to 1", f"a sum of {total:.9g}")
+
+
+def period_positions(raw: RawWorkbook) -> dict[str, int]:
+    """Period label -> period number (1-based), in the order of the Periods sheet."""
+    positions: dict[str, int] = {}
+    for rec in raw[PERIODS.name].records:
+        label = rec["period"]
+        if _valid(label) and label not in positions:
+            positions[str(label)] = len(positions) + 1
+    return positions
+
+
+def _check_period_ranges(table: Table, positions: dict[str, int], problems: Problems) -> None:
+    for rec in table.records:
+        start, end = rec["start_period"], rec["end_period"]
+        if start in positions and end in positions and positions[start] > positions[end]:
+            problems.error(table.title, rec.row, "start_period, end_period",
+                           f"a start period no later than the end period '{end}'",
+                           f"start '{start}'")
+
+
+def _check_swaps(raw: RawWorkbook, problems: Problems) -> None:
+    table = raw[SWAPS.name]
+    held = {(str(r["stockpile"]), str(r["mineral"])) for r in raw[HOLDINGS.name].records
+            if _valid(r["stockpile"]) and _valid(r["mineral"])}
+    for rec in table.records:
+        lender, mineral, back = rec["lender_stockpile"], rec["mineral"], rec["return_mineral"]
+        if not _valid(lender):
+            continue
+        if _valid(mineral) and (lender, mineral) not in held:
+            problems.error(table.title, rec.row, "mineral",
+                           f"a mineral that the lender stockpile '{lender}' holds (a Holdings "
+                           "row for that stockpile and mineral)",
+                           f"'{mineral}', which '{lender}' does not hold")
+        if _valid(back) and (lender, back) not in held:
+            problems.error(table.title, rec.row, "return_mineral",
+                           f"a return mineral that the lender stockpile '{lender}' holds (a "
+                           "Holdings row for that stockpile and mineral)",
+                           f"'{back}', which '{lender}' does not hold")
+
+
+def _check_sources(raw: RawWorkbook, problems: Problems) -> None:
+    named = {str(r["source"]) for t in (SUPPLY, OFFTAKES) for r in raw[t.name].records
+             if _valid(r["source"])}
+    table = raw[DISRUPTIONS.name]
+    for rec in table.records:
+        source = rec["source"]
+        if _valid(source) and source != WILDCARD and source not in named:
+            problems.warning(table.title, rec.row, "source",
+                             "a source named on the Supply or Offtakes sheet",
+                             f"'{source}', which no Supply or Offtakes row names (this row "
+                             "matches nothing)")
+
+
+def _check_unused(raw: RawWorkbook, problems: Problems) -> None:
+    held = {str(r["stockpile"]) for r in raw[HOLDINGS.name].records if _valid(r["stockpile"])}
+    table = raw[STOCKPILES.name]
+    reported: set[str] = set()
+    for rec in table.records:
+        name = rec["stockpile"]
+        if _valid(name) and name not in held and name not in reported:
+            reported.add(name)
+            problems.warning(table.title, rec.row, "stockpile",
+                             f"a Holdings row for stockpile '{name}'",
+                             "none (the stockpile can hold nothing)")
+    demand = raw[DEMAND.name]
+    if demand.present and not demand.records:
+        problems.warning(demand.title, None, None, "demand rows",
+                         "no rows (all demand is 0, so there is no shortfall risk)")

@@ -1,0 +1,211 @@
+"""Opening an input .xlsx safely and streaming its rows.
+
+The file is opened read-only; it is checked before any XML is parsed: the leading
+bytes must be a ZIP archive (an OLE2 file is a legacy .xls or an encrypted workbook),
+the archive must be complete, and its declared uncompressed size must stay under
+``MAX_UNCOMPRESSED_BYTES`` (a zip bomb is refused before anything is inflated). XML is
+parsed through defusedxml (openpyxl uses it when it is installed), so entity-expansion
+attacks are refused. Rows are streamed as they stand in the sheet XML: the sheet's
+declared dimensions are never trusted.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+MAX_FILE_BYTES = 200 * 1024**2
+"""Largest .xlsx file accepted (bytes on disk): 200 MiB."""
+
+MAX_UNCOMPRESSED_BYTES = 1024**3
+"""Largest total declared uncompressed size of the archive's members: 1 GiB."""
+
+MAX_COMPRESSION_RATIO = 1000
+"""Largest ratio of a member's uncompressed to compressed size (XML compresses ~10-100x)."""
+
+MAX_COLUMNS = 16384
+"""Excel's own column limit; a cell beyond it is malformed."""
+
+_ZIP_MAGIC = (b"PK\x03\x04",)
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class UnreadableWorkbook(Exception):
+    """The file cannot be read as an .xlsx workbook; the message says why."""
+
+
+class MissingCachedValue:
+    """Stands for a formula cell that has no cached value (never calculated)."""
+
+    def __repr__(self) -> str:
+        return "a formula with no cached value"
+
+
+MISSING_CACHED_VALUE = MissingCachedValue()
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A cell holding an Excel error value such as #N/A or #DIV/0!."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return f"the error value {self.code}"
+
+
+class _Parser(WorkSheetParser):
+    """openpyxl's sheet parser, marking formulas that have no cached value."""
+
+    def parse_cell(self, element):  # noqa: ANN001, ANN201 - openpyxl's signature
+        cell = super().parse_cell(element)
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            if element.findtext(VALUE_TAG, None) in (None, ""):
+                cell["value"] = MISSING_CACHED_VALUE
+        elif cell["data_type"] == "e":
+            cell["value"] = CellError(str(cell["value"]))
+        return cell
+
+
+def check_container(path: Path) -> None:
+    """Check that ``path`` is a complete, sane .xlsx archive, before any XML is parsed.
+
+    Raises UnreadableWorkbook with the reason otherwise.
+    """
+    if not path.exists():
+        raise UnreadableWorkbook(f"{path}: no such file")
+    if not path.is_file():
+        raise UnreadableWorkbook(f"{path}: not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableWorkbook(f"{path}: the file is empty")
+    if size > MAX_FILE_BYTES:
+        raise UnreadableWorkbook(
+            f"{path}: the file is {size / 1024**2:.0f} MiB, more than the "
+            f"{MAX_FILE_BYTES // 1024**2} MiB limit")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise UnreadableWorkbook(f"{path}: cannot be opened ({exc.strerror or exc})") from exc
+    if head.startswith(_OLE2_MAGIC):
+        raise UnreadableWorkbook(
+            f"{path}: this is an encrypted (password-protected) workbook or a legacy .xls "
+            "file; save it from Excel as an unprotected .xlsx workbook")
+    if head.startswith(_EMPTY_ZIP_MAGIC):
+        raise UnreadableWorkbook(f"{path}: an empty ZIP archive, not an .xlsx workbook")
+    if not head.startswith(_ZIP_MAGIC):
+        raise UnreadableWorkbook(
+            f"{path}: not an .xlsx workbook (it does not start like one: found bytes "
+            f"{head[:4]!r}); save the file from Excel as .xlsx")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise UnreadableWorkbook(
+            f"{path}: the file is truncated or damaged ({exc}); save it again from Excel") from exc
+    except OSError as exc:
+        raise UnreadableWorkbook(f"{path}: cannot be read ({exc})") from exc
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
+        raise UnreadableWorkbook(f"{path}: a ZIP archive, but not an .xlsx workbook "
+                                 "(no xl/workbook.xml inside)")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.compress_size > 0 and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO \
+                and info.file_size > 10 * 1024**2:
+            raise UnreadableWorkbook(
+                f"{path}: refused: member {info.filename} would inflate from "
+                f"{info.compress_size:,} to {info.file_size:,} bytes (a ratio over "
+                f"{MAX_COMPRESSION_RATIO}; possibly a zip bomb)")
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise UnreadableWorkbook(
+            f"{path}: refused: the workbook would inflate to {total / 1024**2:,.0f} MiB, "
+            f"more than the {MAX_UNCOMPRESSED_BYTES // 1024**2:,} MiB limit (possibly a zip bomb)")
+
+
+class InputWorkbook:
+    """A workbook opened read-only for input; use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        check_container(self.path)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True,
+                                                  keep_links=False)
+        except UnreadableWorkbook:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for damaged files
+            reason = str(exc) or type(exc).__name__
+            if "EntitiesForbidden" in type(exc).__name__ or "DTDForbidden" in type(exc).__name__:
+                reason = "the XML declares entities (refused: possibly an XML entity attack)"
+            raise UnreadableWorkbook(f"{self.path}: cannot be read as an .xlsx workbook: "
+                                     f"{reason}") from exc
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """Sheet names in workbook order."""
+        return list(self._wb.sheetnames)
+
+    def rows(self, sheet_name: str) -> Iterator[tuple[int, dict[int, object]]]:
+        """Yield (Excel row number, {column number: value}) for each stored row.
+
+        Only cells present in the file are returned; blank cells are omitted. Values
+        are Python scalars, ``MISSING_CACHED_VALUE`` or ``CellError``. Raises
+        UnreadableWorkbook if the sheet XML is malformed or hostile.
+        """
+        ws = self._wb[sheet_name]
+        wb = self._wb
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with wb._archive.open(ws._worksheet_path) as src:  # noqa: SLF001
+                    parser = _Parser(src, wb.shared_strings, data_only=True, epoch=wb.epoch,
+                                     date_formats=wb._date_formats,  # noqa: SLF001
+                                     timedelta_formats=wb._timedelta_formats)  # noqa: SLF001
+                    for row_number, cells in parser.parse():
+                        values: dict[int, object] = {}
+                        for cell in cells:
+                            value = cell["value"]
+                            if value is None or (isinstance(value, str) and value.strip() == ""):
+                                continue
+                            column = cell["column"]
+                            if column > MAX_COLUMNS:
+                                raise UnreadableWorkbook(
+                                    f"{self.path}: sheet '{sheet_name}' has a cell beyond "
+                                    f"Excel's last column (row {row_number})")
+                            values[column] = value
+                        yield row_number, values
+        except UnreadableWorkbook:
+            raise
+        except Exception as exc:
+            reason = str(exc) or type(exc).__name__
+            if "Forbidden" in type(exc).__name__:
+                reason = "the XML declares entities (refused: possibly an XML entity attack)"
+            raise UnreadableWorkbook(f"{self.path}: sheet '{sheet_name}' cannot be read: "
+                                     f"{reason}") from exc
+
+    def close(self) -> None:
+        """Release the file."""
+        self._wb.close()
+
+    def __enter__(self) -> InputWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_workbook(path: str | Path) -> InputWorkbook:
+    """Open ``path`` as an input workbook, read-only; raises UnreadableWorkbook."""
+    return InputWorkbook(Path(path))
