@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Errors stop the run (exit status 2); warnings are reported and ignored."""
 
     ERROR = "error"
@@ -49,7 +49,8 @@ class Problem:
     @property
     def message(self) -> str:
         """The problem as one line of text."""
-        return f"{self.severity.value}: {self.location}: expected {self.expected}; found {self.found}."
+        return (f"{self.severity.value}: {self.location}: expected {self.expected}; "
+                f"found {self.found}.")
 
     def to_dict(self) -> dict:
         """The problem as plain JSON-ready data."""

@@ -9,10 +9,10 @@ README's sheet guide are all derived from these declarations, so they cannot dri
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a cell is read."""
 
     IDENTIFIER = "identifier"  # text; a whole number is read as its integer text
@@ -20,7 +20,7 @@ class Kind(str, Enum):
     TEXT = "text"  # free text (descriptions, setting values)
 
 
-class Ref(str, Enum):
+class Ref(StrEnum):
     """What an identifier column refers to (the declaring table)."""
 
     PARTY = "party"
@@ -78,13 +78,10 @@ class Column:
         """Whether ``value`` lies in the declared range (and is whole if required)."""
         if self.integer and value != int(value):
             return False
-        if self.minimum is not None:
-            if value < self.minimum or (self.minimum_exclusive and value == self.minimum):
-                return False
-        if self.maximum is not None:
-            if value > self.maximum or (self.maximum_exclusive and value == self.maximum):
-                return False
-        return True
+        lo, hi = self.minimum, self.maximum
+        if lo is not None and (value < lo or (self.minimum_exclusive and value == lo)):
+            return False
+        return not (hi is not None and (value > hi or (self.maximum_exclusive and value == hi)))
 
 
 def _fmt(x: float) -> str:
