@@ -91,5 +91,49 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
                err=as_json)
 
 
+def default_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-results.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-results.xlsx")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+@main.command("solve")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output workbook (default: IN-results.xlsx beside the input).")
+@click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the headline results as JSON here.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock limit for the solver, both phases together (seconds).")
+@click.option("--algorithm", type=click.Choice(["ipx", "simplex", "choose"]), default="ipx",
+              show_default=True, help="HiGHS algorithm for phase 1 (ipx = interior point "
+              "with crossover).")
+@click.option("--verbose", is_flag=True, help="Stream the HiGHS log.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
+              time_limit: float | None, algorithm: str, verbose: bool, quiet: bool) -> None:
+    """Optimize the plan for WORKBOOK and write the results workbook."""
+    from .run import run_solve
+
+    output = output or default_output(workbook)
+    for target, what in ((output, "output workbook"), (summary_json, "summary JSON")):
+        if target is not None and _same_file(workbook, target):
+            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
+                       "overwrite the input. Choose another name with -o.", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    loaded = load_or_exit(workbook)
+    if not quiet:
+        _echo_problems(loaded)
+    code = run_solve(workbook, loaded, output=output, summary_json=summary_json,
+                     time_limit=time_limit, algorithm=algorithm, verbose=verbose, quiet=quiet)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

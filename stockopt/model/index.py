@@ -1,0 +1,107 @@
+"""Sparse index sets, decided once from the model data.
+
+Every constraint family reads its index tuples and lookup maps from here; no rule
+scans a list. Periods are numbers 1..n. All lists are built in a deterministic order
+(data order, then period), so the same input gives the same model.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..data import ModelData
+
+
+@dataclass
+class ModelIndex:
+    """Index tuples and lookup maps shared by all constraint families.
+
+    Names follow the Pyomo sets: ``HOLDINGS`` (k, m), ``RELEASES`` (k, p, m),
+    ``OFFTAKE_PERIODS`` (o, t), ``SWAP_PERIODS`` (w, t), ``DEMANDS`` (p, m, t) with
+    baseline demand > 0, ``BALANCES`` (p, m, t) party-balance rows that can bind.
+    """
+
+    PERIODS: list[int]
+    HOLDINGS: list[tuple[str, str]]
+    RELEASES: list[tuple[str, str, str]]
+    OFFTAKES: list[str]
+    OFFTAKE_PERIODS: list[tuple[str, int]]
+    SWAPS: list[str]
+    SWAP_PERIODS: list[tuple[str, int]]
+    DEMANDS: list[tuple[str, str, int]]
+    BALANCES: list[tuple[str, str, int]]
+    PARTIES: list[str]
+    MINERALS: list[str]
+    # lookup maps
+    members_of: dict[str, list[str]] = field(default_factory=dict)
+    stockpiles_serving: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    offtakes_to: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    swaps_lending: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    swaps_returning: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    swaps_received: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    swaps_repaid_by: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    holdings_of_mineral: dict[str, list[str]] = field(default_factory=dict)
+    supply_sources: dict[tuple[str, str, int], list[tuple[str, float]]] = field(
+        default_factory=dict)
+
+
+def build_index(data: ModelData) -> ModelIndex:
+    """Decide every sparse index set of the model from ``data`` (once)."""
+    n = data.n_periods
+    periods = list(range(1, n + 1))
+    holdings = list(data.holdings)
+    releases = [(k, p, m) for (k, m) in holdings for p in data.members[k]]
+    offtakes = list(data.offtakes)
+    offtake_periods = [(o, t) for o in offtakes for t in periods
+                       if t >= data.offtakes[o].first_period]
+    swaps = list(data.swaps)
+    swap_periods = [(w, t) for w in swaps for t in periods]
+    demands = [(p, m, t) for p in data.parties for m in data.minerals for t in periods
+               if data.demand.get((p, m, t), 0.0) > 0.0]
+
+    members_of = {k: list(data.members[k]) for k in data.stockpiles}
+    stockpiles_serving: dict[tuple[str, str], list[str]] = defaultdict(list)
+    holdings_of_mineral: dict[str, list[str]] = defaultdict(list)
+    for k, m in holdings:
+        holdings_of_mineral[m].append(k)
+        for p in data.members[k]:
+            stockpiles_serving[(p, m)].append(k)
+    offtakes_to: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for o, spec in data.offtakes.items():
+        offtakes_to[(spec.party, spec.mineral)].append(o)
+    swaps_lending: dict[tuple[str, str], list[str]] = defaultdict(list)
+    swaps_returning: dict[tuple[str, str], list[str]] = defaultdict(list)
+    swaps_received: dict[tuple[str, str], list[str]] = defaultdict(list)
+    swaps_repaid_by: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for w, spec in data.swaps.items():
+        swaps_lending[(spec.lender, spec.mineral)].append(w)
+        swaps_returning[(spec.lender, spec.return_mineral)].append(w)
+        swaps_received[(spec.receiver, spec.mineral)].append(w)
+        swaps_repaid_by[(spec.receiver, spec.return_mineral)].append(w)
+    supply_sources: dict[tuple[str, str, int], list[tuple[str, float]]] = defaultdict(list)
+    for (p, m, c, t), q in data.supply.items():
+        supply_sources[(p, m, t)].append((c, q))
+
+    # Party-balance rows: every (p, m, t) with demand, and every (p, m, t) where a swap
+    # return is owed (a return must be covered by real inflows even without demand).
+    balances = set(demands)
+    for (p, m), ws in swaps_repaid_by.items():
+        for w in ws:
+            lag = data.swaps[w].return_lag
+            for t in periods:
+                if t - lag >= 1:
+                    balances.add((p, m, t))
+    order = {pm: i for i, pm in enumerate((p, m) for p in data.parties for m in data.minerals)}
+    balance_list = sorted(balances, key=lambda pmt: (order[(pmt[0], pmt[1])], pmt[2]))
+
+    return ModelIndex(
+        PERIODS=periods, HOLDINGS=holdings, RELEASES=releases, OFFTAKES=offtakes,
+        OFFTAKE_PERIODS=offtake_periods, SWAPS=swaps, SWAP_PERIODS=swap_periods,
+        DEMANDS=demands, BALANCES=balance_list, PARTIES=list(data.parties),
+        MINERALS=list(data.minerals), members_of=members_of,
+        stockpiles_serving=dict(stockpiles_serving), offtakes_to=dict(offtakes_to),
+        swaps_lending=dict(swaps_lending), swaps_returning=dict(swaps_returning),
+        swaps_received=dict(swaps_received), swaps_repaid_by=dict(swaps_repaid_by),
+        holdings_of_mineral=dict(holdings_of_mineral), supply_sources=dict(supply_sources),
+    )

@@ -1,0 +1,120 @@
+"""The solve pipeline behind ``stockopt solve``: build → solve → extract → write.
+
+Reading and validation happen before (``normalize.load``); this module times each
+step, shows progress, writes the output workbook and the summary JSON, and prints a
+short human summary. It returns the process exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from .atomic import OutputNotWritable, write_atomically
+from .model import build_model
+from .normalize import Loaded
+from .progress import Progress
+from .report import RunAudit, write_report
+from .results import Results, extract
+from .solve import SolveFailed, solve
+
+EXIT_OK, EXIT_FAILURE = 0, 1
+
+
+def write_json(path: Path, payload: dict) -> None:
+    """Write ``payload`` as pretty JSON to ``path``, atomically."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False, default=float) + "\n"
+    write_atomically(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Path | None,
+              time_limit: float | None = None, algorithm: str = "ipx", verbose: bool = False,
+              quiet: bool = False) -> int:
+    """Build, solve, extract and write; return the exit status (0 or 1)."""
+    data = loaded.data
+    assert data is not None
+    timings: dict[str, float] = {}
+    progress = Progress(enabled=False if (verbose or quiet) else None)
+    with progress:
+        progress.step("building the model")
+        t0 = time.perf_counter()
+        model = build_model(data)
+        timings["build"] = time.perf_counter() - t0
+        try:
+            outcome = solve(model, time_limit=time_limit, verbose=verbose, algorithm=algorithm,
+                            on_phase=progress.step)
+        except SolveFailed as exc:
+            progress.close()
+            click.echo(f"error: {exc}. No output workbook was written."
+                       + (" Try a longer --time-limit." if "time limit" in exc.status else ""),
+                       err=True)
+            if summary_json is not None:
+                _safe_json(summary_json, {"status": exc.status, "failed_phase": exc.phase,
+                                          "risk": exc.outcome.risk})
+            return EXIT_FAILURE
+        timings.update(outcome.timings)
+        progress.step("extracting the results")
+        t0 = time.perf_counter()
+        results = extract(model, data, outcome)
+        timings["extract"] = time.perf_counter() - t0
+        progress.step(f"writing {output.name}")
+        t0 = time.perf_counter()
+        audit = RunAudit(workbook, timings)
+        try:
+            write_report(output, results, data, audit)
+            if summary_json is not None:
+                payload = results.summary_dict()
+                payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}
+                write_json(summary_json, payload)
+        except OutputNotWritable as exc:
+            progress.close()
+            click.echo(f"error: {exc}", err=True)
+            return EXIT_FAILURE
+        timings["write"] = time.perf_counter() - t0
+    if not quiet:
+        click.echo(human_summary(results, data, output))
+    return EXIT_OK
+
+
+def _safe_json(path: Path, payload: dict) -> None:
+    try:
+        write_json(path, payload)
+    except OutputNotWritable as exc:
+        click.echo(f"error: {exc}", err=True)
+
+
+def human_summary(results: Results, data, output: Path) -> str:  # noqa: ANN001
+    """A few lines for the terminal: risk, loss, CVaR, cost, spend vs budget, top shortfalls."""
+    cur = data.currency
+    lines = [
+        f"status        {results.status}",
+        f"risk          {results.risk:.6g}  (periods of baseline demand lost; "
+        f"λ={data.risk_weight:g}, α={data.cvar_alpha:g})",
+        f"expected loss {results.expected_loss:.6g}",
+        f"CVaR          {results.cvar:.6g}",
+        f"cost          {results.cost:,.0f} {cur}",
+        "spend vs budget:",
+    ]
+    for p in data.parties:
+        b = data.budget.get(p)
+        price = results.budget_shadow_price.get(p, 0.0)
+        lines.append(f"  {p:<12} {results.spend[p]:>18,.0f} of "
+                     f"{'unlimited' if b is None else f'{b:,.0f}'} {cur}"
+                     + (f"   (1M {cur} more lowers risk by {-price * 1e6:.4g})"
+                        if price < 0 else ""))
+    sf = results.tables["shortfalls"]
+    if len(sf):
+        prob = sf["scenario"].map(data.probability)
+        expected = (sf.assign(expected=sf["shortfall"] * prob)
+                    .groupby(["party", "mineral"], sort=False)["expected"].sum()
+                    .sort_values(ascending=False))
+        top = expected[expected > 0].head(5)
+        if len(top):
+            lines.append("largest expected shortfalls (t over the horizon):")
+            for (p, mi), value in top.items():
+                lines.append(f"  {p:<12} {mi:<16} {value:>14,.1f}")
+    lines.append(f"wrote {output}")
+    return "\n".join(lines)
