@@ -13,8 +13,9 @@ row overriding a blank-period row, one offtake (Mozambican graphite for the US),
 swap (the EU may draw gallium from the US stockpile and return 1.05 t per t two
 years later), disruptions with a wildcard source and overlapping rows, and a
 demand shock with a wildcard party. Budgets (USD 150 M and 120 M) cover only part
-of what full protection would cost (about USD 400 M within the market-depth
-limits), so the budgets bind.
+of what the most protective plan costs (about USD 765 M): solving the risk phase of
+the formulation by hand gives a risk of about 9.2 with no spending, 2.6 with these
+budgets (both fully spent) and 1.5 with unlimited budgets.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ def example_tables() -> dict[str, list[dict[str, object]]]:
         "Minerals": [
             # USGS MCS 2026: Ga import unit value USD 580/kg; Co LME USD 15/lb (x 2,204.6);
             # natural flake graphite USD 1,000/t.
-            {"mineral": "gallium", "price": 580_000, "max_acquisition": 60},
-            {"mineral": "cobalt", "price": 33_000, "max_acquisition": 8_000},
+            {"mineral": "gallium", "price": 580_000, "max_acquisition": 150},
+            {"mineral": "cobalt", "price": 33_000, "max_acquisition": 20_000},
             {"mineral": "graphite", "price": 1_000},
         ],
         "Stockpiles": [
@@ -57,12 +58,12 @@ def example_tables() -> dict[str, list[dict[str, object]]]:
             {"stockpile": "US-EU-JOINT", "party": "EU", "cost_share": 0.5},
         ],
         "Holdings": [
-            {"stockpile": "US-NDS", "mineral": "gallium", "initial_stock": 2, "max_stock": 40,
-             "holding_cost": 5_800, "max_release": 15},
+            {"stockpile": "US-NDS", "mineral": "gallium", "initial_stock": 2, "max_stock": 60,
+             "holding_cost": 5_800, "max_release": 20},
             {"stockpile": "US-NDS", "mineral": "cobalt", "initial_stock": 300,
              "max_stock": 6_000, "holding_cost": 660, "max_release": 3_000},
-            {"stockpile": "EU-RESERVE", "mineral": "gallium", "max_stock": 60,
-             "holding_cost": 5_800, "max_release": 25},
+            {"stockpile": "EU-RESERVE", "mineral": "gallium", "max_stock": 100,
+             "holding_cost": 5_800, "max_release": 35},
             {"stockpile": "EU-RESERVE", "mineral": "graphite", "max_stock": 40_000,
              "holding_cost": 50, "max_release": 20_000},
             {"stockpile": "US-EU-JOINT", "mineral": "cobalt", "max_stock": 10_000,

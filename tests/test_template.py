@@ -104,9 +104,9 @@ def test_example_loads_cleanly_and_keeps_its_meaning(example_path: Path) -> None
 def test_example_budgets_bind(example_path: Path) -> None:
     """The budgets are smaller than buying the full market depth of every mineral.
 
-    A crude upper bound of useful spending: buying max_acquisition of each mineral
-    with a limit (cobalt 8,000 t x 33,000 USD/t alone is 264 M USD) exceeds the
-    270 M USD of both budgets together, so the plan cannot cover everything.
+    Buying the market depth of each mineral with a limit (cobalt alone: 20,000 t x
+    33,000 USD/t = 660 M USD) costs more than the 270 M USD of both budgets together,
+    so the plan cannot cover everything.
     """
     data = load(example_path).data
     assert data is not None
