@@ -6,7 +6,9 @@ and what was found, so a planner can go straight to the cell.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -23,7 +25,8 @@ class Problem:
     """One problem with the input.
 
     ``rows`` are Excel row numbers as shown in the spreadsheet program (the header is
-    row 1); empty for a problem with a whole sheet or file.
+    row 1); empty for a problem with a whole sheet or file. ``cell`` is the cell
+    reference (e.g. "B3") when the problem is with one cell.
     """
 
     severity: Severity
@@ -32,6 +35,7 @@ class Problem:
     column: str | None
     expected: str
     found: str
+    cell: str | None = None
 
     @property
     def location(self) -> str:
@@ -44,6 +48,8 @@ class Problem:
             parts.append(f"{label} {', '.join(str(r) for r in self.rows)}")
         if self.column:
             parts.append(f"column '{self.column}'")
+        if self.cell:
+            parts.append(f"cell {self.cell}")
         return ", ".join(parts) if parts else "workbook"
 
     @property
@@ -68,14 +74,17 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def error(self, sheet: str | None, rows: int | tuple[int, ...] | list[int] | None,
-              column: str | None, expected: str, found: str) -> None:
+              column: str | None, expected: str, found: str, *, cell: str | None = None) -> None:
         """Record an error."""
-        self.items.append(Problem(Severity.ERROR, sheet, _rows(rows), column, expected, found))
+        self.items.append(Problem(Severity.ERROR, sheet, _rows(rows), column, expected, found,
+                                  cell))
 
     def warning(self, sheet: str | None, rows: int | tuple[int, ...] | list[int] | None,
-                column: str | None, expected: str, found: str) -> None:
+                column: str | None, expected: str, found: str, *,
+                cell: str | None = None) -> None:
         """Record a warning."""
-        self.items.append(Problem(Severity.WARNING, sheet, _rows(rows), column, expected, found))
+        self.items.append(Problem(Severity.WARNING, sheet, _rows(rows), column, expected, found,
+                                  cell))
 
     @property
     def errors(self) -> list[Problem]:
@@ -118,4 +127,30 @@ def found_text(value: object) -> str:
         return repr(value)
     if isinstance(value, bool):
         return f"the logical value {str(value).upper()}"
+    if isinstance(value, int | float):
+        return number_text(value)
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return f"a date cell ({date_text(value)})"
+    return str(value)
+
+
+def number_text(value: float) -> str:
+    """A number as a person would write it: -1 not -1.0, 1234567 not 1.23457e+06, 0.65."""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)  # the shortest text that reads back as the same number
+
+
+def date_text(value: _dt.datetime | _dt.date | _dt.time | _dt.timedelta) -> str:
+    """A date cell as text: 2028-01-01, or with its time when it has one."""
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date | _dt.time):
+        return value.isoformat()
     return str(value)

@@ -11,6 +11,7 @@ validator's and the normalizer's work.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from .problems import Problems, found_text
+from .problems import Problems, date_text, found_text, number_text
 from .schema import IGNORED_SHEETS, SHEETS, SHEETS_BY_KEY, Column, Kind, Sheet
 from .workbook_file import CellError, InputWorkbook, MissingCachedValue, open_workbook
 
@@ -121,33 +122,29 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
     table.present = True
     table.sheet_title = title
     rows = wb.rows(title)
-    header_row = None
-    header: dict[int, str] = {}
-    for row_number, cells in rows:
-        if cells:
-            header_row = row_number
-            header = {c: v for c, v in cells.items()}
-            break
-    if header_row is None:
+    first = next(rows, None)
+    if first is None or (not first[1] and next(rows, None) is None):
         for col in sheet.required_columns:
-            problems.error(title, 1, col.name, f"a header cell '{col.name}' in the first row",
-                           "an empty sheet")
+            problems.error(title, 1, col.name, f"a column headed '{col.name}' in row 1 "
+                           "(required)", "an empty sheet")
         return
-    if header_row != 1:
-        problems.warning(title, header_row, None, "the column headers in row 1",
-                         f"the first non-blank row is row {header_row}; it is used as the header")
+    header_row = 1
+    header: dict[int, object] = first[1] if first[0] == header_row else {}
+    if first[0] != header_row:
+        rows = itertools.chain([first], rows)  # row 1 is blank; the first stored row is data
 
     known = {c.name.lower(): c for c in sheet.columns}
     by_index: dict[int, Column] = {}
     seen: dict[str, int] = {}
     for index, raw in sorted(header.items()):
-        name = str(raw).strip().lower() if not isinstance(raw, float | int) else str(raw)
+        shown = number_text(raw) if isinstance(raw, int | float) else str(raw).strip()
+        name = shown.lower()
         letter = get_column_letter(index)
         col = known.get(name)
         if col is None:
-            problems.warning(title, header_row, letter, "a known column header ("
+            problems.warning(title, header_row, shown, "a known column header ("
                              + ", ".join(c.name for c in sheet.columns) + ")",
-                             f"'{raw}' (the column is ignored)")
+                             f"'{shown}' (the column is ignored)", cell=f"{letter}{header_row}")
             continue
         if col.name in seen:
             problems.error(title, header_row, col.name, f"the header '{col.name}' once",
@@ -159,7 +156,8 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
     for col in sheet.required_columns:
         if col.name not in seen:
             problems.error(title, header_row, col.name,
-                           f"a column headed '{col.name}' (required)", "no such column")
+                           f"a column headed '{col.name}' in row 1 (required)",
+                           "no such column" + ("" if header else " (row 1 is blank)"))
 
     for row_number, cells in rows:
         values: dict[str, Value] = {}
@@ -167,31 +165,35 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
             col = by_index.get(index)
             if col is None:
                 continue
-            values[col.name] = convert_cell(raw, col, title, row_number, problems)
+            values[col.name] = convert_cell(raw, col, title, row_number, problems,
+                                            cell=f"{get_column_letter(index)}{row_number}")
         if values:
             table.records.append(Record(row_number, values))
 
 
 def convert_cell(raw: object, col: Column, sheet_title: str, row: int,
-                 problems: Problems) -> Value:
-    """Convert one non-blank cell to its column's kind, or record a problem and return INVALID."""
+                 problems: Problems, cell: str | None = None) -> Value:
+    """Convert one non-blank cell to its column's kind, or record a problem and return INVALID.
+
+    ``cell`` is the cell reference (e.g. "B3") named in any problem recorded.
+    """
     if isinstance(raw, MissingCachedValue):
         problems.error(sheet_title, row, col.name, "a value (a formula must have been "
                        "calculated and saved by a spreadsheet program)",
                        "a formula with no cached value; open the file in Excel or LibreOffice, "
-                       "recalculate and save")
+                       "recalculate and save", cell=cell)
         return INVALID
     if isinstance(raw, CellError):
-        problems.error(sheet_title, row, col.name, _expected_kind(col), str(raw))
+        problems.error(sheet_title, row, col.name, _expected_kind(col), str(raw), cell=cell)
         return INVALID
     if col.kind is Kind.IDENTIFIER:
-        return _identifier(raw, col, sheet_title, row, problems)
+        return _identifier(raw, col, sheet_title, row, problems, cell)
     if col.kind is Kind.NUMBER:
-        return _number(raw, col, sheet_title, row, problems)
+        return _number(raw, col, sheet_title, row, problems, cell)
     if isinstance(raw, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):
-        return raw.isoformat() if hasattr(raw, "isoformat") else str(raw)
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
+        return date_text(raw)
+    if isinstance(raw, int | float):
+        return number_text(raw)
     return str(raw).strip()
 
 
@@ -204,27 +206,30 @@ def _expected_kind(col: Column) -> str:
 
 
 def _identifier(raw: object, col: Column, sheet_title: str, row: int,
-                problems: Problems) -> Value:
+                problems: Problems, cell: str | None = None) -> Value:
     if isinstance(raw, bool):
-        problems.error(sheet_title, row, col.name, _expected_kind(col), found_text(raw))
+        problems.error(sheet_title, row, col.name, _expected_kind(col), found_text(raw),
+                       cell=cell)
         return INVALID
     if isinstance(raw, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):
         problems.error(sheet_title, row, col.name, _expected_kind(col) +
                        " (format the cell as text, e.g. 2027-Q1)",
-                       f"a date cell ({raw}); identifiers may not be dates")
+                       f"a date cell ({date_text(raw)}); identifiers may not be dates",
+                       cell=cell)
         return INVALID
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):
         if not math.isfinite(raw):
-            problems.error(sheet_title, row, col.name, _expected_kind(col), str(raw))
+            problems.error(sheet_title, row, col.name, _expected_kind(col), str(raw), cell=cell)
             return INVALID
         return str(int(raw)) if raw.is_integer() else repr(raw)
     text = str(raw).strip()
     return text if text else None
 
 
-def _number(raw: object, col: Column, sheet_title: str, row: int, problems: Problems) -> Value:
+def _number(raw: object, col: Column, sheet_title: str, row: int, problems: Problems,
+            cell: str | None = None) -> Value:
     value: float | None = None
     if isinstance(raw, bool):
         value = None
@@ -235,6 +240,7 @@ def _number(raw: object, col: Column, sheet_title: str, row: int, problems: Prob
         if _DECIMAL_TEXT.match(text):
             value = float(text)
     if value is None or not math.isfinite(value):
-        problems.error(sheet_title, row, col.name, _expected_kind(col), found_text(raw))
+        problems.error(sheet_title, row, col.name, _expected_kind(col), found_text(raw),
+                       cell=cell)
         return INVALID
     return value

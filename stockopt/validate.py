@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .problems import Problems, found_text
+from .problems import Problems, found_text, number_text
 from .reader import INVALID, RawWorkbook, Record, Table, _Invalid
 from .schema import (
     DEMAND,
@@ -52,7 +52,7 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     positions = period_positions(raw)
     _check_period_ranges(raw[DISRUPTIONS.name], positions, problems)
     _check_period_ranges(raw[DEMAND_SHOCKS.name], positions, problems)
-    _check_swaps(raw, problems)
+    _check_swaps(raw, declared, problems)
     _check_sources(raw, problems)
     _check_unused(raw, problems)
 
@@ -78,7 +78,13 @@ def _check_cells(table: Table, problems: Problems) -> None:
                 continue
             if col.kind is Kind.NUMBER and not col.in_range(value):
                 problems.error(table.title, rec.row, col.name, col.expected_range(),
-                               found_text(value))
+                               found_text(value), cell=_cell(table, col.name, rec.row))
+
+
+def _cell(table: Table, column: str, row: int) -> str | None:
+    """The cell reference (e.g. "B3") of ``column`` in Excel row ``row``."""
+    letter = table.columns.get(column)
+    return f"{letter}{row}" if letter else None
 
 
 def _what(col) -> str:  # noqa: ANN001
@@ -90,11 +96,13 @@ def _what(col) -> str:  # noqa: ANN001
 
 
 def _check_settings(table: Table, problems: Problems) -> None:
+    if "key" not in table.columns:
+        return  # reported as a missing column
     seen: dict[str, list[int]] = defaultdict(list)
     for rec in table.records:
         key = rec["key"]
         if not _valid(key):
-            if rec["value"] is not None:
+            if key is None and _valid(rec["value"]):
                 problems.error(table.title, rec.row, "key", "a setting name ("
                                + ", ".join(s.key for s in SETTINGS_KEYS) + ")", "a blank cell")
             continue
@@ -107,12 +115,14 @@ def _check_settings(table: Table, problems: Problems) -> None:
                              f"'{key}' (ignored)")
             continue
         value = rec["value"]
-        if value is None or setting.kind is not Kind.NUMBER:
-            continue
+        if not _valid(value) or setting.kind is not Kind.NUMBER:
+            continue  # blank: the default; unreadable: already reported
         number = _as_number(value)
         if number is None or not setting.in_range(number):
             problems.error(table.title, rec.row, "value",
-                           f"{setting.expected_range()} for {setting.key}", found_text(value))
+                           f"{setting.expected_range()} for {setting.key}",
+                           found_text(value if number is None else number),
+                           cell=_cell(table, "value", rec.row))
     for name, rows in seen.items():
         if len(rows) > 1:
             problems.error(table.title, rows, "key", f"the setting {name} once",
@@ -141,20 +151,46 @@ _DECLARING = {
 }
 
 
-def _check_declarations(raw: RawWorkbook, problems: Problems) -> dict[Ref, set[str]]:
-    """Collect the declared names of each kind; duplicates and empty tables are errors."""
-    declared: dict[Ref, set[str]] = {}
+def _check_declarations(raw: RawWorkbook,
+                        problems: Problems) -> dict[Ref, set[str] | None]:
+    """Collect the declared names of each kind; duplicates and empty tables are errors.
+
+    A kind whose declaring sheet or column is missing, or which declares no readable
+    name, maps to None: that problem is already reported, and references to the kind
+    are not checked (they would all fail and bury the one real problem).
+    """
+    declared: dict[Ref, set[str] | None] = {}
     for ref, (sheet, column) in _DECLARING.items():
         table = raw[sheet.name]
         names = _unique_names(table, column, problems)
-        declared[ref] = names
+        declared[ref] = names or None
         if table.present and column in table.columns and not table.records:
             problems.error(table.title, 2, column, f"at least one {column}", "no rows")
-    declared[Ref.STOCKPILE] = {str(r["stockpile"]) for r in raw[STOCKPILES.name].records
+    stockpiles = raw[STOCKPILES.name]
+    declared[Ref.STOCKPILE] = {str(r["stockpile"]) for r in stockpiles.records
                                if _valid(r["stockpile"])}
+    if stockpiles.present and "stockpile" not in stockpiles.columns:
+        declared[Ref.STOCKPILE] = None
     _unique_names(raw[OFFTAKES.name], "offtake", problems)
     _unique_names(raw[SWAPS.name], "swap", problems)
+    _check_reserved(raw, problems)
     return declared
+
+
+_RESERVED_IN = ((PARTIES, "party"), (MINERALS, "mineral"), (STOCKPILES, "stockpile"),
+                (SCENARIOS, "scenario"), (PERIODS, "period"), (SUPPLY, "source"),
+                (OFFTAKES, "source"))
+
+
+def _check_reserved(raw: RawWorkbook, problems: Problems) -> None:
+    """``*`` means "every value" in Disruptions and DemandShocks, so it cannot be a name."""
+    for sheet, column in _RESERVED_IN:
+        table = raw[sheet.name]
+        for rec in table.records:
+            if rec[column] == WILDCARD:
+                problems.error(table.title, rec.row, column,
+                               "a name other than * (* means every value)", "'*'",
+                               cell=_cell(table, column, rec.row))
 
 
 def _unique_names(table: Table, column: str, problems: Problems) -> set[str]:
@@ -170,7 +206,7 @@ def _unique_names(table: Table, column: str, problems: Problems) -> set[str]:
     return set(rows)
 
 
-def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str]],
+def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
                       problems: Problems) -> None:
     """Every identifier that refers to a declared name must find it."""
     where = {ref: f"the {sheet.name} sheet" for ref, (sheet, _c) in _DECLARING.items()}
@@ -183,6 +219,8 @@ def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str]],
             if col.name not in table.columns:
                 continue
             names = declared[col.references]
+            if names is None:
+                continue
             for rec in table.records:
                 value = rec[col.name]
                 if not _valid(value):
@@ -194,7 +232,8 @@ def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str]],
                     problems.error(table.title, rec.row, col.name,
                                    f"a {kind} declared in {where[col.references]}"
                                    + (" (or *)" if col.wildcard else ""),
-                                   f"'{value}', which is not declared")
+                                   f"'{value}', which is not declared",
+                                   cell=_cell(table, col.name, rec.row))
 
 
 def _check_keys(raw: RawWorkbook, problems: Problems) -> None:
@@ -241,13 +280,19 @@ def _check_stockpiles(table: Table, problems: Problems) -> None:
         if abs(total - 1.0) > SUM_TOLERANCE:
             problems.error(table.title, [r.row for r in recs], "cost_share",
                            f"the cost shares of stockpile '{name}' to sum to 1",
-                           f"a sum of {total:.6g}")
+                           f"a sum of {_sum_text(total)}")
     for name, recs in members.items():
         if len(recs) == 1 and _valid(recs[0]["cost_share"]) and \
                 abs(float(recs[0]["cost_share"]) - 1.0) > SUM_TOLERANCE:
             problems.error(table.title, recs[0].row, "cost_share",
                            f"a cost share of 1 (or blank) for '{name}', its only member",
-                           found_text(recs[0]["cost_share"]))
+                           found_text(recs[0]["cost_share"]),
+                           cell=_cell(table, "cost_share", recs[0].row))
+
+
+def _sum_text(total: float) -> str:
+    """A sum for a message: 0.9, not 0.8999999999999999; 1.000002 kept visible."""
+    return number_text(round(total, 9))
 
 
 def _check_holdings(table: Table, problems: Problems) -> None:
@@ -255,8 +300,8 @@ def _check_holdings(table: Table, problems: Problems) -> None:
         s0, cap = rec["initial_stock"], rec["max_stock"]
         if _valid(s0) and _valid(cap) and s0 > cap:
             problems.error(table.title, rec.row, "initial_stock",
-                           f"an initial stock no larger than max_stock ({cap:g} t)",
-                           f"{s0:g} t")
+                           f"an initial stock no larger than max_stock ({number_text(cap)} t)",
+                           f"{number_text(s0)} t", cell=_cell(table, "initial_stock", rec.row))
 
 
 def _check_probabilities(table: Table, problems: Problems) -> None:
@@ -268,7 +313,7 @@ def _check_probabilities(table: Table, problems: Problems) -> None:
     total = sum(values)
     if abs(total - 1.0) > SUM_TOLERANCE:
         problems.error(table.title, [r.row for r in table.records], "probability",
-                       "scenario probabilities that sum to 1", f"a sum of {total:.9g}")
+                       "scenario probabilities that sum to 1", f"a sum of {_sum_text(total)}")
 
 
 def period_positions(raw: RawWorkbook) -> dict[str, int]:
@@ -290,20 +335,33 @@ def _check_period_ranges(table: Table, positions: dict[str, int], problems: Prob
                            f"start '{start}'")
 
 
-def _check_swaps(raw: RawWorkbook, problems: Problems) -> None:
+def _check_swaps(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
+                 problems: Problems) -> None:
+    """A swap's lender stockpile must hold both the drawn and the return mineral.
+
+    Names that are not declared are reported once, as such, and not checked here.
+    """
     table = raw[SWAPS.name]
-    held = {(str(r["stockpile"]), str(r["mineral"])) for r in raw[HOLDINGS.name].records
+    holdings = raw[HOLDINGS.name]
+    if holdings.present and not {"stockpile", "mineral"} <= set(holdings.columns):
+        return  # reported as a missing column
+    held = {(str(r["stockpile"]), str(r["mineral"])) for r in holdings.records
             if _valid(r["stockpile"]) and _valid(r["mineral"])}
+    stockpiles, minerals = declared[Ref.STOCKPILE], declared[Ref.MINERAL]
+
+    def known(name: object, names: set[str] | None) -> bool:
+        return _valid(name) and (names is None or name in names)
+
     for rec in table.records:
         lender, mineral, back = rec["lender_stockpile"], rec["mineral"], rec["return_mineral"]
-        if not _valid(lender):
+        if not known(lender, stockpiles):
             continue
-        if _valid(mineral) and (lender, mineral) not in held:
+        if known(mineral, minerals) and (lender, mineral) not in held:
             problems.error(table.title, rec.row, "mineral",
                            f"a mineral that the lender stockpile '{lender}' holds (a Holdings "
                            "row for that stockpile and mineral)",
                            f"'{mineral}', which '{lender}' does not hold")
-        if _valid(back) and (lender, back) not in held:
+        if known(back, minerals) and back != mineral and (lender, back) not in held:
             problems.error(table.title, rec.row, "return_mineral",
                            f"a return mineral that the lender stockpile '{lender}' holds (a "
                            "Holdings row for that stockpile and mineral)",

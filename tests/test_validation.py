@@ -1,0 +1,839 @@
+"""Every rule of WORKBOOK.md ("What bad input gets"), one test each.
+
+Each test builds a workbook from Python data (``tests/workbooks.py``), runs
+``stockopt validate --json`` through click's CliRunner and checks that the problem
+names the sheet (as spelled in the file), every Excel row involved and the column, that
+the exit status is 2 on errors, and that nothing was written or modified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from workbooks import minimal_sheets, write_workbook
+
+from stockopt.cli import main
+
+Sheets = dict[str, list[list]]
+
+
+def full_sheets() -> Sheets:
+    """A valid workbook that uses every sheet and every column."""
+    return {
+        "Settings": [["key", "value"], ["risk_weight", 0.5], ["cvar_alpha", 0.9],
+                     ["pooled_budget", 100], ["currency", "EUR"]],
+        "Periods": [["period"], [2027], [2028], [2029]],
+        "Parties": [["party", "budget"], ["US", 50], ["EU", None]],
+        "Minerals": [["mineral", "price", "max_acquisition"], ["ga", 2, 100], ["ge", 3, None]],
+        "Stockpiles": [["stockpile", "party", "cost_share"], ["nds", "US", None],
+                       ["joint", "US", 0.4], ["joint", "EU", 0.6]],
+        "Holdings": [["stockpile", "mineral", "initial_stock", "max_stock", "holding_cost",
+                      "max_release"],
+                     ["nds", "ga", 5, 50, 0.1, None],
+                     ["joint", "ga", 0, None, None, None],
+                     ["joint", "ge", 1, 10, None, 5]],
+        "Demand": [["party", "mineral", "period", "demand", "criticality"],
+                   ["US", "ga", None, 10, None],
+                   ["US", "ga", 2028, 12, 2],
+                   ["EU", "ge", None, 4, None]],
+        "Supply": [["party", "mineral", "source", "period", "volume"],
+                   ["US", "ga", "china", None, 10],
+                   ["EU", "ge", "domestic", 2027, 4]],
+        "Offtakes": [["offtake", "party", "mineral", "source", "max_volume", "fee", "price",
+                      "first_period"],
+                     ["aus_ga", "US", "ga", "australia", 5, 1, 2, 2028]],
+        "Swaps": [["swap", "lender_stockpile", "receiver", "mineral", "return_mineral",
+                   "return_ratio", "return_lag", "max_volume", "fee"],
+                  ["sw1", "joint", "US", "ga", "ge", 1.1, 2, 5, 0.5]],
+        "Scenarios": [["scenario", "probability", "description"], ["calm", 0.6, "nothing"],
+                      ["ban", 0.4, "export ban"]],
+        "Disruptions": [["scenario", "source", "mineral", "start_period", "end_period",
+                         "availability"],
+                        ["ban", "china", "*", 2028, None, 0]],
+        "DemandShocks": [["scenario", "party", "mineral", "start_period", "end_period",
+                          "multiplier"],
+                         ["ban", "*", "ga", None, 2028, 1.5]],
+    }
+
+
+def set_cell(sheets: Sheets, sheet: str, row: int, column: str, value: object) -> None:
+    """Set the cell at Excel ``row`` under header ``column`` (adding the column if absent)."""
+    header = sheets[sheet][0]
+    if column not in header:
+        header.append(column)
+        for r in sheets[sheet][1:]:
+            r.append(None)
+    index = header.index(column)
+    target = sheets[sheet][row - 1]
+    while len(target) <= index:
+        target.append(None)
+    target[index] = value
+
+
+def drop_column(sheets: Sheets, sheet: str, column: str) -> None:
+    """Remove the column headed ``column`` from ``sheet``."""
+    index = sheets[sheet][0].index(column)
+    for r in sheets[sheet]:
+        del r[index]
+
+
+@dataclass
+class Outcome:
+    """What ``stockopt validate --json`` did."""
+
+    exit_code: int
+    problems: list[dict]
+    stdout: str
+    stderr: str
+
+    @property
+    def errors(self) -> list[dict]:
+        return [p for p in self.problems if p["severity"] == "error"]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [p for p in self.problems if p["severity"] == "warning"]
+
+
+def run_validate(path: Path, *args: str) -> tuple[int, str, str]:
+    """Run ``stockopt validate`` on ``path``; check the file and its folder are untouched."""
+    before = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    listing = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
+    result = CliRunner().invoke(main, ["validate", *args, str(path)])
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if before is not None:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "input was modified"
+    if path.parent.is_dir():
+        assert sorted(p.name for p in path.parent.iterdir()) == listing, "something was written"
+    return result.exit_code, result.stdout, result.stderr
+
+
+def check(tmp_path: Path, sheets: Sheets, name: str = "input.xlsx") -> Outcome:
+    """Write ``sheets`` and validate them with ``--json``."""
+    path = write_workbook(tmp_path / name, sheets)
+    return check_file(path)
+
+
+def check_file(path: Path) -> Outcome:
+    """Validate an existing workbook file with ``--json``."""
+    code, out, err = run_validate(path, "--json")
+    data = json.loads(out) if out.strip().startswith("{") else {"problems": []}
+    outcome = Outcome(code, data["problems"], out, err)
+    for p in outcome.problems:  # every problem is also printed on standard error
+        assert p["message"] in err
+    if outcome.errors:
+        assert code == 2, err
+        assert "nothing was written" in err
+    return outcome
+
+
+def assert_problem(outcome: Outcome, sheet: str | None, rows: tuple[int, ...], column: str | None,
+                   *fragments: str, severity: str = "error") -> dict:
+    """The one problem at (sheet, rows, column); its message names all three."""
+    matches = [p for p in outcome.problems
+               if p["severity"] == severity and p["sheet"] == sheet
+               and tuple(p["rows"]) == tuple(rows) and p["column"] == column]
+    assert matches, f"no {severity} at {sheet} {rows} {column}; got:\n" + "\n".join(
+        p["message"] for p in outcome.problems)
+    problem = matches[0]
+    message = problem["message"]
+    if sheet:
+        assert f"sheet '{sheet}'" in message
+    if rows:
+        label = "row" if len(rows) == 1 else "rows"
+        assert f"{label} {', '.join(str(r) for r in rows)}" in message
+    if column:
+        assert f"column '{column}'" in message
+    for fragment in fragments:
+        assert fragment in message, message
+    if severity == "error":
+        assert outcome.exit_code == 2
+    return problem
+
+
+# --- the valid baselines ------------------------------------------------------
+
+
+def test_minimal_workbook_is_valid(tmp_path: Path) -> None:
+    code, out, err = run_validate(write_workbook(tmp_path / "m.xlsx", minimal_sheets()))
+    assert code == 0, err
+    assert out.count("\n") == 1 and "valid:" in out
+
+
+def test_full_workbook_is_valid_without_warnings(tmp_path: Path) -> None:
+    outcome = check(tmp_path, full_sheets())
+    assert outcome.exit_code == 0, outcome.stderr
+    assert outcome.problems == []
+
+
+# --- sheets and columns ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("sheet", ["Periods", "Parties", "Minerals", "Demand", "Scenarios"])
+def test_missing_required_sheet(tmp_path: Path, sheet: str) -> None:
+    sheets = full_sheets()
+    del sheets[sheet]
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, sheet, (), None, "required", "no such sheet")
+    assert len(outcome.errors) == 1, "a missing sheet must not cascade into other errors"
+
+
+@pytest.mark.parametrize("sheet", ["Settings", "Stockpiles", "Holdings", "Supply", "Offtakes",
+                                   "Swaps", "Disruptions", "DemandShocks"])
+def test_optional_sheet_may_be_absent(tmp_path: Path, sheet: str) -> None:
+    sheets = minimal_sheets()
+    sheets.pop(sheet, None)
+    if sheet == "Stockpiles":
+        del sheets["Holdings"]
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0, outcome.stderr
+
+
+def _required_columns() -> list[tuple[str, str]]:
+    from stockopt.schema import SHEETS
+
+    return [(s.name, c.name) for s in SHEETS for c in s.required_columns]
+
+
+@pytest.mark.parametrize(("sheet", "column"), _required_columns())
+def test_missing_required_column(tmp_path: Path, sheet: str, column: str) -> None:
+    sheets = full_sheets()
+    drop_column(sheets, sheet, column)
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, sheet, (1,), column, "in row 1 (required)")
+    only_column = len(full_sheets()[sheet][0]) == 1
+    assert problem["found"] == ("an empty sheet" if only_column else "no such column")
+    assert len(outcome.errors) == 1, "\n".join(p["message"] for p in outcome.errors)
+
+
+def test_repeated_header_on_one_sheet(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Parties"][0].append(" Budget ")
+    for row in sheets["Parties"][1:]:
+        row.append(1)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Parties", (1,), "budget", "columns B and C")
+
+
+def test_required_sheet_without_rows(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Scenarios"] = [["scenario", "probability"]]
+    sheets.pop("Disruptions")
+    sheets.pop("DemandShocks")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Scenarios", (2,), "scenario", "at least one", "no rows")
+
+
+@pytest.mark.parametrize(("sheet", "column"), [("Periods", "period"), ("Parties", "party"),
+                                               ("Minerals", "mineral")])
+def test_declaring_sheet_without_rows(tmp_path: Path, sheet: str, column: str) -> None:
+    sheets = minimal_sheets()
+    sheets[sheet] = [sheets[sheet][0]]
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, sheet, (2,), column, "no rows")
+    assert len(outcome.errors) == 1, "\n".join(p["message"] for p in outcome.errors)
+
+
+def test_empty_required_sheet(tmp_path: Path) -> None:
+    sheets = minimal_sheets()
+    sheets["Periods"] = []
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Periods", (1,), "period", "in row 1 (required)", "empty sheet")
+    assert len(outcome.errors) == 1
+
+
+def test_blank_first_row_is_not_skipped(tmp_path: Path) -> None:
+    sheets = minimal_sheets()
+    sheets["Parties"] = [[], ["party", "budget"], ["US", 5]]
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Parties", (1,), "party", "no such column (row 1 is blank)")
+
+
+def test_two_sheets_for_one_table(tmp_path: Path) -> None:
+    sheets = minimal_sheets()
+    sheets[" parties"] = [["party"], ["EU"]]
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, " parties", (), None, "two sheets")
+
+
+# --- numbers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "found"), [("abc", "'abc'"), (True, "TRUE"),
+                                              ("#N/A", "#N/A"), ("#DIV/0!", "#DIV/0!"),
+                                              ("1,000", "'1,000'"), ("12 t", "'12 t'")])
+def test_non_numeric_number(tmp_path: Path, value: object, found: str) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 3, "price", value)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Minerals", (3,), "price", "a number > 0", found, "cell B3")
+    assert len(outcome.errors) == 1
+
+
+def _non_negative_columns() -> list[tuple[str, int, str]]:
+    return [("Parties", 2, "budget"), ("Minerals", 2, "max_acquisition"),
+            ("Holdings", 2, "initial_stock"), ("Holdings", 2, "max_stock"),
+            ("Holdings", 2, "holding_cost"), ("Holdings", 2, "max_release"),
+            ("Demand", 2, "demand"), ("Demand", 2, "criticality"), ("Supply", 2, "volume"),
+            ("Offtakes", 2, "max_volume"), ("Offtakes", 2, "fee"), ("Offtakes", 2, "price"),
+            ("Swaps", 2, "max_volume"), ("Swaps", 2, "fee"), ("Stockpiles", 2, "cost_share")]
+
+
+@pytest.mark.parametrize(("sheet", "row", "column"), _non_negative_columns())
+def test_negative_where_non_negative_required(tmp_path: Path, sheet: str, row: int,
+                                              column: str) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, sheet, row, column, -1)
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, sheet, (row,), column, "≥ 0", "found -1.")
+    assert "-1.0" not in problem["message"]
+
+
+def test_negative_probability(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Scenarios", 2, "probability", -0.5)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Scenarios", (2,), "probability", "≥ 0", "-0.5")
+
+
+@pytest.mark.parametrize("price", [0, -5, "0"])
+def test_price_not_positive(tmp_path: Path, price: object) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", price)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Minerals", (2,), "price", "a number > 0", f"found {price}.")
+
+
+def test_blank_required_number(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Demand", 3, "demand", None)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Demand", (3,), "demand", "(required)", "a blank cell")
+
+
+def test_large_numbers_are_printed_in_full(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Holdings", 2, "initial_stock", 1234567)
+    set_cell(sheets, "Holdings", 2, "max_stock", 1234566.5)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Holdings", (2,), "initial_stock", "1234566.5", "1234567 t")
+
+
+# --- references -----------------------------------------------------------------
+
+
+def _reference_columns() -> list[tuple[str, str]]:
+    return [("Stockpiles", "party"), ("Holdings", "stockpile"), ("Holdings", "mineral"),
+            ("Demand", "party"), ("Demand", "mineral"), ("Demand", "period"),
+            ("Supply", "party"), ("Supply", "mineral"), ("Supply", "period"),
+            ("Offtakes", "party"), ("Offtakes", "mineral"), ("Offtakes", "first_period"),
+            ("Swaps", "lender_stockpile"), ("Swaps", "receiver"), ("Swaps", "mineral"),
+            ("Swaps", "return_mineral"), ("Disruptions", "scenario"),
+            ("Disruptions", "mineral"), ("Disruptions", "start_period"),
+            ("Disruptions", "end_period"), ("DemandShocks", "scenario"),
+            ("DemandShocks", "party"), ("DemandShocks", "mineral"),
+            ("DemandShocks", "start_period"), ("DemandShocks", "end_period")]
+
+
+@pytest.mark.parametrize(("sheet", "column"), _reference_columns())
+def test_undeclared_reference(tmp_path: Path, sheet: str, column: str) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, sheet, 2, column, "atlantis")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, sheet, (2,), column, "'atlantis', which is not declared")
+    assert len(outcome.errors) == 1, "\n".join(p["message"] for p in outcome.errors)
+
+
+def test_wildcard_only_where_allowed(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Demand", 2, "party", "*")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Demand", (2,), "party", "'*', which is not declared")
+
+
+def test_identifiers_are_compared_after_trimming(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Demand", 2, "party", "  US ")
+    assert check(tmp_path, sheets).exit_code == 0
+
+
+def test_identifiers_are_case_sensitive(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Demand", 2, "party", "us")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Demand", (2,), "party", "'us'")
+
+
+# --- duplicates ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sheet", "extra", "rows", "column"), [
+    ("Periods", ["2027"], (2, 5), "period"),
+    ("Parties", ["US", 10], (2, 4), "party"),
+    ("Minerals", ["ga", 5], (2, 4), "mineral"),
+    ("Scenarios", ["calm", 0], (2, 4), "scenario"),
+    ("Offtakes", ["aus_ga", "EU", "ge", "australia", 1], (2, 3), "offtake"),
+    ("Swaps", ["sw1", "nds", "EU", "ga", None, None, None, 3], (2, 3), "swap"),
+    ("Stockpiles", ["joint", "EU", 0], (3, 4, 5), "stockpile, party"),
+    ("Holdings", ["joint", "ge", 0], (3, 4, 5), "stockpile, mineral"),
+])
+def test_duplicate_identifiers(tmp_path: Path, sheet: str, extra: list, rows: tuple[int, ...],
+                               column: str) -> None:
+    sheets = full_sheets()
+    sheets[sheet].append(extra)
+    outcome = check(tmp_path, sheets)
+    dup_rows = rows if len(rows) == 2 else rows[1:]
+    assert_problem(outcome, sheet, dup_rows, column, "2 rows" if "," in column else "2 times")
+
+
+def test_duplicate_demand_row(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Demand"].append(["US", "ga", "2028", 5])
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Demand", (3, 5), "party, mineral, period", "period '2028'")
+    assert len(outcome.errors) == 1
+
+
+def test_two_blank_period_demand_rows(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Demand"].append(["US", "ga", None, 5])
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Demand", (2, 5), "party, mineral, period", "period blank")
+    assert len(outcome.errors) == 1
+
+
+def test_demand_period_row_overriding_blank_is_fine(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Demand"].append(["EU", "ge", 2029, 7])
+    assert check(tmp_path, sheets).exit_code == 0
+
+
+# --- sums ----------------------------------------------------------------------
+
+
+def test_probabilities_not_summing_to_one(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Scenarios", 3, "probability", 0.3)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Scenarios", (2, 3), "probability", "sum to 1", "a sum of 0.9")
+    assert len(outcome.errors) == 1
+
+
+def test_probabilities_within_tolerance_and_zero_allowed(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Scenarios", 2, "probability", 0.6 + 5e-7)
+    sheets["Scenarios"].append(["never", 0])
+    assert check(tmp_path, sheets).exit_code == 0
+
+
+def test_probabilities_just_outside_tolerance(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Scenarios", 2, "probability", 0.6 + 2e-6)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Scenarios", (2, 3), "probability", "sum to 1")
+
+
+def test_cost_shares_not_summing_to_one(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Stockpiles", 4, "cost_share", 0.5)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Stockpiles", (3, 4), "cost_share", "'joint'", "a sum of 0.9")
+    assert len(outcome.errors) == 1
+
+
+def test_single_member_share_other_than_one(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Stockpiles", 2, "cost_share", 0.5)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Stockpiles", (2,), "cost_share", "'nds'", "0.5")
+
+
+def test_blank_cost_share_in_joint_stockpile(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Stockpiles", 4, "cost_share", None)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Stockpiles", (4,), "cost_share", "joint stockpile 'joint'",
+                   "a blank cell")
+    assert len(outcome.errors) == 1
+
+
+# --- ranges ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5])
+def test_availability_outside_zero_one(tmp_path: Path, value: float) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Disruptions", 2, "availability", value)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Disruptions", (2,), "availability", "≥ 0 and ≤ 1", str(value))
+
+
+@pytest.mark.parametrize("value", [0, -1])
+def test_multiplier_not_positive(tmp_path: Path, value: float) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "DemandShocks", 2, "multiplier", value)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "DemandShocks", (2,), "multiplier", "> 0", f"found {value}.")
+
+
+@pytest.mark.parametrize("value", [0, -0.5])
+def test_return_ratio_not_positive(tmp_path: Path, value: float) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Swaps", 2, "return_ratio", value)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Swaps", (2,), "return_ratio", "> 0", f"found {value}.")
+
+
+@pytest.mark.parametrize("value", [1.5, -1, "2.5"])
+def test_return_lag_not_whole_non_negative(tmp_path: Path, value: object) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Swaps", 2, "return_lag", value)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Swaps", (2,), "return_lag", "a whole number ≥ 0", f"found {value}.")
+
+
+@pytest.mark.parametrize("value", [0, 3, "4"])
+def test_return_lag_whole_numbers_accepted(tmp_path: Path, value: object) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Swaps", 2, "return_lag", value)
+    assert check(tmp_path, sheets).exit_code == 0
+
+
+def test_initial_stock_above_max_stock(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Holdings", 4, "initial_stock", 11)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Holdings", (4,), "initial_stock", "max_stock (10 t)", "found 11 t")
+
+
+@pytest.mark.parametrize("sheet", ["Disruptions", "DemandShocks"])
+def test_start_period_after_end_period(tmp_path: Path, sheet: str) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, sheet, 2, "start_period", 2029)
+    set_cell(sheets, sheet, 2, "end_period", "2027")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, sheet, (2,), "start_period, end_period", "'2027'", "'2029'")
+
+
+# --- settings ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "value"), [("risk_weight", -0.1), ("risk_weight", 1.1),
+                                            ("cvar_alpha", 1), ("cvar_alpha", -0.1),
+                                            ("cvar_alpha", "abc"), ("pooled_budget", -1)])
+def test_setting_out_of_range(tmp_path: Path, key: str, value: object) -> None:
+    sheets = full_sheets()
+    row = next(i for i, r in enumerate(sheets["Settings"], 1) if r[0] == key)
+    set_cell(sheets, "Settings", row, "value", value)
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, "Settings", (row,), "value", key)
+    assert f"found {value}." in problem["message"] or f"found '{value}'." in problem["message"]
+    assert len(outcome.errors) == 1
+
+
+@pytest.mark.parametrize(("key", "value"), [("risk_weight", 0), ("risk_weight", 1),
+                                            ("cvar_alpha", 0), ("cvar_alpha", 0.999999),
+                                            ("cvar_alpha", "0.95"), ("pooled_budget", None)])
+def test_setting_in_range(tmp_path: Path, key: str, value: object) -> None:
+    sheets = full_sheets()
+    row = next(i for i, r in enumerate(sheets["Settings"], 1) if r[0] == key)
+    set_cell(sheets, "Settings", row, "value", value)
+    assert check(tmp_path, sheets).exit_code == 0
+
+
+def test_repeated_settings_key(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Settings"].append([" Risk_Weight ", 0.2])
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Settings", (2, 6), "key", "risk_weight once", "2 times")
+
+
+def test_unknown_setting_key_is_a_warning(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Settings"].append(["solver", "cbc"])
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0
+    assert_problem(outcome, "Settings", (6,), "key", "'solver'", severity="warning")
+    assert "valid:" in outcome.stderr
+
+
+def test_setting_error_value_reported_once(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Settings", 2, "value", "#REF!")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Settings", (2,), "value", "#REF!")
+    assert len(outcome.errors) == 1
+
+
+def test_setting_value_without_key(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Settings"].append([None, 3])
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Settings", (6,), "key", "a blank cell")
+
+
+# --- swaps ------------------------------------------------------------------------
+
+
+def test_swap_lender_does_not_hold_mineral(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Swaps", 2, "lender_stockpile", "nds")
+    set_cell(sheets, "Swaps", 2, "return_mineral", None)
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0, outcome.stderr  # nds holds ga
+    set_cell(sheets, "Swaps", 2, "mineral", "ge")
+    outcome = check(tmp_path, sheets, "second.xlsx")
+    assert_problem(outcome, "Swaps", (2,), "mineral", "'nds'", "'ge'")
+    assert len(outcome.errors) == 1  # blank return mineral = the drawn one: not reported twice
+
+
+def test_swap_lender_does_not_hold_return_mineral(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Swaps", 2, "lender_stockpile", "nds")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Swaps", (2,), "return_mineral", "'nds'", "'ge'")
+    assert len(outcome.errors) == 1
+
+
+def test_receiver_may_be_member_of_lender(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Swaps", 2, "receiver", "EU")
+    assert check(tmp_path, sheets).exit_code == 0
+
+
+# --- cells -------------------------------------------------------------------------
+
+
+def test_date_cell_in_identifier_column(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Periods"][2] = [dt.datetime(2028, 1, 1)]
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Periods", (3,), "period", "cell A3", "a date cell (2028-01-01)")
+
+
+def test_date_cell_in_number_column(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Demand", 2, "demand", dt.datetime(2028, 1, 1))
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Demand", (2,), "demand", "cell D2", "2028-01-01")
+
+
+def test_formula_without_cached_value(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", "=1+1")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Minerals", (2,), "price", "cell B2", "no cached value")
+    assert len(outcome.errors) == 1
+
+
+def with_cached_values(path: Path, cached: dict[str, str]) -> Path:
+    """Give the formulas ``{formula text: value}`` a cached ``<v>`` in every sheet XML."""
+    patched = path.with_name("cached-" + path.name)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                text = data.decode()
+                for formula, value in cached.items():
+                    text = re.sub(rf"<f>{re.escape(formula)}</f>\s*<v\s*/>",
+                                  f"<f>{formula}</f><v>{value}</v>", text)
+                data = text.encode()
+            dst.writestr(info, data)
+    path.unlink()
+    return patched
+
+
+def test_formula_with_cached_value_is_read_by_value(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", "=1+1")
+    set_cell(sheets, "Scenarios", 3, "probability", "=1-B2")
+    path = with_cached_values(write_workbook(tmp_path / "f.xlsx", sheets),
+                              {"1+1": "7.5", "1-B2": "0.4"})
+    outcome = check_file(path)
+    assert outcome.exit_code == 0, outcome.stderr
+
+    from stockopt.normalize import load
+
+    data = load(path).data
+    assert data is not None and data.price["ga"] == 7.5 and data.probability["ban"] == 0.4
+
+
+# --- leniency -------------------------------------------------------------------
+
+
+def test_extra_columns_are_a_warning(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Parties", 2, "notes", "our side")
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0
+    assert_problem(outcome, "Parties", (1,), "notes", "cell C1", "ignored", severity="warning")
+
+
+def test_disruption_source_named_nowhere_is_a_warning(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Disruptions", 2, "source", "atlantis")
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0
+    assert_problem(outcome, "Disruptions", (2,), "source", "'atlantis'", "matches nothing",
+                   severity="warning")
+
+
+def test_disruption_source_named_by_offtake_only(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Disruptions", 2, "source", "australia")
+    assert check(tmp_path, sheets).problems == []
+
+
+def test_readme_sheet_is_ignored(tmp_path: Path) -> None:
+    sheets = {" ReadMe ": [["How to fill this in"], [None, "#N/A", "=1+1"]], **full_sheets()}
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0 and outcome.problems == []
+
+
+def test_unknown_sheet_is_a_warning(tmp_path: Path) -> None:
+    sheets = {**full_sheets(), "Scratch": [["x"], [1]]}
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0
+    assert_problem(outcome, "Scratch", (), None, "ignored", severity="warning")
+
+
+def test_names_case_insensitive_with_spaces(tmp_path: Path) -> None:
+    sheets = {}
+    for name, rows in full_sheets().items():
+        header = [f"  {h.upper()} " for h in rows[0]]
+        sheets[f" {name.lower()}  "] = [header, *rows[1:]]
+    sheets[" settings  "][1][0] = " RISK_WEIGHT"
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert outcome.problems == []
+
+
+def test_problems_name_the_sheet_as_spelled(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets[" minerals "] = sheets.pop("Minerals")
+    sheets[" minerals "][0][1] = "PRICE "
+    set_cell(sheets, " minerals ", 2, "PRICE ", -3)
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, " minerals ", (2,), "price", "found -3.")
+
+
+def test_columns_in_any_order(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    for name, rows in sheets.items():
+        sheets[name] = [list(reversed(r + [None] * (len(rows[0]) - len(r)))) for r in rows]
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert outcome.problems == []
+
+
+def test_blank_rows_anywhere_are_skipped(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    for name, rows in sheets.items():
+        spaced = [rows[0]]
+        for r in rows[1:]:
+            spaced += [[], [None, "  "], r]
+        sheets[name] = [*spaced, [], []]
+    sheets["Minerals"][3][1] = -1  # Excel row 4 once blank rows are in
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Minerals", (4,), "price", "found -1.")
+    assert len(outcome.errors) == 1
+
+
+def test_row_with_only_unknown_columns_is_not_a_record(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Parties", 1, "notes", "notes")
+    sheets["Parties"].append([None, None, "a comment"])
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0, outcome.stderr
+
+
+def test_whole_number_identifiers_read_as_text(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Periods"] = [["period"], [2027], [2028.0], ["2029"]]
+    set_cell(sheets, "Demand", 3, "period", "2028")
+    set_cell(sheets, "Offtakes", 2, "first_period", 2028)
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0, outcome.stderr
+
+    from stockopt.normalize import load
+
+    data = load(tmp_path / "input.xlsx").data
+    assert data is not None and data.periods == ["2027", "2028", "2029"]
+
+
+def test_numbers_typed_as_text(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", " 12.5 ")
+    set_cell(sheets, "Demand", 2, "demand", "1e1")
+    set_cell(sheets, "Scenarios", 2, "probability", ".6")
+    outcome = check(tmp_path, sheets)
+    assert outcome.exit_code == 0, outcome.stderr
+
+    from stockopt.normalize import load
+
+    data = load(tmp_path / "input.xlsx").data
+    assert data is not None and data.price["ga"] == 12.5 and data.probability["calm"] == 0.6
+
+
+def test_every_problem_at_once(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", "abc")
+    set_cell(sheets, "Demand", 4, "party", "JP")
+    set_cell(sheets, "Scenarios", 3, "probability", 0.5)
+    set_cell(sheets, "Settings", 3, "value", 1)
+    sheets["Parties"].append(["EU", 1])
+    set_cell(sheets, "Disruptions", 2, "availability", 2)
+    del sheets["Periods"][0][0]
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Minerals", (2,), "price", "'abc'")
+    assert_problem(outcome, "Demand", (4,), "party", "'JP'")
+    assert_problem(outcome, "Scenarios", (2, 3), "probability", "sum to 1")
+    assert_problem(outcome, "Settings", (3,), "value", "cvar_alpha")
+    assert_problem(outcome, "Parties", (3, 4), "party", "'EU'")
+    assert_problem(outcome, "Disruptions", (2,), "availability", "found 2.")
+    assert_problem(outcome, "Periods", (1,), "period", "no such column")
+    assert len(outcome.errors) == 7
+    assert "7 errors" in outcome.stderr
+
+
+def test_json_output_parses_and_lists_problems(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", -1)
+    sheets["Settings"].append(["colour", "blue"])
+    path = write_workbook(tmp_path / "j.xlsx", sheets)
+    code, out, _err = run_validate(path, "--json")
+    assert code == 2
+    data = json.loads(out)
+    assert data["errors"] == 1 and data["warnings"] == 1
+    error = next(p for p in data["problems"] if p["severity"] == "error")
+    assert error["sheet"] == "Minerals" and error["rows"] == [2] and error["column"] == "price"
+    assert error["cell"] == "B2"
+    assert {"expected", "found", "message"} <= set(error)
+
+
+def test_json_output_when_valid(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Settings"].append(["colour", "blue"])
+    code, out, err = run_validate(write_workbook(tmp_path / "j.xlsx", sheets), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["errors"] == 0 and data["warnings"] == 1
+    assert "valid:" in err
+
+
+def test_load_returns_no_data_on_errors(tmp_path: Path) -> None:
+    from stockopt.normalize import load
+
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", -1)
+    loaded = load(write_workbook(tmp_path / "x.xlsx", sheets))
+    assert loaded.data is None and loaded.problems.has_errors
