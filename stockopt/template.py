@@ -177,7 +177,8 @@ _HOW_TO = (
     "match exactly; dropdowns list the names declared on their sheet. '*' in a column marked "
     "'or *' matches every value.",
     "A sheet may be left with only its header row when it is not needed; the required "
-    "sheets need at least one row. Check a filled workbook with: stockopt validate FILE.xlsx",
+    "sheets (dark tabs) need at least one row. Check a filled workbook with: "
+    "stockopt validate FILE.xlsx",
 )
 
 
