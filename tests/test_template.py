@@ -9,6 +9,7 @@ reader accepts.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -317,6 +318,16 @@ def test_written_file_has_ordinary_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_same_input_gives_the_same_workbook(tmp_path: Path) -> None:
+    """Every part of the file but the save time (docProps/core.xml) is identical."""
+    parts = []
+    for name in ("a.xlsx", "b.xlsx"):
+        write_template(tmp_path / name, example=True)
+        with zipfile.ZipFile(tmp_path / name) as zf:
+            parts.append({n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"})
+    assert parts[0] == parts[1]
 
 
 def test_force_is_needed_to_overwrite(tmp_path: Path) -> None:
