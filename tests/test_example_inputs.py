@@ -18,6 +18,7 @@ from stockopt.schema import SHEETS
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "inputs"
 SCRIPT = INPUTS / "build_example.py"
+DERIVE = INPUTS / "derive_example_csvs.py"
 WORKBOOK = INPUTS / "us_eu_example.xlsx"
 CSV_DIR = INPUTS / "us_eu_example"
 
@@ -47,6 +48,19 @@ def test_committed_workbook_is_what_the_script_generates(tmp_path: Path) -> None
         assert committed[sheet] == fresh[sheet], (
             f"sheet {sheet} differs: rerun `python inputs/build_example.py` and commit the "
             "workbook")
+
+
+def test_committed_csvs_are_what_the_derivation_writes(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(DERIVE), str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    committed = sorted(p.name for p in CSV_DIR.glob("*.csv"))
+    assert committed == sorted(p.name for p in tmp_path.glob("*.csv"))
+    for name in committed:
+        assert (CSV_DIR / name).read_text(encoding="utf-8") == \
+            (tmp_path / name).read_text(encoding="utf-8"), (
+            f"{name} differs: rerun `python inputs/derive_example_csvs.py` (or update the "
+            "derivation to match a hand edit)")
 
 
 def test_example_validates_without_warnings() -> None:
