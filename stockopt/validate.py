@@ -266,8 +266,10 @@ def _check_stockpiles(table: Table, problems: Problems) -> None:
             members[str(rec["stockpile"])].append(rec)
     for name, recs in members.items():
         shares = [r["cost_share"] for r in recs]
-        if any(isinstance(s, _Invalid) for s in shares):
-            continue
+        share_col = STOCKPILES.column("cost_share")
+        if any(isinstance(s, _Invalid) or (s is not None and not share_col.in_range(s))
+               for s in shares):
+            continue  # already reported, cell by cell
         if len(recs) == 1:
             continue
         blanks = [r.row for r in recs if r["cost_share"] is None]
@@ -282,8 +284,9 @@ def _check_stockpiles(table: Table, problems: Problems) -> None:
                            f"the cost shares of stockpile '{name}' to sum to 1",
                            f"a sum of {_sum_text(total)}")
     for name, recs in members.items():
-        if len(recs) == 1 and _valid(recs[0]["cost_share"]) and \
-                abs(float(recs[0]["cost_share"]) - 1.0) > SUM_TOLERANCE:
+        share = recs[0]["cost_share"]
+        if len(recs) == 1 and _valid(share) and STOCKPILES.column("cost_share").in_range(share) \
+                and abs(float(share) - 1.0) > SUM_TOLERANCE:
             problems.error(table.title, recs[0].row, "cost_share",
                            f"a cost share of 1 (or blank) for '{name}', its only member",
                            found_text(recs[0]["cost_share"]),

@@ -187,32 +187,39 @@ def test_missing_required_sheet(tmp_path: Path, sheet: str) -> None:
     assert len(outcome.errors) == 1, "a missing sheet must not cascade into other errors"
 
 
-@pytest.mark.parametrize("sheet", ["Settings", "Stockpiles", "Holdings", "Supply", "Offtakes",
-                                   "Swaps", "Disruptions", "DemandShocks"])
-def test_optional_sheet_may_be_absent(tmp_path: Path, sheet: str) -> None:
-    sheets = minimal_sheets()
-    sheets.pop(sheet, None)
-    if sheet == "Stockpiles":
-        del sheets["Holdings"]
+def test_optional_sheets_may_be_absent(tmp_path: Path) -> None:
+    sheets = {name: rows for name, rows in minimal_sheets().items()
+              if name in ("Periods", "Parties", "Minerals", "Demand", "Scenarios")}
     outcome = check(tmp_path, sheets)
     assert outcome.exit_code == 0, outcome.stderr
 
 
-def _required_columns() -> list[tuple[str, str]]:
+def _required_column_rounds() -> list[list[tuple[str, str]]]:
+    """Round k drops the k-th required column of every sheet that has one."""
     from stockopt.schema import SHEETS
 
-    return [(s.name, c.name) for s in SHEETS for c in s.required_columns]
+    rounds: list[list[tuple[str, str]]] = []
+    for sheet in SHEETS:
+        for k, col in enumerate(sheet.required_columns):
+            if len(rounds) <= k:
+                rounds.append([])
+            rounds[k].append((sheet.name, col.name))
+    return rounds
 
 
-@pytest.mark.parametrize(("sheet", "column"), _required_columns())
-def test_missing_required_column(tmp_path: Path, sheet: str, column: str) -> None:
+@pytest.mark.parametrize("dropped", _required_column_rounds(),
+                         ids=lambda d: "+".join(c for _s, c in d))
+def test_missing_required_column(tmp_path: Path, dropped: list[tuple[str, str]]) -> None:
     sheets = full_sheets()
-    drop_column(sheets, sheet, column)
+    for sheet, column in dropped:
+        drop_column(sheets, sheet, column)
     outcome = check(tmp_path, sheets)
-    problem = assert_problem(outcome, sheet, (1,), column, "in row 1 (required)")
-    only_column = len(full_sheets()[sheet][0]) == 1
-    assert problem["found"] == ("an empty sheet" if only_column else "no such column")
-    assert len(outcome.errors) == 1, "\n".join(p["message"] for p in outcome.errors)
+    for sheet, column in dropped:
+        problem = assert_problem(outcome, sheet, (1,), column, "in row 1 (required)")
+        only_column = len(full_sheets()[sheet][0]) == 1
+        assert problem["found"] == ("an empty sheet" if only_column else "no such column")
+    # one error per missing column, nothing cascading from it
+    assert len(outcome.errors) == len(dropped), "\n".join(p["message"] for p in outcome.errors)
 
 
 def test_repeated_header_on_one_sheet(tmp_path: Path) -> None:
@@ -288,14 +295,21 @@ def _non_negative_columns() -> list[tuple[str, int, str]]:
             ("Swaps", 2, "max_volume"), ("Swaps", 2, "fee"), ("Stockpiles", 2, "cost_share")]
 
 
-@pytest.mark.parametrize(("sheet", "row", "column"), _non_negative_columns())
-def test_negative_where_non_negative_required(tmp_path: Path, sheet: str, row: int,
-                                              column: str) -> None:
+def test_negative_where_non_negative_required(tmp_path: Path) -> None:
     sheets = full_sheets()
-    set_cell(sheets, sheet, row, column, -1)
+    cells = _non_negative_columns()
+    for sheet, row, column in cells:
+        set_cell(sheets, sheet, row, column, -1)
+    set_cell(sheets, "Stockpiles", 2, "cost_share", None)  # single member: share 1
+    cells.remove(("Stockpiles", 2, "cost_share"))
+    sheets["Stockpiles"].append(["solo", "EU", -1])
+    sheets["Holdings"].append(["solo", "ga"])
+    cells.append(("Stockpiles", 5, "cost_share"))
     outcome = check(tmp_path, sheets)
-    problem = assert_problem(outcome, sheet, (row,), column, "≥ 0", "found -1.")
-    assert "-1.0" not in problem["message"]
+    for sheet, row, column in cells:
+        problem = assert_problem(outcome, sheet, (row,), column, "≥ 0", "found -1.")
+        assert "-1.0" not in problem["message"]
+    assert len(outcome.errors) == len(cells), "\n".join(p["message"] for p in outcome.errors)
 
 
 def test_negative_probability(tmp_path: Path) -> None:
@@ -344,13 +358,25 @@ def _reference_columns() -> list[tuple[str, str]]:
             ("DemandShocks", "start_period"), ("DemandShocks", "end_period")]
 
 
-@pytest.mark.parametrize(("sheet", "column"), _reference_columns())
-def test_undeclared_reference(tmp_path: Path, sheet: str, column: str) -> None:
+def test_undeclared_references(tmp_path: Path) -> None:
     sheets = full_sheets()
-    set_cell(sheets, sheet, 2, column, "atlantis")
+    for sheet, column in _reference_columns():
+        set_cell(sheets, sheet, 2, column, "atlantis")
     outcome = check(tmp_path, sheets)
-    assert_problem(outcome, sheet, (2,), column, "'atlantis', which is not declared")
-    assert len(outcome.errors) == 1, "\n".join(p["message"] for p in outcome.errors)
+    for sheet, column in _reference_columns():
+        assert_problem(outcome, sheet, (2,), column, "'atlantis', which is not declared",
+                       "cell ")
+    # each undeclared name is reported once, and nothing else is
+    assert len(outcome.errors) == len(_reference_columns()), "\n".join(
+        p["message"] for p in outcome.errors)
+
+
+def test_undeclared_swap_mineral_is_not_also_unheld(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Swaps", 2, "mineral", "atlantis")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Swaps", (2,), "mineral", "not declared")
+    assert len(outcome.errors) == 1
 
 
 def test_wildcard_only_where_allowed(tmp_path: Path) -> None:
