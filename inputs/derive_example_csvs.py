@@ -593,9 +593,13 @@ add("drc_cobalt availabilities", f"DRC {drc_avail}; other cobalt sources {ref_av
     "assumed to pass proportionally to every refiner (US-domestic recycling excepted) and the "
     "quota is assumed to stay in place 2027-2029", ASSUME, "assumption")
 add("Disruption levels in the China scenarios",
-    "ga_ge 0 (non-Chinese Ga 0.6); graphite 0.2; sb_w 0; ree 0.1",
-    "Chosen availabilities of Chinese flows and durations (3-4 years); the 0.6 for non-Chinese "
-    "gallium reflects China's ~99% share of primary gallium (fact above)", ASSUME,
+    "ga_ge_controls 2027-2029: China gallium and germanium 0, gallium from Canada, Japan, "
+    "Germany, United Kingdom, Taiwan, Ukraine 0.6; graphite_controls 2027-2030: China "
+    "graphite 0.2; sb_w_controls 2027-2029: China antimony and tungsten 0; ree_controls "
+    "2027-2030: China rare_earths 0.1",
+    "Chosen availabilities and durations of the Chinese measures (facts above give the real "
+    "measures and dates); the 0.6 for non-Chinese gallium refiners reflects China's ~99% "
+    "share of primary gallium (fact above)", ASSUME,
     "assumption")
 add("russia_cutoff levels", "Russia * 0 for 2027-2031; Kazakhstan titanium_sponge 0.5",
     "Chosen: all Russian flows stop; half of Kazakh sponge is assumed to be lost with transit "
