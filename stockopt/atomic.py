@@ -1,48 +1,48 @@
-"""Writing output files atomically: a temporary file in the target folder, then a rename."""
+"""Writing output files atomically: a temporary file in the target folder, then a rename.
+
+Readers of the target never see a half-written file, and a failed write leaves the
+previous file (if any) untouched. The temporary file is created with mode 0o666
+filtered by the umask, like any new file, and removed on failure.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
-class OutputNotWritable(Exception):
+class OutputNotWritable(OSError):
     """The output file cannot be written (folder missing, locked, no permission)."""
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it into place.
+def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write(fh)`` on a temporary file beside ``path``, then rename it into place.
 
-    On any failure the temporary file is removed and the target is left untouched.
-    Raises OutputNotWritable with a message naming the file.
+    Raises OutputNotWritable with a message naming the file and the reason.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise OutputNotWritable(f"cannot write {path}: folder {folder} does not exist")
+        raise OutputNotWritable(f"cannot write {path}: the folder {folder} does not exist")
+    tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix,
-                                        dir=folder)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise OutputNotWritable(f"cannot write {path}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
         raise OutputNotWritable(
-            f"cannot write {path}: {exc.strerror or exc} (is it open in another program?)"
-        ) from exc
+            f"cannot write {path}: {exc.strerror or exc} (is it open in another program, "
+            "or read-only?)") from exc
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
         raise

@@ -289,4 +289,4 @@ def build_workbook(results: Results, data: ModelData, audit: RunAudit) -> openpy
 def write_report(path: Path, results: Results, data: ModelData, audit: RunAudit) -> None:
     """Write the output workbook to ``path`` atomically."""
     wb = build_workbook(results, data, audit)
-    write_atomically(Path(path), lambda tmp: wb.save(tmp))
+    write_atomically(Path(path), wb.save)

@@ -27,7 +27,7 @@ EXIT_OK, EXIT_FAILURE = 0, 1
 def write_json(path: Path, payload: dict) -> None:
     """Write ``payload`` as pretty JSON to ``path``, atomically."""
     text = json.dumps(payload, indent=2, ensure_ascii=False, default=float) + "\n"
-    write_atomically(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomically(Path(path), lambda fh: fh.write(text.encode("utf-8")))
 
 
 def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Path | None,

@@ -149,8 +149,8 @@ SETTINGS = Sheet(
     (
         Column("key", Kind.TEXT, "Setting name: risk_weight, cvar_alpha, pooled_budget or "
                "currency (case-insensitive).", required=True, width=18),
-        Column("value", Kind.TEXT, "Setting value; blank means the default.", required=True,
-               width=18),
+        Column("value", Kind.TEXT, "Setting value; blank means the default.",
+               default_text="the setting's default", width=18),
     ),
     key=("key",),
 )

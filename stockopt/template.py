@@ -23,8 +23,6 @@ one sheet per input table in ``SHEETS`` order. On each input sheet:
 from __future__ import annotations
 
 import math
-import os
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -37,6 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import __version__
+from .atomic import write_atomically
 from .schema import (
     SETTINGS,
     SETTINGS_KEYS,
@@ -485,20 +484,5 @@ def _put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
 # --- saving ---------------------------------------------------------------------
 
 def _save_atomically(wb: Workbook, path: Path) -> None:
-    """Save to a temporary file next to ``path``, then rename it over ``path``.
-
-    The temporary file is created with mode 0o666 filtered by the umask, like any
-    new file, so the result has ordinary permissions; it is removed on failure.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Save ``wb`` to ``path`` through a temporary file and a rename (see stockopt.atomic)."""
+    write_atomically(path, wb.save)

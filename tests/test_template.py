@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from openpyxl.worksheet.worksheet import Worksheet
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt import template as template_module
+from stockopt import atomic as atomic_module
 from stockopt.cli import main
 from stockopt.example import example_tables
 from stockopt.normalize import load
@@ -301,7 +301,7 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def fail(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(template_module.os, "replace", fail)
+    monkeypatch.setattr(atomic_module.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_template(path)
     assert path.read_bytes() == b"old"
