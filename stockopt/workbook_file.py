@@ -11,13 +11,16 @@ declared dimensions are never trusted.
 
 from __future__ import annotations
 
+import re
 import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
 MAX_FILE_BYTES = 200 * 1024**2
@@ -28,6 +31,9 @@ MAX_UNCOMPRESSED_BYTES = 1024**3
 
 MAX_COMPRESSION_RATIO = 1000
 """Largest ratio of a member's uncompressed to compressed size (XML compresses ~10-100x)."""
+
+MIN_RATIO_CHECK_BYTES = 10 * 1024**2
+"""Members smaller than this (uncompressed) are not held to ``MAX_COMPRESSION_RATIO``."""
 
 MAX_COLUMNS = 16384
 """Excel's own column limit; a cell beyond it is malformed."""
@@ -114,22 +120,61 @@ def check_container(path: Path) -> None:
     except OSError as exc:
         raise UnreadableWorkbook(f"{path}: cannot be read ({exc})") from exc
     names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise UnreadableWorkbook(f"{path}: a ZIP archive, but not an .xlsx workbook "
-                                 "(no xl/workbook.xml inside)")
+                                 "(no workbook inside; is it another kind of document?)")
     total = 0
     for info in infos:
         total += info.file_size
         if info.compress_size > 0 and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO \
-                and info.file_size > 10 * 1024**2:
+                and info.file_size > MIN_RATIO_CHECK_BYTES:
             raise UnreadableWorkbook(
-                f"{path}: refused: member {info.filename} would inflate from "
-                f"{info.compress_size:,} to {info.file_size:,} bytes (a ratio over "
-                f"{MAX_COMPRESSION_RATIO}; possibly a zip bomb)")
+                f"{path}: refused, too large when inflated: member {info.filename} would "
+                f"inflate from {info.compress_size:,} to {info.file_size:,} bytes (a ratio "
+                f"over {MAX_COMPRESSION_RATIO}; possibly a zip bomb)")
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UnreadableWorkbook(
-            f"{path}: refused: the workbook would inflate to {total / 1024**2:,.0f} MiB, "
-            f"more than the {MAX_UNCOMPRESSED_BYTES // 1024**2:,} MiB limit (possibly a zip bomb)")
+            f"{path}: refused, too large when inflated: the workbook would inflate to "
+            f"{_mib(total)} MiB, more than the {_mib(MAX_UNCOMPRESSED_BYTES)} MiB limit "
+            "(possibly a zip bomb)")
+
+
+def _mib(size: int) -> str:
+    """A size in MiB for a message: 1,024 or 2.5."""
+    mib = size / 1024**2
+    return f"{mib:,.0f}" if mib >= 10 else f"{mib:.3g}"
+
+
+_ENTITY_ATTACK = "the XML declares entities (refused: possibly an XML entity attack)"
+_OPENPYXL_PART = re.compile(r"could not read (\w+) from")
+
+
+def _reason(exc: BaseException) -> str:
+    """Why reading failed, in one line, from the root of the exception chain.
+
+    openpyxl wraps the parser's exception in a multi-line message that points at a
+    traceback the user never sees; the part it names and the root cause say more.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, DefusedXmlException) for e in chain):
+        return _ENTITY_ATTACK
+    known = [e for e in chain if isinstance(e, ParseError | zipfile.BadZipFile)]
+    root = known[0] if known else chain[-1]
+    text = str(root) or type(root).__name__
+    if "no valid workbook part" in text:
+        return "not an .xlsx workbook (no workbook part inside)"
+    if isinstance(root, ParseError):
+        text = f"invalid XML ({text})"
+    elif isinstance(root, zipfile.BadZipFile):
+        text = f"the file is damaged ({text}); save it again from Excel"
+    part = _OPENPYXL_PART.search(str(exc))
+    if part and root is not exc:
+        text = f"its {part.group(1)} could not be read: {text}"
+    return " ".join(text.split())
 
 
 class InputWorkbook:
@@ -137,6 +182,10 @@ class InputWorkbook:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        if not openpyxl.DEFUSEDXML:  # e.g. OPENPYXL_DEFUSEDXML=False in the environment
+            raise UnreadableWorkbook(f"{self.path}: not read: openpyxl is not using defusedxml, "
+                                     "so hostile XML could not be refused (unset "
+                                     "OPENPYXL_DEFUSEDXML)")
         check_container(self.path)
         try:
             with warnings.catch_warnings():
@@ -146,11 +195,8 @@ class InputWorkbook:
         except UnreadableWorkbook:
             raise
         except Exception as exc:  # openpyxl raises many kinds for damaged files
-            reason = str(exc) or type(exc).__name__
-            if "EntitiesForbidden" in type(exc).__name__ or "DTDForbidden" in type(exc).__name__:
-                reason = "the XML declares entities (refused: possibly an XML entity attack)"
             raise UnreadableWorkbook(f"{self.path}: cannot be read as an .xlsx workbook: "
-                                     f"{reason}") from exc
+                                     f"{_reason(exc)}") from exc
 
     @property
     def sheet_names(self) -> list[str]:
@@ -189,11 +235,8 @@ class InputWorkbook:
         except UnreadableWorkbook:
             raise
         except Exception as exc:
-            reason = str(exc) or type(exc).__name__
-            if "Forbidden" in type(exc).__name__:
-                reason = "the XML declares entities (refused: possibly an XML entity attack)"
             raise UnreadableWorkbook(f"{self.path}: sheet '{sheet_name}' cannot be read: "
-                                     f"{reason}") from exc
+                                     f"{_reason(exc)}") from exc
 
     def close(self) -> None:
         """Release the file."""

@@ -1,0 +1,324 @@
+"""Files that are not workbooks, broken workbooks and hostile workbooks.
+
+Each must give one clear line naming the file and the reason, exit status 2, and never a
+traceback; hostile content (XML entity expansion, zip bombs, absurd declared dimensions)
+must be refused or handled cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from workbooks import minimal_sheets, write_workbook
+
+from stockopt import workbook_file
+from stockopt.cli import main
+from stockopt.normalize import load
+from stockopt.workbook_file import UnreadableWorkbook
+
+PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+OLE2_HEADER = bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+    + "".join(f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
+              for i in range(1, 10))
+    + "]>\n"
+)
+
+
+def refused(path: Path, *reason: str) -> str:
+    """Run ``stockopt validate``; check for one clean error line naming the file; return it."""
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2, output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert line.startswith("error: ") and str(path) in line
+    for fragment in reason:
+        assert fragment in line, line
+    json_result = CliRunner().invoke(main, ["validate", "--json", str(path)])
+    assert json_result.exit_code == 2
+    data = json.loads(json_result.stdout)
+    assert data["errors"] == 1 and str(path) in data["problems"][0]["message"]
+    return line
+
+
+def valid_workbook(tmp_path: Path, name: str = "input.xlsx") -> Path:
+    return write_workbook(tmp_path / name, minimal_sheets())
+
+
+def rewrite(path: Path, changes: dict[str, Callable[[bytes], bytes]],
+            extra: dict[str, bytes] | None = None) -> Path:
+    """Copy the workbook at ``path`` to a new file with members changed or added."""
+    out = path.with_name("patched-" + path.name)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename in changes:
+                data = changes[info.filename](data)
+            dst.writestr(info.filename, data)
+        for name, data in (extra or {}).items():
+            dst.writestr(name, data)
+    return out
+
+
+def first_sheet_member(path: Path) -> str:
+    with zipfile.ZipFile(path) as zf:
+        return sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/sheet"))[0]
+
+
+# --- not a workbook at all ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"period,party\n2027,US\n", "not an .xlsx workbook"),
+    (PNG_HEADER, "not an .xlsx workbook"),
+    (b"", "empty"),
+    (b"PK", "not an .xlsx workbook"),
+    (b"PK\x05\x06" + b"\x00" * 18, "empty ZIP archive"),
+])
+def test_not_an_xlsx(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "input.xlsx"
+    path.write_bytes(content)
+    refused(path, reason)
+
+
+def test_truncated_workbook(tmp_path: Path) -> None:
+    good = valid_workbook(tmp_path)
+    data = good.read_bytes()
+    path = tmp_path / "truncated.xlsx"
+    path.write_bytes(data[: len(data) // 2])
+    refused(path, "truncated or damaged")
+
+
+def test_damaged_member(tmp_path: Path) -> None:
+    """A workbook whose sheet data is corrupted (CRC mismatch) inside an intact archive."""
+    good = valid_workbook(tmp_path)
+    member = first_sheet_member(good)
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        offset = zf.getinfo(member).header_offset
+    data[offset + 30 + len(member) + 40] ^= 0x55  # flip bits inside the stored sheet XML
+    path.write_bytes(bytes(data))
+    refused(path, "cannot be read")
+
+
+def test_encrypted_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "secret.xlsx"
+    path.write_bytes(OLE2_HEADER)
+    refused(path, "encrypted")
+
+
+def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "archive.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("notes.txt", "hello")
+    refused(path, "not an .xlsx workbook")
+
+
+def test_word_document_is_not_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "letter.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.'
+                    'openxmlformats.org/package/2006/content-types"/>')
+        zf.writestr("word/document.xml", "<document/>")
+    refused(path, "not an .xlsx workbook")
+
+
+def test_malformed_sheet_xml(tmp_path: Path) -> None:
+    good = valid_workbook(tmp_path)
+    member = first_sheet_member(good)
+    path = rewrite(good, {member: lambda d: d[: len(d) // 2]})
+    refused(path, "sheet 'Periods' cannot be read: invalid XML")
+
+
+def test_malformed_workbook_xml(tmp_path: Path) -> None:
+    path = rewrite(valid_workbook(tmp_path), {"xl/workbook.xml": lambda d: d[:-20]})
+    refused(path, "cannot be read as an .xlsx workbook", "invalid XML")
+
+
+def test_nonexistent_path(tmp_path: Path) -> None:
+    refused(tmp_path / "nowhere.xlsx", "no such file")
+
+
+def test_directory(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.xlsx"
+    folder.mkdir()
+    refused(folder, "not a file")
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root can read any file")
+    path = valid_workbook(tmp_path)
+    path.chmod(0)
+    try:
+        refused(path, "cannot be opened")
+    finally:
+        path.chmod(0o600)
+
+
+# --- hostile content -----------------------------------------------------------
+
+
+def _with_dtd(data: bytes) -> bytes:
+    text = data.decode()
+    if text.startswith("<?xml"):
+        text = text[text.index("?>") + 2:]
+    return (BILLION_LAUGHS + text.replace("<t>ga</t>", "<t>&lol9;</t>")).encode()
+
+
+@pytest.mark.parametrize("member", ["sheet", "xl/workbook.xml", "xl/styles.xml"])
+def test_xml_entity_attack_is_refused(tmp_path: Path, member: str) -> None:
+    good = valid_workbook(tmp_path)
+    member = first_sheet_member(good) if member == "sheet" else member
+    path = rewrite(good, {member: _with_dtd})
+    start = time.perf_counter()
+    refused(path, "XML entity attack")
+    assert time.perf_counter() - start < 5
+
+
+def test_xml_entity_attack_in_shared_strings(tmp_path: Path) -> None:
+    good = valid_workbook(tmp_path)
+    strings = (BILLION_LAUGHS + '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+               '2006/main" count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>').encode()
+
+    def add_override(data: bytes) -> bytes:
+        override = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+        return data.replace(b"</Types>", override.encode() + b"</Types>")
+
+    path = rewrite(good, {"[Content_Types].xml": add_override},
+                   extra={"xl/sharedStrings.xml": strings})
+    refused(path, "XML entity attack")
+
+
+def test_defusedxml_is_in_use() -> None:
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML, "openpyxl must parse through defusedxml"
+
+
+def test_zip_bomb_total_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook_file, "MAX_UNCOMPRESSED_BYTES", 2 * 1024**2)
+    path = rewrite(valid_workbook(tmp_path), {}, extra={"xl/media/zeros.bin": bytes(3 * 1024**2)})
+    refused(path, "too large when inflated", "zip bomb")
+
+
+def test_zip_bomb_ratio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook_file, "MIN_RATIO_CHECK_BYTES", 1024**2)
+    path = rewrite(valid_workbook(tmp_path), {}, extra={"xl/media/zeros.bin": bytes(3 * 1024**2)})
+    refused(path, "zip bomb", "xl/media/zeros.bin", "ratio")
+
+
+def _set_declared_size(path: Path, member: str, size: int) -> None:
+    """Rewrite the uncompressed size that the archive declares for ``member``."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+    name = member.encode()
+    local = info.header_offset
+    struct.pack_into("<I", data, local + 22, size)
+    central = data.index(b"PK\x01\x02")
+    while True:
+        central = data.index(b"PK\x01\x02", central)
+        name_len = struct.unpack_from("<H", data, central + 28)[0]
+        if bytes(data[central + 46: central + 46 + name_len]) == name:
+            struct.pack_into("<I", data, central + 24, size)
+            break
+        central += 4
+    path.write_bytes(bytes(data))
+
+
+def test_zip_bomb_declared_size_without_monkeypatching(tmp_path: Path) -> None:
+    """A member that declares it inflates to 4 GB is refused before anything is inflated."""
+    path = valid_workbook(tmp_path)
+    _set_declared_size(path, first_sheet_member(path), 0xFFFFFFF0)
+    refused(path, "zip bomb")
+
+
+def test_member_inflating_beyond_its_declared_size(tmp_path: Path) -> None:
+    """Declared sizes cannot be undercut: inflation stops there and the CRC check fails."""
+    good = valid_workbook(tmp_path)
+    member = first_sheet_member(good)
+    path = rewrite(good, {member: lambda d: d.replace(b"</sheetData>", b"</sheetData>"
+                                                      + b" " * 2_000_000)})
+    _set_declared_size(path, member, 3000)
+    refused(path, "cannot be read")
+
+
+def test_absurd_declared_dimension_reads_only_real_rows(tmp_path: Path) -> None:
+    good = valid_workbook(tmp_path)
+
+    def absurd(data: bytes) -> bytes:
+        import re
+
+        return re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>', data)
+
+    with zipfile.ZipFile(good) as zf:
+        members = [n for n in zf.namelist() if n.startswith("xl/worksheets/")]
+    path = rewrite(good, {m: absurd for m in members})
+    with zipfile.ZipFile(path) as zf:
+        assert b"XFD1048576" in zf.read(members[0])
+    start = time.perf_counter()
+    loaded = load(path)
+    elapsed = time.perf_counter() - start
+    assert not loaded.problems.has_errors, [p.message for p in loaded.problems.items]
+    assert loaded.raw is not None
+    assert [r.row for r in loaded.raw["Periods"].records] == [2, 3]
+    assert loaded.data is not None and loaded.data.periods == ["2027", "2028"]
+    assert elapsed < 3
+
+
+def test_far_away_row_is_read_without_walking_the_gap(tmp_path: Path) -> None:
+    """A real row at 1,048,576: the rows in between are not materialised."""
+    good = valid_workbook(tmp_path)
+    member = first_sheet_member(good)  # Periods
+    far = b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>2029</t></is></c></row>'
+    path = rewrite(good, {member: lambda d: d.replace(b"</sheetData>", far + b"</sheetData>")})
+    start = time.perf_counter()
+    loaded = load(path)
+    assert time.perf_counter() - start < 3
+    assert loaded.raw is not None
+    assert [r.row for r in loaded.raw["Periods"].records] == [2, 3, 1048576]
+
+
+def test_cell_beyond_last_column(tmp_path: Path) -> None:
+    good = valid_workbook(tmp_path)
+    member = first_sheet_member(good)
+    bad = b'<row r="5"><c r="XFE5" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = rewrite(good, {member: lambda d: d.replace(b"</sheetData>", bad + b"</sheetData>")})
+    refused(path, "beyond Excel's last column")
+
+
+def test_open_workbook_raises_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(PNG_HEADER)
+    with pytest.raises(UnreadableWorkbook, match="not an .xlsx"):
+        load(path)
+
+
+def test_input_is_never_modified(tmp_path: Path) -> None:
+    path = valid_workbook(tmp_path)
+    before = path.read_bytes(), path.stat().st_mtime_ns
+    assert load(path).data is not None
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx"]
