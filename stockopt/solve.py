@@ -160,7 +160,7 @@ def _run(h: highspy.Highs, name: str, algorithm: str, options: dict,
     for key, value in options.items():
         h.setOptionValue(key, value)
     if deadline is not None:
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
     start = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - start
