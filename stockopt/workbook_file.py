@@ -73,7 +73,10 @@ class _Parser(WorkSheetParser):
     def parse_cell(self, element):  # noqa: ANN001, ANN201 - openpyxl's signature
         cell = super().parse_cell(element)
         if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-            if element.findtext(VALUE_TAG, None) in (None, ""):
+            cached = element.find(VALUE_TAG)
+            if element.get("t") == "str" and cached is not None:
+                pass  # a formula whose cached result is the empty string: a blank cell
+            elif cached is None or not (cached.text or ""):
                 cell["value"] = MISSING_CACHED_VALUE
         elif cell["data_type"] == "e":
             cell["value"] = CellError(str(cell["value"]))
@@ -216,7 +219,9 @@ class InputWorkbook:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with wb._archive.open(ws._worksheet_path) as src:  # noqa: SLF001
-                    parser = _Parser(src, wb.shared_strings, data_only=True, epoch=wb.epoch,
+                    # the sheet's own table: wb.shared_strings is empty in read-only mode
+                    strings = ws._shared_strings  # noqa: SLF001
+                    parser = _Parser(src, strings, data_only=True, epoch=wb.epoch,
                                      date_formats=wb._date_formats,  # noqa: SLF001
                                      timedelta_formats=wb._timedelta_formats)  # noqa: SLF001
                     for row_number, cells in parser.parse():

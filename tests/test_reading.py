@@ -215,3 +215,42 @@ def test_unknown_sheet_and_readme(tmp_path: Path) -> None:
 def test_reading_is_finite_for_nan_free_numbers() -> None:
     value, _ = convert("1e308")
     assert isinstance(value, float) and math.isfinite(value)
+
+
+def test_shared_strings_as_excel_writes_them(tmp_path: Path) -> None:
+    """Excel stores text in xl/sharedStrings.xml (openpyxl writes inline strings)."""
+    import re
+    import zipfile
+
+    from stockopt.normalize import load
+
+    path = write_workbook(tmp_path / "inline.xlsx", minimal_sheets())
+    strings: list[str] = []
+
+    def shared(match: re.Match[bytes]) -> bytes:
+        text = match.group(2).decode()
+        if text not in strings:
+            strings.append(text)
+        return match.group(1) + b' t="s"><v>' + str(strings.index(text)).encode() + b"</v></c>"
+
+    out = tmp_path / "shared.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'(<c r="[A-Z]+[0-9]+"[^>]*?) t="inlineStr"><is><t>([^<]*)</t>'
+                              rb"</is></c>", shared, data)
+                assert b"inlineStr" not in data
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" '
+                                    b'ContentType="application/vnd.openxmlformats-officedocument'
+                                    b'.spreadsheetml.sharedStrings+xml"/></Types>')
+            dst.writestr(info, data)
+        items = "".join(f"<si><t>{s}</t></si>" for s in strings)
+        dst.writestr("xl/sharedStrings.xml",
+                     '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     f'count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>')
+    loaded = load(out)
+    assert not loaded.problems.items, [p.message for p in loaded.problems.items]
+    assert loaded.data is not None and loaded.data.parties == ["US"]
+    assert loaded.data.supply[("US", "ga", "china", 1)] == 10

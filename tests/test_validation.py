@@ -15,6 +15,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
@@ -661,17 +662,25 @@ def test_formula_without_cached_value(tmp_path: Path) -> None:
     assert len(outcome.errors) == 1
 
 
-def with_cached_values(path: Path, cached: dict[str, str]) -> Path:
-    """Give the formulas ``{formula text: value}`` a cached ``<v>`` in every sheet XML."""
+def with_cached_values(path: Path, cached: dict[str, tuple[str, str]]) -> Path:
+    """Give formulas a cached value: ``{formula text: (cached text, cell type)}``.
+
+    openpyxl writes a formula as ``<c r="B2"><f>1+1</f><v/></c>`` (never calculated);
+    this patches every sheet XML to what a spreadsheet program saves after
+    calculating: ``<c r="B2" t="..."><f>1+1</f><v>2</v></c>``.
+    """
     patched = path.with_name("cached-" + path.name)
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename.startswith("xl/worksheets/"):
                 text = data.decode()
-                for formula, value in cached.items():
-                    text = re.sub(rf"<f>{re.escape(formula)}</f>\s*<v\s*/>",
-                                  f"<f>{formula}</f><v>{value}</v>", text)
+                for formula, (value, kind) in cached.items():
+                    in_xml = escape(formula)  # as it stands in the XML: & is &amp;
+                    text, count = re.subn(
+                        rf'<c r="([A-Z]+[0-9]+)"([^>]*)><f>{re.escape(in_xml)}</f>\s*<v\s*/>',
+                        rf'<c r="\1"\2 t="{kind}"><f>{in_xml}</f><v>{value}</v>', text)
+                    assert count <= 1, formula
                 data = text.encode()
             dst.writestr(info, data)
     path.unlink()
@@ -682,8 +691,11 @@ def test_formula_with_cached_value_is_read_by_value(tmp_path: Path) -> None:
     sheets = full_sheets()
     set_cell(sheets, "Minerals", 2, "price", "=1+1")
     set_cell(sheets, "Scenarios", 3, "probability", "=1-B2")
+    set_cell(sheets, "Parties", 3, "budget", '=IF(TRUE,"","x")')  # cached "": blank
+    set_cell(sheets, "Demand", 2, "party", '="U"&"S"')
     path = with_cached_values(write_workbook(tmp_path / "f.xlsx", sheets),
-                              {"1+1": "7.5", "1-B2": "0.4"})
+                              {"1+1": ("7.5", "n"), "1-B2": ("0.4", "n"),
+                               'IF(TRUE,"","x")': ("", "str"), '"U"&"S"': ("US", "str")})
     outcome = check_file(path)
     assert outcome.exit_code == 0, outcome.stderr
 
@@ -691,6 +703,16 @@ def test_formula_with_cached_value_is_read_by_value(tmp_path: Path) -> None:
 
     data = load(path).data
     assert data is not None and data.price["ga"] == 7.5 and data.probability["ban"] == 0.4
+    assert data.budget["EU"] is None and data.demand[("US", "ga", 1)] == 10
+
+
+def test_formula_with_cached_error_value(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Offtakes", 2, "fee", "=1/0")
+    path = with_cached_values(write_workbook(tmp_path / "e.xlsx", sheets),
+                              {"1/0": ("#DIV/0!", "e")})
+    outcome = check_file(path)
+    assert_problem(outcome, "Offtakes", (2,), "fee", "cell F2", "the error value #DIV/0!")
 
 
 # --- leniency -------------------------------------------------------------------
