@@ -97,8 +97,8 @@ def check_container(path: Path) -> None:
         raise UnreadableWorkbook(f"{path}: the file is empty")
     if size > MAX_FILE_BYTES:
         raise UnreadableWorkbook(
-            f"{path}: the file is {size / 1024**2:.0f} MiB, more than the "
-            f"{MAX_FILE_BYTES // 1024**2} MiB limit")
+            f"{path}: too large: the file is {_mib(size)} MiB, more than the "
+            f"{_mib(MAX_FILE_BYTES)} MiB limit")
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -129,8 +129,8 @@ def check_container(path: Path) -> None:
     total = 0
     for info in infos:
         total += info.file_size
-        if info.compress_size > 0 and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO \
-                and info.file_size > MIN_RATIO_CHECK_BYTES:
+        if info.file_size > MIN_RATIO_CHECK_BYTES \
+                and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
             raise UnreadableWorkbook(
                 f"{path}: refused, too large when inflated: member {info.filename} would "
                 f"inflate from {info.compress_size:,} to {info.file_size:,} bytes (a ratio "
@@ -145,7 +145,7 @@ def check_container(path: Path) -> None:
 def _mib(size: int) -> str:
     """A size in MiB for a message: 1,024 or 2.5."""
     mib = size / 1024**2
-    return f"{mib:,.0f}" if mib >= 10 else f"{mib:.3g}"
+    return f"{mib:,.0f}" if mib >= 10 else f"{mib:.3g}"  # 0.00098 for 1 KiB
 
 
 _ENTITY_ATTACK = "the XML declares entities (refused: possibly an XML entity attack)"

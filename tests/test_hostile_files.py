@@ -248,6 +248,11 @@ def _set_declared_size(path: Path, member: str, size: int) -> None:
     path.write_bytes(bytes(data))
 
 
+def test_file_too_large_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook_file, "MAX_FILE_BYTES", 1024)
+    refused(valid_workbook(tmp_path), "more than the", "limit")
+
+
 def test_zip_bomb_declared_size_without_monkeypatching(tmp_path: Path) -> None:
     """A member that declares it inflates to 4 GB is refused before anything is inflated."""
     path = valid_workbook(tmp_path)
