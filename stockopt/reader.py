@@ -11,6 +11,7 @@ validator's and the normalizer's work.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import itertools
 import math
 import re
@@ -102,7 +103,8 @@ def read_workbook(path: str | Path, problems: Problems) -> RawWorkbook:
             if sheet is None:
                 problems.warning(title, None, None, "a known sheet name (" +
                                  ", ".join(s.name for s in SHEETS) + ") or README",
-                                 f"an unknown sheet '{title}' (it is ignored)")
+                                 f"an unknown sheet '{title}' (it is ignored"
+                                 f"{_did_you_mean(key, [s.name for s in SHEETS])})")
                 continue
             if sheet.name in matched:
                 problems.error(title, None, None, f"one sheet named {sheet.name}",
@@ -144,7 +146,9 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
         if col is None:
             problems.warning(title, header_row, shown, "a known column header ("
                              + ", ".join(c.name for c in sheet.columns) + ")",
-                             f"'{shown}' (the column is ignored)", cell=f"{letter}{header_row}")
+                             f"'{shown}' (the column is ignored"
+                             f"{_did_you_mean(name, [c.name for c in sheet.columns])})",
+                             cell=f"{letter}{header_row}")
             continue
         if col.name in seen:
             problems.error(title, header_row, col.name, f"the header '{col.name}' once",
@@ -169,6 +173,13 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
                                             cell=f"{get_column_letter(index)}{row_number}")
         if values:
             table.records.append(Record(row_number, values))
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    """"; did you mean Periods?" when ``name`` is a near miss of one of ``choices``."""
+    by_key = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(by_key), n=1, cutoff=0.75)
+    return f"; did you mean {by_key[close[0]]}?" if close else ""
 
 
 def convert_cell(raw: object, col: Column, sheet_title: str, row: int,

@@ -754,6 +754,26 @@ def test_unknown_sheet_is_a_warning(tmp_path: Path) -> None:
     assert_problem(outcome, "Scratch", (), None, "ignored", severity="warning")
 
 
+def test_near_miss_names_get_a_suggestion(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Period"] = sheets.pop("Periods")
+    sheets["Parties"][0][1] = "budgets"
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Periods", (), None, "no such sheet")
+    assert_problem(outcome, "Period", (), None, "did you mean Periods?", severity="warning")
+    assert_problem(outcome, "Parties", (1,), "budgets", "did you mean budget?",
+                   severity="warning")
+
+
+@pytest.mark.parametrize(("sheet", "row", "column"), [("Parties", 3, "party"),
+                                                      ("Supply", 2, "source")])
+def test_star_is_not_a_name(tmp_path: Path, sheet: str, row: int, column: str) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, sheet, row, column, "*")
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, sheet, (row,), column, "other than *")
+
+
 def test_names_case_insensitive_with_spaces(tmp_path: Path) -> None:
     sheets = {}
     for name, rows in full_sheets().items():
