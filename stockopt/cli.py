@@ -13,6 +13,7 @@ import click
 
 from . import __version__
 from .normalize import Loaded, load
+from .problems import Problems
 from .workbook_file import UnreadableWorkbook
 
 EXIT_OK = 0
@@ -31,12 +32,9 @@ def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
         loaded = load(path)
     except UnreadableWorkbook as exc:
         if as_json:
-            import json
-
-            click.echo(json.dumps({"errors": 1, "warnings": 0, "problems": [{
-                "severity": "error", "sheet": None, "rows": [], "column": None,
-                "expected": "a readable .xlsx workbook", "found": str(exc),
-                "message": f"error: {exc}"}]}, indent=2))
+            unreadable = Problems()
+            unreadable.error(None, None, None, "a readable .xlsx workbook", str(exc))
+            click.echo(unreadable.to_json())
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     if loaded.problems.has_errors:
@@ -84,7 +82,8 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
     if as_json:
         click.echo(loaded.problems.to_json())
     _echo_problems(loaded)
-    assert loaded.data is not None
+    if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
+        sys.exit(EXIT_BAD_INPUT)
     n_warn = len(loaded.problems.warnings)
     click.echo(f"{workbook}: valid: {loaded.data.summary_line()}"
                + (f" ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else ""),
@@ -111,9 +110,10 @@ def _same_file(a: Path, b: Path) -> bool:
               help="Also write the headline results as JSON here.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock limit for the solver, both phases together (seconds).")
-@click.option("--algorithm", type=click.Choice(["ipx", "simplex", "choose"]), default="ipx",
-              show_default=True, help="HiGHS algorithm for phase 1 (ipx = interior point "
-              "with crossover).")
+@click.option("--algorithm", type=click.Choice(["simplex", "ipx", "choose"]),
+              default="simplex", show_default=True,
+              help="HiGHS algorithm for phase 1: dual simplex, or ipx (interior point with "
+              "crossover); phase 2 always continues with primal simplex from phase 1's basis.")
 @click.option("--verbose", is_flag=True, help="Stream the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,

@@ -31,11 +31,12 @@ def write_json(path: Path, payload: dict) -> None:
 
 
 def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Path | None,
-              time_limit: float | None = None, algorithm: str = "ipx", verbose: bool = False,
+              time_limit: float | None = None, algorithm: str = "simplex", verbose: bool = False,
               quiet: bool = False) -> int:
     """Build, solve, extract and write; return the exit status (0 or 1)."""
     data = loaded.data
-    assert data is not None
+    if data is None:
+        raise ValueError("run_solve needs a workbook that validated without errors")
     timings: dict[str, float] = {}
     progress = Progress(enabled=False if (verbose or quiet) else None)
     with progress:
@@ -64,7 +65,7 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
         t0 = time.perf_counter()
         audit = RunAudit(workbook, timings)
         try:
-            write_report(output, results, data, audit)
+            write_report(output, results, data, audit, raw=loaded.raw)
             if summary_json is not None:
                 payload = results.summary_dict()
                 payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}

@@ -4,19 +4,23 @@ The Pyomo model is compiled once to matrix form by Pyomo's standard-form compile
 (``LinearStandardFormCompiler``) and passed to HiGHS (highspy) as arrays, the cheapest
 hand-off route; both phases then run on that same loaded HiGHS model:
 
-1. phase 1 minimizes the risk R with HiGHS's interior point (ipx) and crossover, so the
-   optimum is basic and the budget rows' duals (∂R*/∂B) are available;
-2. phase 2 adds the row R ≤ R* + 1e-7·max(1, |R*|), swaps the objective to the
-   expected cost and re-solves, warm-started from the phase-1 basis (dual simplex).
+1. phase 1 minimizes the risk R (by default HiGHS's dual simplex; interior point with
+   crossover on request), so the optimum is basic and the budget rows' duals
+   (∂R*/∂B) are available;
+2. phase 2 adds the row R ≤ R* + 1e-7·max(1, |R*|), switches the objective to the
+   expected cost and re-solves with primal simplex, warm-started from the phase-1
+   basis (which stays primal feasible, so primal simplex continues from it).
 
-Termination is checked after each phase; anything but optimal raises ``SolveFailed``
-with HiGHS's model status. The primal solution of phase 2 is loaded back into the
-Pyomo variables for extraction.
+Before the hand-off every row is scaled by a power of two so that its largest
+coefficient is about 1, and the cost objective likewise: budgets in the billions and
+risk coefficients in the millionths otherwise leave HiGHS with residual infeasibilities
+after unscaling. Powers of two scale exactly; duals and objective values are unscaled
+on the way back. Termination is checked after each phase; anything but optimal raises
+``SolveFailed`` with HiGHS's model status.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,17 +28,27 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 RISK_BOUND_RELATIVE = 1e-7
 """Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""
 
-ALGORITHMS = {
-    "ipx": {"solver": "ipx", "run_crossover": "on"},
+ALGORITHMS: dict[str, dict[str, object]] = {
     "simplex": {"solver": "simplex", "simplex_strategy": 1},
+    "ipx": {"solver": "ipx", "run_crossover": "on"},
     "choose": {"solver": "choose"},
 }
-"""Phase-1 algorithm choices (HiGHS options). ipx with crossover is the default."""
+"""Phase-1 algorithm choices (HiGHS options). Crossover stays on: duals need a basis."""
+
+DEFAULT_ALGORITHM = "simplex"
+"""Measured on the benchmark ladder (benchmarks/README.md): dual simplex on the scaled
+model beat interior point with crossover on this LP class."""
+
+PHASE2_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 4}
+"""Phase 2: primal simplex from the phase-1 basis."""
+
+INF = highspy.kHighsInf
 
 
 class SolveFailed(Exception):
@@ -77,7 +91,7 @@ class SolveOutcome:
     nonzeros: int = 0
     solver: str = "HiGHS"
     solver_version: str = ""
-    algorithm: str = "ipx"
+    algorithm: str = DEFAULT_ALGORITHM
 
 
 def highs_version() -> str:
@@ -86,23 +100,36 @@ def highs_version() -> str:
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
+def _power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
+    """2^-round(log2(m)) for each magnitude m > 0 (1 where m is 0)."""
+    safe = np.where(magnitude > 0, magnitude, 1.0)
+    return np.exp2(-np.round(np.log2(safe)))
+
+
 @dataclass
 class CompiledLP:
-    """The model in matrix form: columns, rows (with sense), objectives and their Pyomo origins."""
+    """The model in scaled matrix form, and what maps it back to the Pyomo model.
 
-    info: object
+    Row i of ``A`` is the Pyomo row multiplied by ``row_scale[i]``; the cost objective is
+    multiplied by ``cost_scale``; columns are unscaled. ``columns`` are the Pyomo
+    variables of the columns; ``rows`` (constraint, sense) pairs.
+    """
+
+    A: sp.csc_matrix
+    columns: list
+    rows: list
     col_lower: np.ndarray
     col_upper: np.ndarray
     row_lower: np.ndarray
     row_upper: np.ndarray
+    row_scale: np.ndarray
     risk_cost: np.ndarray
     cost_cost: np.ndarray
-    cost_offset: float
-    risk_offset: float
+    cost_scale: float
 
 
 def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
-    """Compile ``model`` (both objectives) to arrays with Pyomo's standard-form compiler."""
+    """Compile ``model`` (both objectives) to scaled arrays with Pyomo's standard-form compiler."""
     model.cost.activate()
     try:
         info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
@@ -110,71 +137,193 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
         model.cost.deactivate()
     names = [o.parent_component().local_name for o in info.objectives]
     c = info.c.toarray() if hasattr(info.c, "toarray") else np.asarray(info.c)
-    risk_row, cost_row = names.index("risk"), names.index("cost")
-    n_cols = len(info.columns)
-    col_lower = np.empty(n_cols)
-    col_upper = np.empty(n_cols)
-    for j, var in enumerate(info.columns):
-        lb, ub = var.bounds
-        col_lower[j] = -highspy.kHighsInf if lb is None else lb
-        col_upper[j] = highspy.kHighsInf if ub is None else ub
-    rhs = np.asarray(info.rhs, dtype=float)
-    sense = np.array([r[1] for r in info.rows], dtype=int)
-    row_lower = np.where(sense <= 0, rhs, -highspy.kHighsInf)
-    row_upper = np.where(sense >= 0, rhs, highspy.kHighsInf)
+    risk_cost = np.asarray(c[names.index("risk")], dtype=float).ravel()
+    cost_cost = np.asarray(c[names.index("cost")], dtype=float).ravel()
     offsets = np.asarray(info.c_offset, dtype=float)
-    return CompiledLP(info, col_lower, col_upper, row_lower, row_upper,
-                      np.asarray(c[risk_row]).ravel(), np.asarray(c[cost_row]).ravel(),
-                      float(offsets[cost_row]), float(offsets[risk_row]))
+    if np.any(offsets != 0.0):  # pragma: no cover - the model has no constant terms
+        raise ValueError("objective constants are not expected in this model")
+
+    lower, upper = [], []
+    for var in info.columns:
+        lb, ub = var.bounds
+        lower.append(-INF if lb is None else lb)
+        upper.append(INF if ub is None else ub)
+    rhs = np.asarray(info.rhs, dtype=float)
+    sense = np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
+
+    A = sp.csr_matrix(info.A)
+    row_max = np.asarray(abs(A).max(axis=1).toarray()).ravel() if A.nnz else np.zeros(A.shape[0])
+    row_scale = _power_of_two_scale(row_max)
+    A = sp.csc_matrix(sp.diags(row_scale) @ A)
+    scaled_rhs = rhs * row_scale
+    row_lower = np.where(sense <= 0, scaled_rhs, -INF)
+    row_upper = np.where(sense >= 0, scaled_rhs, INF)
+    cost_scale = float(_power_of_two_scale(np.array([np.abs(cost_cost).max(initial=0.0)]))[0])
+    return CompiledLP(A=A, columns=list(info.columns), rows=list(info.rows),
+                      col_lower=np.asarray(lower, dtype=float),
+                      col_upper=np.asarray(upper, dtype=float), row_lower=row_lower,
+                      row_upper=row_upper, row_scale=row_scale, risk_cost=risk_cost,
+                      cost_cost=cost_cost * cost_scale, cost_scale=cost_scale)
 
 
-def _load_highs(lp: CompiledLP, verbose: bool) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
-    h.setOptionValue("log_to_console", bool(verbose))
-    A = lp.info.A.tocsc()
-    model = highspy.HighsLp()
-    model.num_col_ = len(lp.col_lower)
-    model.num_row_ = len(lp.row_lower)
-    model.col_cost_ = lp.risk_cost
-    model.col_lower_ = lp.col_lower
-    model.col_upper_ = lp.col_upper
-    model.row_lower_ = lp.row_lower
-    model.row_upper_ = lp.row_upper
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = A.indptr.astype(np.int32)
-    model.a_matrix_.index_ = A.indices.astype(np.int32)
-    model.a_matrix_.value_ = A.data.astype(float)
-    model.a_matrix_.num_col_ = model.num_col_
-    model.a_matrix_.num_row_ = model.num_row_
-    h.passModel(model)
-    return h
+class LoadedLP:
+    """The compiled model loaded into one HiGHS instance, re-solvable after edits.
 
+    ``solve()`` runs both phases; between solves, ``set_budget`` and
+    ``set_pooled_budget`` change budget right-hand sides (for budget sweeps), and the
+    next phase 1 warm-starts from the previous phase-1 basis.
+    """
 
-def _status(h: highspy.Highs) -> str:
-    return h.modelStatusToString(h.getModelStatus()).strip().lower()
+    def __init__(self, model: pyo.ConcreteModel, *, verbose: bool = False) -> None:
+        self.model = model
+        self.lp = compile_lp(model)
+        lp = self.lp
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", bool(verbose))
+        self.h.setOptionValue("log_to_console", bool(verbose))
+        hlp = highspy.HighsLp()
+        hlp.num_col_ = len(lp.col_lower)
+        hlp.num_row_ = len(lp.row_lower)
+        hlp.col_cost_ = lp.risk_cost
+        hlp.col_lower_ = lp.col_lower
+        hlp.col_upper_ = lp.col_upper
+        hlp.row_lower_ = lp.row_lower
+        hlp.row_upper_ = lp.row_upper
+        hlp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        hlp.a_matrix_.start_ = lp.A.indptr.astype(np.int32)
+        hlp.a_matrix_.index_ = lp.A.indices.astype(np.int32)
+        hlp.a_matrix_.value_ = lp.A.data.astype(float)
+        hlp.a_matrix_.num_col_ = hlp.num_col_
+        hlp.a_matrix_.num_row_ = hlp.num_row_
+        self.h.passModel(hlp)
+        self.n_rows = hlp.num_row_
+        self.budget_rows: dict[str, int] = {}
+        self.pooled_row: int | None = None
+        for i, (con, _sense) in enumerate(lp.rows):
+            comp = con.parent_component().local_name
+            if comp == "budget_limit":
+                self.budget_rows[str(con.index())] = i
+            elif comp == "pooled_budget_limit":
+                self.pooled_row = i
+        self._phase1_basis = None
+        self._risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
+        self._risk_row_scale = float(_power_of_two_scale(
+            np.array([np.abs(lp.risk_cost).max(initial=0.0)]))[0])
+        self._all_cols = np.arange(hlp.num_col_, dtype=np.int32)
 
+    @property
+    def nonzeros(self) -> int:
+        return int(self.lp.A.nnz)
 
-def _run(h: highspy.Highs, name: str, algorithm: str, options: dict,
-         deadline: float | None) -> PhaseRecord:
-    for key, value in options.items():
-        h.setOptionValue(key, value)
-    if deadline is not None:
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
-    start = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - start
-    info = h.getInfo()
-    status = _status(h)
-    objective = h.getInfo().objective_function_value if status == "optimal" else None
-    return PhaseRecord(name, status, objective, seconds, algorithm,
-                       simplex_iterations=int(info.simplex_iteration_count),
-                       ipm_iterations=int(info.ipm_iteration_count),
-                       crossover_iterations=int(info.crossover_iteration_count))
+    def set_budget(self, party: str, value: float | None) -> None:
+        """Set party ``party``'s budget B_p (currency; None = no limit) for the next solve."""
+        i = self.budget_rows[party]
+        upper = INF if value is None else value * self.lp.row_scale[i]
+        self.h.changeRowBounds(i, -INF, upper)
+
+    def set_pooled_budget(self, value: float | None) -> None:
+        """Set the pooled budget B_all (currency; None = no limit) for the next solve."""
+        if self.pooled_row is None:
+            raise KeyError("the model has no pooled budget row")
+        i = self.pooled_row
+        upper = INF if value is None else value * self.lp.row_scale[i]
+        self.h.changeRowBounds(i, -INF, upper)
+
+    def _run(self, name: str, algorithm: str, options: dict[str, object],
+             deadline: float | None) -> PhaseRecord:
+        for key, value in options.items():
+            self.h.setOptionValue(key, value)
+        if deadline is not None:
+            self.h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
+        start = time.perf_counter()
+        self.h.run()
+        seconds = time.perf_counter() - start
+        info = self.h.getInfo()
+        status = self.h.modelStatusToString(self.h.getModelStatus()).strip().lower()
+        objective = info.objective_function_value if status == "optimal" else None
+        return PhaseRecord(name, status, objective, seconds, algorithm,
+                           simplex_iterations=int(info.simplex_iteration_count),
+                           ipm_iterations=max(int(info.ipm_iteration_count), 0),
+                           crossover_iterations=max(int(info.crossover_iteration_count), 0))
+
+    def _reset_to_phase1(self) -> None:
+        """Undo a previous phase 2: drop the risk-bound row, restore the risk objective."""
+        if self.h.getNumRow() > self.n_rows:
+            extra = np.arange(self.n_rows, self.h.getNumRow(), dtype=np.int32)
+            self.h.deleteRows(len(extra), extra)
+            self.h.changeColsCost(len(self._all_cols), self._all_cols, self.lp.risk_cost)
+            if self._phase1_basis is not None:
+                self.h.setBasis(self._phase1_basis)
+
+    def solve(self, *, time_limit: float | None = None, algorithm: str = DEFAULT_ALGORITHM,
+              on_phase: Callable[[str], None] | None = None) -> SolveOutcome:
+        """Run phase 1 and phase 2; return the outcome (raises SolveFailed if not optimal)."""
+        outcome = SolveOutcome(status="unknown", solver_version=highs_version(),
+                               algorithm=algorithm, rows=self.n_rows,
+                               columns=len(self.lp.col_lower), nonzeros=self.nonzeros)
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        notify = on_phase or (lambda _label: None)
+        self._reset_to_phase1()
+
+        notify("phase 1/2: minimizing risk")
+        phase1 = self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
+        outcome.phases.append(phase1)
+        outcome.timings["phase1"] = phase1.seconds
+        if phase1.status != "optimal":
+            outcome.status = phase1.status
+            raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
+        risk_star = float(phase1.objective)
+        outcome.risk = risk_star
+        self._phase1_basis = self.h.getBasis()
+        self._record_budget_duals(outcome)
+
+        notify("phase 2/2: cheapest plan at that risk")
+        bound = risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))
+        s = self._risk_row_scale
+        self.h.addRow(-INF, bound * s, len(self._risk_nz), self._risk_nz,
+                      self.lp.risk_cost[self._risk_nz] * s)
+        self.h.changeColsCost(len(self._all_cols), self._all_cols, self.lp.cost_cost)
+        phase2 = self._run("phase 2 (cost)", "primal simplex (warm start)", PHASE2_OPTIONS,
+                           deadline)
+        outcome.phases.append(phase2)
+        outcome.timings["phase2"] = phase2.seconds
+        if phase2.status != "optimal":
+            outcome.status = phase2.status
+            raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
+        outcome.cost = float(phase2.objective) / self.lp.cost_scale
+        outcome.status = "optimal"
+        return outcome
+
+    def _record_budget_duals(self, outcome: SolveOutcome) -> None:
+        """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals, unscaled."""
+        duals = self.h.getSolution().row_dual
+        scale = self.lp.row_scale
+        for party, i in self.budget_rows.items():
+            outcome.budget_duals[party] = min(0.0, float(duals[i]) * float(scale[i]))
+        if self.pooled_row is not None:
+            i = self.pooled_row
+            outcome.pooled_budget_dual = min(0.0, float(duals[i]) * float(scale[i]))
+        for p in self.model.PARTIES:
+            outcome.budget_duals.setdefault(p, 0.0)
+
+    def primal_values(self) -> np.ndarray:
+        """Column values of the last solution (unscaled: columns are not scaled)."""
+        return np.asarray(self.h.getSolution().col_value, dtype=float)
+
+    def load_primal(self) -> None:
+        """Copy the last solution into the Pyomo variables (variables in no row get 0)."""
+        values = self.primal_values()
+        if not np.all(np.isfinite(values)):  # pragma: no cover - defensive
+            raise ValueError("HiGHS returned a non-finite solution")
+        for var in self.model.component_data_objects(pyo.Var, descend_into=True):
+            var.set_value(0.0 if var.lb is None or var.lb <= 0 else var.lb,
+                          skip_validation=True)
+        for var, x in zip(self.lp.columns, values.tolist(), strict=True):
+            var.set_value(x, skip_validation=True)
 
 
 def solve(model: pyo.ConcreteModel, *, time_limit: float | None = None, verbose: bool = False,
-          algorithm: str = "ipx",
+          algorithm: str = DEFAULT_ALGORITHM,
           on_phase: Callable[[str], None] | None = None) -> SolveOutcome:
     """Solve ``model`` lexicographically (risk, then cost) and load the phase-2 solution.
 
@@ -182,71 +331,18 @@ def solve(model: pyo.ConcreteModel, *, time_limit: float | None = None, verbose:
     ``on_phase`` is called with a label as each step starts (for a progress display).
     Raises ``SolveFailed`` when a phase does not end optimal.
     """
-    outcome = SolveOutcome(status="unknown", solver_version=highs_version(), algorithm=algorithm)
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
     notify = on_phase or (lambda _label: None)
-
-    notify("compiling the model for HiGHS")
+    notify("handing the model to HiGHS")
     t0 = time.perf_counter()
-    lp = compile_lp(model)
-    h = _load_highs(lp, verbose)
-    outcome.timings["handoff"] = time.perf_counter() - t0
-    outcome.rows, outcome.columns = len(lp.row_lower), len(lp.col_lower)
-    outcome.nonzeros = int(lp.info.A.nnz)
-
-    notify("phase 1/2: minimizing risk")
-    phase1 = _run(h, "phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
-    outcome.phases.append(phase1)
-    outcome.timings["phase1"] = phase1.seconds
-    if phase1.status != "optimal":
-        outcome.status = phase1.status
-        raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
-    risk_star = float(phase1.objective) + lp.risk_offset
-    outcome.risk = risk_star
-    _record_budget_duals(model, lp, h, outcome)
-
-    notify("phase 2/2: cheapest plan at that risk")
-    bound = risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star)) - lp.risk_offset
-    nz = np.flatnonzero(lp.risk_cost)
-    h.addRow(-highspy.kHighsInf, bound, len(nz), nz.astype(np.int32), lp.risk_cost[nz])
-    h.changeColsCost(len(lp.cost_cost), np.arange(len(lp.cost_cost), dtype=np.int32),
-                     lp.cost_cost)
-    phase2 = _run(h, "phase 2 (cost)", "simplex (warm start)",
-                  {"solver": "simplex", "simplex_strategy": 1}, deadline)
-    outcome.phases.append(phase2)
-    outcome.timings["phase2"] = phase2.seconds
-    if phase2.status != "optimal":
-        outcome.status = phase2.status
-        raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
-    outcome.cost = float(phase2.objective) + lp.cost_offset
-    outcome.status = "optimal"
-
+    loaded = LoadedLP(model, verbose=verbose)
+    handoff = time.perf_counter() - t0
+    try:
+        outcome = loaded.solve(time_limit=time_limit, algorithm=algorithm, on_phase=on_phase)
+    except SolveFailed as exc:
+        exc.outcome.timings["handoff"] = handoff
+        raise
+    outcome.timings["handoff"] = handoff
     t0 = time.perf_counter()
-    _load_primal(model, lp, h)
+    loaded.load_primal()
     outcome.timings["load_solution"] = time.perf_counter() - t0
     return outcome
-
-
-def _record_budget_duals(model: pyo.ConcreteModel, lp: CompiledLP, h: highspy.Highs,
-                         outcome: SolveOutcome) -> None:
-    """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals."""
-    duals = h.getSolution().row_dual
-    for i, (con, _sense) in enumerate(lp.info.rows):
-        comp = con.parent_component().local_name
-        if comp == "budget_limit":
-            outcome.budget_duals[str(con.index())] = min(0.0, float(duals[i]))
-        elif comp == "pooled_budget_limit":
-            outcome.pooled_budget_dual = min(0.0, float(duals[i]))
-    for p in model.PARTIES:
-        outcome.budget_duals.setdefault(p, 0.0)
-
-
-def _load_primal(model: pyo.ConcreteModel, lp: CompiledLP, h: highspy.Highs) -> None:
-    """Copy HiGHS's column values into the Pyomo variables (unused variables get 0)."""
-    values = h.getSolution().col_value
-    for var in model.component_data_objects(pyo.Var, descend_into=True):
-        var.set_value(0.0 if var.lb is None or var.lb <= 0 else var.lb, skip_validation=True)
-    for var, x in zip(lp.info.columns, values, strict=True):
-        var.set_value(float(x), skip_validation=True)
-    if not math.isfinite(sum(values)):  # pragma: no cover - defensive
-        raise ValueError("HiGHS returned a non-finite solution")

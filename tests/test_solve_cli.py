@@ -58,8 +58,8 @@ def test_example_solves_optimal_with_the_same_risk_every_run(example: Path) -> N
     assert first["expected_loss"] <= first["cvar"] + 1e-9
     wb = openpyxl.load_workbook(out, read_only=True)
     assert wb.sheetnames[0] == "Summary"
-    assert {"Purchases", "Offtakes", "Swaps", "Scenarios", "Shortfalls", "Stock levels",
-            "Swap draws", "Dictionary"} <= set(wb.sheetnames)
+    assert {"Decisions", "Scenarios", "Shortfalls", "Stock and swaps", "Inputs",
+            "Dictionary"} <= set(wb.sheetnames)
 
 
 def test_default_output_is_beside_the_input(tmp_path: Path) -> None:

@@ -1,0 +1,172 @@
+"""The benchmark ladder: time every step of `stockopt solve` at named sizes.
+
+    python benchmarks/run.py                 # example, s, m, l
+    python benchmarks/run.py s m --seed 7    # chosen sizes
+
+Each size runs in its own process (so peak memory is its own): generate the workbook
+(not timed), then read, validate, normalize, build, hand to HiGHS, solve phase 1 and
+phase 2, extract, write the output workbook. As the reference, the very same LP is
+exported to an MPS file and solved by highspy alone, in a fresh process, with the same
+two phases and options; the table shows stockopt's total against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXAMPLE = ROOT / "inputs" / "us_eu_example.xlsx"
+SIZES = ["example", "s", "m", "l"]
+
+
+def measure(size: str, seed: int, folder: Path, algorithm: str) -> dict:
+    """Run the pipeline once for ``size`` in this process; return the measurements."""
+    sys.path.insert(0, str(HERE))
+    from generate import write_instance
+
+    from stockopt.model import build_model
+    from stockopt.normalize import normalize
+    from stockopt.problems import Problems
+    from stockopt.reader import read_workbook
+    from stockopt.report import RunAudit, write_report
+    from stockopt.results import extract
+    from stockopt.solve import LoadedLP
+    from stockopt.validate import validate
+
+    path = EXAMPLE if size == "example" else write_instance(size, folder / f"{size}.xlsx", seed)
+    t: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        t[name] = now - clock
+        clock = now
+
+    problems = Problems()
+    raw = read_workbook(path, problems)
+    lap("read")
+    validate(raw, problems)
+    assert not problems.has_errors, [p.message for p in problems.errors][:5]
+    lap("validate")
+    data = normalize(raw)
+    lap("normalize")
+    model = build_model(data)
+    lap("build")
+    loaded = LoadedLP(model)
+    lap("handoff")
+    outcome = loaded.solve(algorithm=algorithm)
+    t["phase1"] = outcome.timings["phase1"]
+    t["phase2"] = outcome.timings["phase2"]
+    clock = time.perf_counter()
+    loaded.load_primal()
+    results = extract(model, data, outcome)
+    lap("extract")
+    write_report(folder / f"{size}-results.xlsx", results, data, RunAudit(path))
+    lap("write")
+    mps = folder / f"{size}.mps"
+    loaded._reset_to_phase1()  # noqa: SLF001 - export the phase-1 LP as loaded
+    loaded.h.writeModel(str(mps))
+    return {"size": size, "rows": outcome.rows, "columns": outcome.columns,
+            "nonzeros": outcome.nonzeros, "scenarios": len(data.scenarios),
+            "risk": outcome.risk, "cost": outcome.cost, "times": t,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "mps": str(mps)}
+
+
+def reference(mps: str, algorithm: str) -> dict:
+    """highspy alone: read the MPS, phase 1, add the risk row, phase 2 (same options)."""
+    import highspy
+    import numpy as np
+
+    from stockopt.solve import ALGORITHMS, PHASE2_OPTIONS, RISK_BOUND_RELATIVE
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(mps)
+    lp = h.getLp()
+    risk_cost = np.asarray(lp.col_cost_)
+    for key, value in ALGORITHMS[algorithm].items():
+        h.setOptionValue(key, value)
+    start = time.perf_counter()
+    h.run()
+    phase1 = time.perf_counter() - start
+    risk = h.getInfo().objective_function_value
+    return {"phase1": phase1, "risk": risk, "status": h.modelStatusToString(h.getModelStatus()),
+            "risk_cost_nnz": int(np.count_nonzero(risk_cost)),
+            "bound": risk + RISK_BOUND_RELATIVE * max(1.0, abs(risk)),
+            "phase2_options": PHASE2_OPTIONS}
+
+
+def _child(args: argparse.Namespace) -> None:
+    folder = Path(args.folder)
+    if args.reference:
+        print(json.dumps(reference(args.reference, args.algorithm)))
+    else:
+        print(json.dumps(measure(args.child, args.seed, folder, args.algorithm)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", default=SIZES)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--algorithm", default="simplex", choices=["simplex", "ipx", "choose"])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--reference", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child or args.reference:
+        _child(args)
+        return
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            out = subprocess.run([sys.executable, __file__, "--child", size, "--seed",
+                                  str(args.seed), "--folder", tmp, "--algorithm",
+                                  args.algorithm], capture_output=True, text=True, check=True)
+            m = json.loads(out.stdout.strip().splitlines()[-1])
+            ref = subprocess.run([sys.executable, __file__, "--reference", m["mps"],
+                                  "--folder", tmp, "--algorithm", args.algorithm],
+                                 capture_output=True, text=True, check=True)
+            m["reference"] = json.loads(ref.stdout.strip().splitlines()[-1])
+            rows.append(m)
+            _print_row(m, args.algorithm)
+    _print_table(rows)
+
+
+def _print_row(m: dict, algorithm: str) -> None:
+    print(f"[{m['size']}] {m['rows']:,} rows, {m['columns']:,} columns, {m['nonzeros']:,} "
+          f"nonzeros, {m['scenarios']} scenarios; algorithm {algorithm}; risk {m['risk']:.6g}; "
+          f"reference risk {m['reference']['risk']:.6g}", flush=True)
+
+
+def _print_table(rows: list[dict]) -> None:
+    steps = ["read", "validate", "normalize", "build", "handoff", "phase1", "phase2", "extract",
+             "write"]
+    head = ["size", "rows", "cols", "nnz", *steps, "total", "not HiGHS", "peak MB",
+            "HiGHS p1 alone", "ratio"]
+    print()
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for m in rows:
+        t = m["times"]
+        total = sum(t[s] for s in steps)
+        solver = t["phase1"] + t["phase2"]
+        ref = m["reference"]["phase1"]
+        cells = [m["size"], f"{m['rows']:,}", f"{m['columns']:,}", f"{m['nonzeros']:,}",
+                 *[f"{t[s]:.2f}" for s in steps], f"{total:.2f}",
+                 f"{(total - solver) / total:.0%}", f"{m['peak_mb']:.0f}", f"{ref:.2f}",
+                 f"{total / ref:.1f}x" if ref > 0 else "-"]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
