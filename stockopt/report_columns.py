@@ -1,0 +1,167 @@
+"""Every column of the output workbook, declared once: unit, meaning and number format.
+
+The headers of the output tables (``name (unit)``), their number formats and the
+Dictionary sheet are all derived from ``OUTPUT_COLUMNS``, so they cannot drift. Units
+use the placeholders ``{currency}`` (the input's currency label) and ``{step}`` (the
+budget step the shadow prices are quoted for, e.g. "1 million").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TONNES = "#,##0.0"
+"""Number format for tonnes and tonnes per period."""
+MONEY = "#,##0"
+"""Number format for money (whole currency units)."""
+PERCENT = "0.0%"
+"""Number format for fractions shown as percentages."""
+LOSS = "0.000"
+"""Number format for losses in periods of baseline demand."""
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """One output column: its unit (may hold ``{currency}``/``{step}``), meaning and format."""
+
+    unit: str
+    meaning: str
+    number_format: str = "General"
+    wrap: bool = False
+    """Long free text: wrapped in a column of at most ``report_cells.WRAP_WIDTH``."""
+
+    def unit_text(self, currency: str, step: str = "") -> str:
+        """The unit with the placeholders filled in ("" when the column has no unit)."""
+        return self.unit.format(currency=currency, step=step)
+
+
+def _c(unit: str, meaning: str, number_format: str = "General", wrap: bool = False
+       ) -> OutputColumn:
+    return OutputColumn(unit, meaning, number_format, wrap)
+
+
+OUTPUT_COLUMNS: dict[str, OutputColumn] = {
+    # identifiers
+    "rank": _c("", "Position in the sorted table (1 = largest).", "0"),
+    "scenario": _c("", "Disruption scenario (Scenarios sheet of the input)."),
+    "party": _c("", "Allied party."),
+    "mineral": _c("", "Critical mineral."),
+    "period": _c("", "Planning period."),
+    "stockpile": _c("", "Stockpile."),
+    "source": _c("", "Origin source of the flow."),
+    "offtake": _c("", "Offtake option."),
+    "swap": _c("", "Swap agreement option."),
+    "lender_stockpile": _c("", "Stockpile lent from."),
+    "receiver": _c("", "Party that draws on the swap."),
+    "return_mineral": _c("", "Mineral returned for a swap draw."),
+    "chosen": _c("", "yes when the plan buys or reserves any of this option, no when it was "
+                 "offered but not chosen."),
+    # spend against budget (Summary)
+    "purchase_cost": _c("{currency}", "Purchase × price (for a party: its cost share of it).",
+                        MONEY),
+    "holding_cost": _c("{currency}", "Purchase × holding cost × number of periods (for a "
+                       "party: its cost share of it).", MONEY),
+    "offtake_fees": _c("{currency}", "Reservation fees of the party's offtake contracts.", MONEY),
+    "swap_fees": _c("{currency}", "Reservation fees of the swaps the party receives.", MONEY),
+    "spend": _c("{currency}", "Preparedness spending F_p: purchases, holding, offtake and swap "
+                "fees; what the budget limits.", MONEY),
+    "budget": _c("{currency}", "Preparedness budget B_p (blank = unlimited).", MONEY),
+    "budget_used": _c("fraction", "Spend ÷ budget.", PERCENT),
+    "risk_reduction_per_step": _c(
+        "periods of demand per {step} {currency}",
+        "How much the risk R* falls per extra {step} of budget: −(budget shadow price ∂R*/∂B) "
+        "× step, a marginal rate at the optimum (0 when the budget is slack).", "0.00000"),
+    # expected shortfalls (Summary)
+    "expected_shortfall": _c("t over the horizon", "Σ_s π_s Σ_t shortfall: the tonnes expected "
+                             "to be missing over all periods.", TONNES),
+    "expected_demand": _c("t over the horizon", "Σ_s π_s Σ_t demand.", TONNES),
+    "expected_shortfall_share": _c("fraction", "Expected shortfall ÷ expected demand.", PERCENT),
+    "expected_loss_contribution": _c("periods of demand", "This pair's part of the expected "
+                                     "loss Σ_s π_s L_s.", LOSS),
+    "worst_scenario": _c("", "Scenario with the largest shortfall of this pair (first in input "
+                         "order on a tie)."),
+    "worst_scenario_shortfall": _c("t over the horizon", "Shortfall of this pair in its worst "
+                                   "scenario.", TONNES),
+    "peak_period": _c("", "Period with the largest expected shortfall of this pair."),
+    # purchases
+    "initial_stock": _c("t", "Stock already held at the start.", TONNES),
+    "purchase": _c("t", "Tonnes bought before period 1 (a).", TONNES),
+    "start_level": _c("t", "Stock at the start of the horizon, S = initial + purchase.", TONNES),
+    "max_stock": _c("t", "Physical capacity (blank = unlimited).", TONNES),
+    "total_cost": _c("{currency}", "Purchase and holding cost of the purchase.", MONEY),
+    "cost_shares": _c("", "How the stockpile's costs are split between its members."),
+    # offtakes
+    "offtake_capacity": _c("t/period", "Capacity reserved by the plan (x).", TONNES),
+    "max_offtake_capacity": _c("t/period", "Most capacity on offer.", TONNES),
+    "offtake_fee": _c("{currency} per t/period", "Reservation fee offered, paid once.",
+                      "#,##0.00"),
+    "fee_paid": _c("{currency}", "Capacity reserved × fee.", MONEY),
+    "delivered_price": _c("{currency}/t", "Price per tonne delivered.", "#,##0.00"),
+    "first_period": _c("", "First period with offtake deliveries."),
+    "expected_delivery": _c("t over the horizon", "Σ_s π_s Σ_t deliveries taken.", TONNES),
+    "expected_delivery_cost": _c("{currency}", "Σ_s π_s Σ_t deliveries × delivered price.",
+                                 MONEY),
+    # swaps
+    "return_ratio": _c("t/t", "Tonnes returned per tonne drawn.", "0.00"),
+    "return_lag": _c("periods", "Periods between a draw and its return.", "0"),
+    "swap_capacity": _c("t", "Swap capacity reserved by the plan (y): total draw allowed per "
+                        "scenario.", TONNES),
+    "max_swap_capacity": _c("t", "Most swap capacity on offer.", TONNES),
+    "swap_fee": _c("{currency}/t", "Reservation fee offered per tonne of capacity.", "#,##0.00"),
+    "expected_draw": _c("t over the horizon", "Σ_s π_s Σ_t swap draws.", TONNES),
+    # scenarios
+    "probability": _c("fraction", "Scenario probability π_s.", PERCENT),
+    "loss": _c("periods of demand", "L_s: shortfall in periods of baseline demand, criticality "
+               "weighted, summed over parties, minerals and periods.", LOSS),
+    "share_of_expected_loss": _c("fraction", "π_s L_s ÷ expected loss.", PERCENT),
+    "cumulative_probability": _c("fraction", "Probability of this scenario and all worse ones "
+                                 "(the table is sorted from the worst loss down).", PERCENT),
+    "in_cvar_tail": _c("", "yes when the whole scenario is in the worst 1 − α of probability "
+                       "that CVaR averages, partly when only some of its probability is, "
+                       "no otherwise."),
+    "tail_weight": _c("fraction", "Probability of this scenario counted in the CVaR tail.",
+                      PERCENT),
+    "operating_cost": _c("{currency}", "Delivered offtake purchases plus the value of swap "
+                         "returns still owed at the end, in this scenario.", MONEY),
+    "description": _c("", "Scenario description from the input.", wrap=True),
+    # shortfalls
+    "demand": _c("t/period", "Demand in this scenario (baseline × shocks).", TONNES),
+    "shortfall": _c("t/period", "Demand not met (e).", TONNES),
+    "shortfall_share": _c("fraction", "Shortfall ÷ demand.", PERCENT),
+    "loss_contribution": _c("periods of demand", "Criticality ÷ baseline demand × shortfall: "
+                            "this row's part of L_s.", "0.0000"),
+    # stock and swaps
+    "opening_level": _c("t", "Stock at the start of the period (after purchases in period 1).",
+                        TONNES),
+    "released": _c("t/period", "Released to members in the period (Σ_p r).", TONNES),
+    "lent": _c("t/period", "Drawn by swap receivers in the period (Σ_w f).", TONNES),
+    "returned": _c("t/period", "Swap returns arriving in the period.", TONNES),
+    "stock_level": _c("t", "Stock at the end of the period (z) = opening − released − lent "
+                      "+ returned.", TONNES),
+    "release": _c("t/period", "Released from the stockpile to the member (r).", TONNES),
+    "draw": _c("t/period", "Swap draw (f).", TONNES),
+    "return_amount": _c("t", "Tonnes owed back for this draw (ratio × draw).", TONNES),
+    "return_period": _c("", "Period the return falls due ('after horizon' when it falls after "
+                        "the last period)."),
+    "outstanding_at_end": _c("t", "Return still owed after the last period.", TONNES),
+    "outstanding_value": _c("{currency}", "Replacement value of what is still owed (return "
+                            "mineral's price).", MONEY),
+    "delivery": _c("t/period", "Offtake delivery taken (v).", TONNES),
+    "cost": _c("{currency}", "Cost of the deliveries.", MONEY),
+    # inputs and dictionary
+    "setting": _c("", "Settings key."),
+    "value": _c("", "Value used in this run (defaults applied)."),
+    "unit": _c("", "Unit of the column or setting."),
+    "meaning": _c("", "What the column or setting means.", wrap=True),
+    "column": _c("", "Column header (without its unit)."),
+    "appears_in": _c("", "Sheets (and their sections) where the column appears.", wrap=True),
+}
+"""Every column of the output tables, declared once."""
+
+
+def column_spec(name: str) -> OutputColumn:
+    """The declaration of output column ``name``; KeyError names the undeclared column."""
+    try:
+        return OUTPUT_COLUMNS[name]
+    except KeyError:
+        raise KeyError(f"output column {name!r} is not declared in OUTPUT_COLUMNS") from None

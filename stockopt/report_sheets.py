@@ -1,0 +1,421 @@
+"""The sheets of the output workbook, one function each, in the order a reviewer reads them.
+
+Summary (headline, spend against budget, what more money buys, charts, the largest
+expected shortfalls, the audit record), Decisions, Scenarios, Shortfalls, Stock and
+swaps, Inputs and Dictionary. Each function writes one write-only sheet top to bottom
+with a ``SheetWriter``; the tables come from ``report_tables``.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+import pandas as pd
+from openpyxl.formatting.rule import ColorScaleRule
+
+from . import __version__
+from . import report_charts as charts
+from . import report_tables as tables
+from .data import ModelData
+from .reader import RawWorkbook
+from .report_cells import BOLD, NOTE_FONT, SheetWriter, TableSpan, clean_text
+from .report_columns import LOSS, MONEY, OUTPUT_COLUMNS, TONNES
+from .results import Results
+from .schema import SETTINGS, SETTINGS_KEYS, SHEETS
+
+SUMMARY, DECISIONS, SCENARIOS, SHORTFALLS = "Summary", "Decisions", "Scenarios", "Shortfalls"
+STOCK, INPUTS, DICTIONARY = "Stock and swaps", "Inputs", "Dictionary"
+SHEET_NAMES = (SUMMARY, DECISIONS, SCENARIOS, SHORTFALLS, STOCK, INPUTS, DICTIONARY)
+"""The sheets, in workbook order (every name ≤ 31 characters)."""
+
+SHEET_PURPOSE = {
+    DECISIONS: "what the plan buys and reserves, and the options not chosen",
+    SCENARIOS: "loss per scenario, worst first, CVaR tail marked",
+    SHORTFALLS: "tonnes short per scenario, party, mineral and period (heat map)",
+    STOCK: "stock levels, releases, swap draws and returns, obligations at the end",
+    INPUTS: "the settings and the input tables, as read",
+    DICTIONARY: "every column: unit and meaning",
+}
+
+
+@dataclass
+class Audit:
+    """The audit facts the Summary shows (see ``report.RunAudit``)."""
+
+    input_name: str
+    input_sha256: str
+    timestamp: str
+    timings: dict[str, float]
+
+
+def _start(w: SheetWriter, widths: list[float], labels: list[str]) -> int:
+    """Lay out a sheet with section links under its title and note; return the last row
+    of the links (the sections start below it). The title, note and links stay frozen."""
+    w.widths = list(widths)
+    after = 2 + len(w.nav_rows(labels))
+    w.layout(widths, freeze=f"A{after + 1}")
+    return after
+
+
+def _section_anchors(after_row: int, sizes: list[int], before_table: int,
+                     extra: list[int] | None = None) -> list[int]:
+    """The rows of the section headings of stacked sections, for the links at the top.
+
+    Each section is a blank row, its heading, ``before_table − 2`` note rows, a header
+    and its rows (an empty table writes one "(none)" row); ``extra`` adds rows after a
+    section (room left for a chart).
+    """
+    anchors, row = [], after_row
+    for i, n in enumerate(sizes):
+        anchors.append(row + 2)
+        row += before_table + 1 + max(n, 1) + (extra[i] if extra else 0)
+    return anchors
+
+
+def _pyomo_version() -> str:
+    import pyomo.version
+
+    return str(pyomo.version.version)
+
+
+# --- Summary ---------------------------------------------------------------------------------
+
+def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audit,
+                  scenarios_ws, scenario_span: TableSpan, tail: list[bool]) -> None:  # noqa: ANN001
+    """Summary: status, headline numbers, spend against budget, charts, top shortfalls, audit."""
+    cur = data.currency
+    spend = tables.spend_by_party(results, data)
+    top = tables.expected_shortfalls(results, data).drop(columns="rank")
+    widths = w.fit_widths([spend, top], first=24, minimum=12)
+    w.layout(widths, freeze=None, landscape=True)
+    w.title(f"stockopt results: {audit.input_name}", back_to=None)
+    ok = results.status == "optimal"
+    w.append([w.cell(f"Status: {results.status}"
+                     + (" (both phases solved to optimality)" if ok else " (not optimal: see "
+                        "the audit below)"), font=BOLD),
+              None, None, None, w.cell(f"run {audit.timestamp}", font=NOTE_FONT)])
+    w.nav([(name, name, "A1") for name in SHEET_NAMES[1:]])
+    w.blank()
+
+    w.section("How much risk is left")
+    tail_share = 1 - data.cvar_alpha
+    headline = [
+        ("risk R*", results.risk, LOSS, "periods of demand",
+         f"(1−λ)·expected loss + λ·CVaR with λ = {data.risk_weight:g}: the objective the plan "
+         "minimizes"),
+        ("expected loss", results.expected_loss, LOSS, "periods of demand",
+         "Σ_s π_s L_s: a scenario's loss L_s is its shortfall in periods of baseline demand, "
+         "criticality weighted"),
+        (f"CVaR {data.cvar_alpha:.0%}", results.cvar, LOSS, "periods of demand",
+         f"the mean loss of the worst {tail_share:.0%} of probability (the shaded rows on "
+         "Scenarios)"),
+        ("cost", results.cost, MONEY, cur,
+         "preparedness spending + expected offtake purchases + value of swap returns owed at "
+         "the end (the cheapest plan at this risk)"),
+    ]
+    for label, value, fmt, unit, meaning in headline:
+        w.append([w.cell(label, font=BOLD), w.cell(value, fmt), unit,
+                  w.cell(meaning, font=NOTE_FONT)])
+    w.blank()
+
+    w.section("What the plan spends, with whose money, and what more money would buy")
+    spend_span = w.table(spend, f"{SUMMARY}: spend against budget", widths=widths)
+    for sentence in tables.shadow_price_sentences(results, data):
+        w.append([sentence])
+    if data.pooled_budget is not None:
+        total = float(spend["spend"].sum())
+        w.append([f"All parties together spend {total:,.0f} {cur} of the pooled budget of "
+                  f"{data.pooled_budget:,.0f} {cur}."])
+    w.blank()
+
+    w.section("Charts")
+    anchor = w.row + 1
+    loss_chart = charts.loss_by_scenario(scenarios_ws, scenario_span, tail)
+    w.ws.add_chart(loss_chart, f"A{anchor}")
+    if len(spend):
+        w.ws.add_chart(charts.spend_by_party(w.ws, spend_span, tables.LEVER_COLUMNS, cur),
+                       f"F{anchor}")
+    rows = int(max(loss_chart.height, charts.HEIGHT_CM) / 0.53) + 2
+    for _ in range(rows):
+        w.blank()
+
+    w.section("Where the risk is: the ten largest expected shortfalls (party, mineral)")
+    w.note("Expected over the scenarios and summed over the periods; the full detail per "
+           "scenario and period is on Shortfalls.")
+    w.table(top, f"{SUMMARY}: largest expected shortfalls", widths=widths)
+    w.blank()
+
+    w.section("Audit of the run")
+    outcome = results.outcome
+    facts: list[tuple[str, str]] = [
+        ("input file", audit.input_name),
+        ("input SHA-256", audit.input_sha256),
+        ("stockopt version", __version__),
+        ("Pyomo version", _pyomo_version()),
+        ("HiGHS version", outcome.solver_version if outcome else ""),
+        ("Python version", platform.python_version()),
+        ("solver algorithm", outcome.algorithm if outcome else ""),
+    ]
+    if outcome is not None:
+        for phase in outcome.phases:
+            objective = "" if phase.objective is None else f", objective {phase.objective:.10g}"
+            facts.append((phase.name, f"{phase.status}{objective}, {phase.seconds:.3f} s, "
+                                      f"{phase.algorithm}"))
+        facts.append(("model size", f"{outcome.rows:,} rows, {outcome.columns:,} columns, "
+                                    f"{outcome.nonzeros:,} nonzeros"))
+    facts += [
+        ("risk_weight λ", f"{data.risk_weight:g}"),
+        ("cvar_alpha α", f"{data.cvar_alpha:g}"),
+        ("pooled_budget", "none" if data.pooled_budget is None else
+         f"{data.pooled_budget:,.0f} {cur}"),
+        ("currency", cur),
+        ("timestamp", audit.timestamp),
+    ]
+    if audit.timings:
+        facts.append(("step times (s)", ", ".join(f"{k} {v:.3f}" for k, v in
+                                                  audit.timings.items())))
+    for key, value in facts:
+        w.append([w.cell(key, font=BOLD), value])
+
+
+# --- Decisions -------------------------------------------------------------------------------
+
+def write_decisions(w: SheetWriter, results: Results, data: ModelData) -> None:
+    """Decisions: purchases, offtakes and swaps, chosen first, then those not chosen."""
+    sections = [
+        ("Stockpile purchases", tables.purchases(results, data), "purchase",
+         "Tonnes bought before period 1 and the resulting levels, with cost and cost shares."),
+        ("Offtake contracts", tables.offtakes(results, data), "offtake_capacity",
+         "Capacity reserved at projects; deliveries follow the source's availability in "
+         "each scenario."),
+        ("Swap agreements", tables.swaps(results, data), "swap_capacity",
+         "Capacity to draw on an ally's stockpile in a disruption, returned in kind later."),
+    ]
+    widths = w.fit_widths([df for _, df, _, _ in sections], first=16)
+    after = _start(w, widths, [title for title, *_ in sections])
+    w.title("Decisions: what the plan buys and reserves")
+    w.note("Chosen options first (largest cost first), then the options offered but not "
+           "chosen, in grey.")
+    anchors = _section_anchors(after, [len(df) for _, df, _, _ in sections], before_table=3)
+    w.nav([(title, DECISIONS, f"A{a}") for (title, *_), a in zip(sections, anchors,
+                                                                 strict=True)])
+    for title, df, note in ((t, df, n) for t, df, _, n in sections):
+        w.blank()
+        chosen = int((df["chosen"] == "yes").sum()) if len(df) else 0
+        w.section(f"{title}: {chosen} of {len(df)} chosen")
+        w.note(note)
+        styles = ["muted" if c == "no" else None for c in df["chosen"]]
+        w.table(df, f"{DECISIONS}: {title.lower()}", widths=widths, row_styles=styles)
+
+
+# --- Scenarios -------------------------------------------------------------------------------
+
+def write_scenarios(w: SheetWriter, results: Results, data: ModelData
+                    ) -> tuple[TableSpan, list[bool]]:
+    """Scenarios: probability and loss, worst first, the CVaR tail shaded."""
+    ranking = tables.scenario_ranking(results, data)
+    widths = w.fit_widths([ranking])
+    w.layout(widths, freeze="C4")
+    w.title("Scenarios: loss per scenario, worst first")
+    w.note(f"Shaded rows are the CVaR tail: the worst {1 - data.cvar_alpha:.0%} of probability, "
+           f"whose mean loss is CVaR = {results.cvar:.4g}. Expected loss = "
+           f"{results.expected_loss:.4g} periods of demand.")
+    tail = [m != "no" for m in ranking["in_cvar_tail"]]
+    span = w.table(ranking, SCENARIOS, widths=widths,
+                   row_styles=["tail" if t else None for t in tail])
+    w.ws.auto_filter.ref = span.ref
+    return span, tail
+
+
+# --- Shortfalls ------------------------------------------------------------------------------
+
+def write_shortfalls(w: SheetWriter, results: Results, data: ModelData) -> None:
+    """Shortfalls: one row per scenario, party, mineral and period, as a heat map."""
+    sf = tables.worst_first(results.tables["shortfalls"], results)
+    sf = sf[["scenario", "party", "mineral", "period", "demand", "shortfall", "shortfall_share",
+             "loss_contribution"]]
+    widths = w.fit_widths([sf])
+    w.layout(widths, freeze="A4")
+    w.title("Shortfalls: tonnes short per scenario, party, mineral and period")
+    w.note("Scenarios worst first (as on Scenarios). Colour: white = no shortfall, deep red = "
+           "the whole demand short (share) or the largest shortfall (tonnes).")
+    span = w.table(sf, SHORTFALLS, widths=widths)
+    if span.last_row >= span.first_row:
+        w.ws.auto_filter.ref = span.ref
+        w.ws.conditional_formatting.add(span.data_range("shortfall_share"), ColorScaleRule(
+            start_type="num", start_value=0, start_color="FFFFFF",
+            mid_type="num", mid_value=0.5, mid_color="F8B26A",
+            end_type="num", end_value=1, end_color="C00000"))
+        w.ws.conditional_formatting.add(span.data_range("shortfall"), ColorScaleRule(
+            start_type="num", start_value=0, start_color="FFFFFF",
+            end_type="max", end_color="F8696B"))
+
+
+# --- Stock and swaps -------------------------------------------------------------------------
+
+def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> None:
+    """Stock and swaps: worst-scenario levels (chart), swap draws and returns, obligations
+    outstanding at the end, the stock account per period, releases and offtake deliveries."""
+    worst, levels = tables.worst_scenario_levels(results, data)
+    draws = tables.worst_first(results.tables["swap_draws"], results)
+    owed = tables.worst_first(tables.outstanding_obligations(results), results)
+    account = tables.worst_first(tables.stock_account(results, data), results)
+    releases = tables.worst_first(results.tables["releases"], results)
+    deliveries = tables.worst_first(results.tables["offtake_deliveries"], results)
+    labels = ["Worst scenario", "Swap draws", "Owed at the end", "Stock account", "Releases",
+              "Deliveries"]
+    sections: list[tuple[str, pd.DataFrame, str]] = [
+        (f"Stock levels in the worst scenario ({worst})", levels,
+         "Tonnes at the start and at the end of each period, for the holdings drawn down "
+         "the most (at most 8)."),
+        ("Swap draws and their returns", draws,
+         "Each draw, the return it owes (ratio × draw, in the return mineral) and when it "
+         "falls due."),
+        ("Swap returns still owed at the end", owed,
+         "Obligations outstanding after the last period, valued at the return mineral's "
+         "price (they count in the cost)."),
+        ("Stock account per scenario and period", account,
+         "stock_level = opening_level − released − lent + returned, for every holding."),
+        ("Releases to members", releases, "Nonzero releases only."),
+        ("Offtake deliveries", deliveries, "Nonzero deliveries only."),
+    ]
+    widths = w.fit_widths([df for _, df, _ in sections], first=14)
+    after = _start(w, widths, labels)
+    w.title("Stock and swaps: levels, releases, draws, returns and obligations")
+    w.note("Scenarios worst first (as on Scenarios). One section per table; the links below "
+           "jump to each.")
+    pad = _chart_padding(levels)
+    anchors = _section_anchors(after, [len(df) for _, df, _ in sections], before_table=3,
+                               extra=[pad] + [0] * (len(sections) - 1))
+    w.nav([(label, STOCK, f"A{a}") for label, a in zip(labels, anchors, strict=True)])
+    for i, (title, df, note) in enumerate(sections):
+        w.blank()
+        w.section(title)
+        w.note(note)
+        place = f"{STOCK}: {title.split(' (')[0].lower()}"
+        if i == 0:
+            _levels_table(w, levels, worst, place, widths, pad)
+            continue
+        span = w.table(df, place, widths=widths)
+        if df is account and span.last_row >= span.first_row:
+            w.ws.auto_filter.ref = span.ref
+
+
+def _chart_padding(levels: pd.DataFrame) -> int:
+    """Blank rows under the worst-scenario table that hold its chart (0.53 cm a row)."""
+    if levels.empty:
+        return 0
+    return int(charts.LINE_HEIGHT_CM / 0.5) + 2
+
+
+def _levels_table(w: SheetWriter, levels: pd.DataFrame, worst: str | None, place: str,
+                  widths: list[float], pad: int) -> None:
+    """The worst scenario's stock levels, one column per holding, with its line chart."""
+    if levels.empty or worst is None:
+        w.table(pd.DataFrame(columns=["period"]), None, headers=["period"], formats=["General"])
+        return
+    names = list(levels.columns)
+    holdings = names[1:]
+    span = w.table(levels, None, widths=widths,
+                   headers=["period"] + [f"{h} (t)" for h in holdings],
+                   formats=["General"] + [TONNES] * len(holdings))
+    w.used.setdefault("period", []).append(place)
+    w.used.setdefault("stock_level", []).append(place)
+    chart = charts.stock_in_worst_scenario(w.ws, span, worst)
+    w.ws.add_chart(chart, f"A{span.last_row + 2}")
+    for _ in range(pad):
+        w.blank()
+
+
+# --- Inputs ----------------------------------------------------------------------------------
+
+def _settings_frame(data: ModelData) -> pd.DataFrame:
+    used = {"risk_weight": data.risk_weight, "cvar_alpha": data.cvar_alpha,
+            "pooled_budget": data.pooled_budget, "currency": data.currency}
+    rows = []
+    for s in SETTINGS_KEYS:
+        value = used.get(s.key, s.default)
+        rows.append({"setting": s.key, "value": "none" if value is None else value,
+                     "unit": s.unit.replace("currency", data.currency),
+                     "meaning": s.description})
+    return pd.DataFrame(rows, columns=["setting", "value", "unit", "meaning"])
+
+
+def write_inputs(w: SheetWriter, data: ModelData, raw: RawWorkbook | None, audit: Audit
+                 ) -> None:
+    """Inputs: the settings used and every input table as read (blank = the default)."""
+    settings = _settings_frame(data)
+    echoes: list[tuple[str, pd.DataFrame, list[str], list[str]]] = []
+    if raw is not None:
+        for sheet in SHEETS:
+            table = raw.tables.get(sheet.name)
+            if sheet is SETTINGS or table is None or not table.present:
+                continue
+            cols = [c for c in sheet.columns if c.name in table.columns]
+            frame = pd.DataFrame([[rec[c.name] for c in cols] for rec in table.records],
+                                 columns=[c.name for c in cols], dtype=object)
+            headers = [f"{c.name} ({c.unit.replace('currency', data.currency)})" if c.unit
+                       else c.name for c in cols]
+            formats = [(c.number_format or "General") if c.kind.value == "number" else "General"
+                       for c in cols]
+            echoes.append((sheet.name, frame, headers, formats))
+    widths = w.fit_widths([settings] + [pd.DataFrame(f.to_numpy(), columns=h) if len(f) else h
+                                        for _, f, h, _ in echoes], first=14)
+    titles = ["Settings"] + [name for name, *_ in echoes]
+    after = _start(w, widths, titles)
+    w.title("Inputs: the settings and the input tables, as read")
+    w.note(f"From {audit.input_name} (SHA-256 {audit.input_sha256[:16]}…). Blank cells took "
+           "the defaults of the input format (see the template's README sheet).")
+    anchors = _section_anchors(after, [len(settings)] + [len(f) for _, f, _, _ in echoes],
+                               before_table=2)
+    w.nav([(t, INPUTS, f"A{a}") for t, a in zip(titles, anchors, strict=True)])
+    w.blank()
+    w.section("Settings (as used in this run)")
+    w.table(settings, f"{INPUTS}: settings", widths=widths)
+    if raw is None:
+        w.note("The input tables were not passed to the report writer.")
+    for name, frame, headers, formats in echoes:
+        w.blank()
+        w.section(f"{name} ({len(frame)} row{'s' if len(frame) != 1 else ''})")
+        w.table(frame, None, widths=widths, headers=headers, formats=formats)
+
+
+def _places(places: list[str]) -> str:
+    """'Summary (spend against budget); Shortfalls': places grouped by sheet, in order."""
+    by_sheet: dict[str, list[str]] = {}
+    for place in places:
+        sheet, _, section = place.partition(": ")
+        by_sheet.setdefault(sheet, [])
+        if section:
+            by_sheet[sheet].append(section)
+    return "; ".join(f"{sheet} ({', '.join(sections)})" if sections else sheet
+                     for sheet, sections in by_sheet.items())
+
+
+# --- Dictionary ------------------------------------------------------------------------------
+
+def write_dictionary(w: SheetWriter, currency: str, step: str) -> None:
+    """Dictionary: every output column written, with its unit, meaning and where it appears.
+
+    Generated from OUTPUT_COLUMNS (declaration order) and the places recorded while the
+    other sheets were written; the Inputs echo is described by the input format's schema.
+    """
+    rows = [{"column": name, "unit": spec.unit_text(currency, step),
+             "meaning": spec.meaning.format(currency=currency, step=step),
+             "appears_in": _places(w.used[name])}
+            for name, spec in OUTPUT_COLUMNS.items() if name in w.used]
+    for sheet in SHEETS:
+        for col in sheet.columns:
+            rows.append({"column": col.name, "unit": col.unit.replace("currency", currency),
+                         "meaning": col.description,
+                         "appears_in": f"{INPUTS} ({sheet.name}, as read)"})
+    df = pd.DataFrame(rows, columns=["column", "unit", "meaning", "appears_in"])
+    widths = w.fit_widths([df])
+    w.layout(widths, freeze="A4")
+    w.title("Dictionary: every column, its unit and meaning")
+    w.note("Headers elsewhere read 'column (unit)'. Money is in "
+           f"{clean_text(currency)}; t = tonnes; a loss is measured in periods of baseline "
+           "demand.")
+    span = w.table(df, None, widths=widths)
+    w.ws.auto_filter.ref = span.ref

@@ -1,0 +1,333 @@
+"""The reviewer's tables, derived from ``Results.tables`` and the model data (pure pandas).
+
+Nothing here touches Excel: each function returns a DataFrame whose columns are
+declared in ``report_columns.OUTPUT_COLUMNS``. Units: tonnes (t), the input's
+currency, losses in periods of baseline demand. Row order is deterministic: input
+order, or a stable sort on the stated key.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .data import ModelData
+from .results import ZERO_TOLERANCE, Results
+
+LEVER_COLUMNS = ("purchase_cost", "holding_cost", "offtake_fees", "swap_fees")
+"""Spend by lever, in the order the stacked bar chart stacks them."""
+
+
+def _yes_no(flags: pd.Series) -> pd.Series:
+    return flags.map({True: "yes", False: "no"}).astype(object)
+
+
+def budget_step(data: ModelData) -> float:
+    """The budget increment the shadow prices are quoted for (currency).
+
+    1 million, unless a party's (or the pooled) budget is below 100 million: then the
+    power of ten at or below 1% of the smallest positive budget, so the step stays a
+    small change where the marginal rate holds.
+    """
+    budgets = [b for b in [*data.budget.values(), data.pooled_budget] if b]
+    smallest = min(budgets, default=None)
+    if smallest is None or smallest >= 1e8:
+        return 1e6
+    return 10.0 ** math.floor(math.log10(smallest / 100))
+
+
+def step_words(step: float) -> str:
+    """A budget step in words: 1e6 -> '1 million', 1e9 -> '1 billion', 100 -> '100'."""
+    for size, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if step >= size and (step / size).is_integer():
+            return f"{step / size:g} {word}"
+    return f"{step:g}"
+
+
+def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
+    """Spend per party and lever, budget, use of budget and marginal value of more budget."""
+    rows = {p: dict.fromkeys(LEVER_COLUMNS, 0.0) for p in data.parties}
+    purchases = results.tables["purchases"]
+    for k, pur, hold in zip(purchases["stockpile"], purchases["purchase_cost"],
+                            purchases["holding_cost"], strict=True):
+        for p, share in data.members.get(k, {}).items():
+            rows[p]["purchase_cost"] += share * pur
+            rows[p]["holding_cost"] += share * hold
+    for p, fee in zip(results.tables["offtakes"]["party"], results.tables["offtakes"]["fee_paid"],
+                      strict=True):
+        rows[p]["offtake_fees"] += fee
+    for p, fee in zip(results.tables["swaps"]["receiver"], results.tables["swaps"]["fee_paid"],
+                      strict=True):
+        rows[p]["swap_fees"] += fee
+    step = budget_step(data)
+    records = []
+    for p in data.parties:
+        budget = data.budget.get(p)
+        spend = results.spend.get(p, sum(rows[p].values()))
+        records.append({"party": p, **rows[p], "spend": spend, "budget": budget,
+                        "budget_used": spend / budget if budget else None,
+                        "risk_reduction_per_step":
+                            -results.budget_shadow_price.get(p, 0.0) * step + 0.0})
+    return pd.DataFrame(records, columns=["party", *LEVER_COLUMNS, "spend", "budget",
+                                          "budget_used", "risk_reduction_per_step"])
+
+
+def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
+    """The budget shadow prices in words, one sentence per party (and the pooled budget)."""
+    step = budget_step(data)
+    amount = f"{step_words(step)} {data.currency}"
+    sentences = []
+    entries = [(p, data.budget.get(p), results.budget_shadow_price.get(p, 0.0))
+               for p in data.parties]
+    if data.pooled_budget is not None:
+        entries.append(("all parties together (pooled budget)", data.pooled_budget,
+                        results.pooled_budget_shadow_price))
+    for who, budget, price in entries:
+        drop = -price * step
+        if budget is None:
+            sentences.append(f"{who} has no budget limit: more money would not lower the risk.")
+        elif drop <= 1e-12 * max(1.0, abs(results.risk)):
+            sentences.append(f"{amount} more for {who} would not lower the risk: the budget "
+                             "is not binding.")
+        else:
+            share = (f" ({drop / results.risk * 100:.2g}% of it)" if results.risk > 0 else "")
+            sentences.append(f"{amount} more for {who} lowers the risk by {drop:.4g} periods "
+                             f"of demand{share}, at the margin.")
+    return sentences
+
+
+def expected_shortfalls(results: Results, data: ModelData, top: int = 10) -> pd.DataFrame:
+    """The ``top`` largest expected shortfalls per (party, mineral), over the horizon.
+
+    Sorted by expected shortfall in tonnes, largest first (ties in input order); pairs
+    with no expected shortfall are left out.
+    """
+    columns = ["rank", "party", "mineral", "expected_shortfall", "expected_demand",
+               "expected_shortfall_share", "expected_loss_contribution", "worst_scenario",
+               "worst_scenario_shortfall", "peak_period"]
+    sf = results.tables["shortfalls"]
+    if sf.empty:
+        return pd.DataFrame(columns=columns)
+    prob = sf["scenario"].map(data.probability).astype(float)
+    sf = sf.assign(_e=sf["shortfall"] * prob, _d=sf["demand"] * prob,
+                   _l=sf["loss_contribution"] * prob)
+    keys = ["party", "mineral"]
+    pairs = sf.groupby(keys, sort=False).agg(expected_shortfall=("_e", "sum"),
+                                              expected_demand=("_d", "sum"),
+                                              expected_loss_contribution=("_l", "sum"))
+    pairs = pairs[pairs["expected_shortfall"] > ZERO_TOLERANCE]
+    pairs = pairs.sort_values("expected_shortfall", ascending=False, kind="stable").head(top)
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    chosen = sf.set_index(keys).index.isin(pairs.index)
+    sub = sf[chosen]
+    per_scenario = sub.groupby([*keys, "scenario"], sort=False)["shortfall"].sum().reset_index()
+    per_period = sub.groupby([*keys, "period"], sort=False)["_e"].sum().reset_index()
+    records = []
+    for rank, ((p, m), row) in enumerate(pairs.iterrows(), start=1):
+        by_s = per_scenario[(per_scenario["party"] == p) & (per_scenario["mineral"] == m)
+                            ].set_index("scenario")["shortfall"]
+        by_t = per_period[(per_period["party"] == p) & (per_period["mineral"] == m)
+                          ].set_index("period")["_e"]
+        worst = by_s.idxmax()
+        records.append({"rank": rank, "party": p, "mineral": m,
+                        "expected_shortfall": row["expected_shortfall"],
+                        "expected_demand": row["expected_demand"],
+                        "expected_shortfall_share": row["expected_shortfall"]
+                        / row["expected_demand"] if row["expected_demand"] > 0 else None,
+                        "expected_loss_contribution": row["expected_loss_contribution"],
+                        "worst_scenario": worst, "worst_scenario_shortfall": by_s[worst],
+                        "peak_period": by_t.idxmax()})
+    return pd.DataFrame(records, columns=columns)
+
+
+def scenario_ranking(results: Results, data: ModelData) -> pd.DataFrame:
+    """Scenarios sorted by loss, worst first (ties in input order), with the CVaR tail marked.
+
+    The tail is the worst 1 − α of probability; a scenario straddling its edge is "partly"
+    in it, with ``tail_weight`` the probability counted.
+    """
+    sl = results.tables["scenario_losses"].copy()
+    sl = sl.sort_values("loss", ascending=False, kind="stable").reset_index(drop=True)
+    tail = 1.0 - data.cvar_alpha
+    cumulative = sl["probability"].cumsum()
+    before = cumulative - sl["probability"]
+    weight = (tail - before).clip(lower=0.0).combine(sl["probability"], min)
+    tol = 1e-12
+    marks = ["yes" if w >= p - tol and p > 0 else "partly" if w > tol else "no"
+             for w, p in zip(weight, sl["probability"], strict=True)]
+    expected = results.expected_loss
+    sl["rank"] = range(1, len(sl) + 1)
+    sl["share_of_expected_loss"] = (sl["probability"] * sl["loss"] / expected
+                                    if expected > 0 else 0.0)
+    sl["cumulative_probability"] = cumulative
+    sl["in_cvar_tail"] = marks
+    sl["tail_weight"] = weight
+    return sl[["rank", "scenario", "probability", "loss", "share_of_expected_loss",
+               "cumulative_probability", "in_cvar_tail", "tail_weight", "operating_cost",
+               "description"]]
+
+
+def worst_first(df: pd.DataFrame, results: Results) -> pd.DataFrame:
+    """``df`` with its scenarios in the Scenarios sheet's order (worst loss first); rows of
+    one scenario keep their order (a stable sort)."""
+    if df.empty or "scenario" not in df.columns:
+        return df
+    sl = results.tables["scenario_losses"]
+    order = sl.sort_values("loss", ascending=False, kind="stable")["scenario"]
+    rank = {s: i for i, s in enumerate(order)}
+    keys = df["scenario"].map(rank)
+    return df.iloc[keys.to_numpy().argsort(kind="stable")].reset_index(drop=True)
+
+
+def worst_scenario(results: Results) -> str | None:
+    """The scenario with the largest loss (the first in input order on a tie)."""
+    sl = results.tables["scenario_losses"]
+    if sl.empty:
+        return None
+    return str(sl["scenario"].iloc[int(sl["loss"].to_numpy().argmax())])
+
+
+def _expected_by(table: pd.DataFrame, key: str, value: str, data: ModelData) -> pd.Series:
+    if table.empty:
+        return pd.Series(dtype=float)
+    weighted = table[value] * table["scenario"].map(data.probability).astype(float)
+    return weighted.groupby(table[key], sort=False).sum()
+
+
+def _chosen_first(df: pd.DataFrame, amount: str, cost: str) -> pd.DataFrame:
+    """Chosen options first, by cost then amount (largest first); then the rest, input order."""
+    chosen = df[df[amount] > ZERO_TOLERANCE].sort_values([cost, amount], ascending=False,
+                                                          kind="stable")
+    rest = df[~(df[amount] > ZERO_TOLERANCE)]
+    out = pd.concat([chosen, rest], ignore_index=True) if len(rest) else chosen
+    out["chosen"] = _yes_no(out[amount] > ZERO_TOLERANCE)
+    return out.reset_index(drop=True)
+
+
+def purchases(results: Results, data: ModelData) -> pd.DataFrame:
+    """Purchases and resulting levels per stockpile and mineral, chosen first."""
+    df = results.tables["purchases"].copy()
+    df["cost_shares"] = df["stockpile"].map(lambda k: cost_shares_text(data, k))
+    df = _chosen_first(df, "purchase", "total_cost")
+    return df[["stockpile", "mineral", "chosen", "initial_stock", "purchase", "start_level",
+               "max_stock", "purchase_cost", "holding_cost", "total_cost", "cost_shares"]]
+
+
+def cost_shares_text(data: ModelData, stockpile: str) -> str:
+    """'US 50%, EU 50%': a stockpile's cost shares in words."""
+    return ", ".join(f"{p} {s:.0%}" for p, s in data.members.get(stockpile, {}).items())
+
+
+def offtakes(results: Results, data: ModelData) -> pd.DataFrame:
+    """Offtake options, chosen first, with the expected deliveries they bring."""
+    df = results.tables["offtakes"].copy()
+    deliveries = results.tables["offtake_deliveries"]
+    df["expected_delivery"] = df["offtake"].map(
+        _expected_by(deliveries, "offtake", "delivery", data)).fillna(0.0)
+    df["expected_delivery_cost"] = df["offtake"].map(
+        _expected_by(deliveries, "offtake", "cost", data)).fillna(0.0)
+    df = df.rename(columns={"capacity": "offtake_capacity", "max_volume": "max_offtake_capacity",
+                            "fee": "offtake_fee", "price": "delivered_price"})
+    df = _chosen_first(df, "offtake_capacity", "fee_paid")
+    return df[["offtake", "party", "mineral", "source", "chosen", "offtake_capacity",
+               "max_offtake_capacity", "offtake_fee", "fee_paid", "delivered_price",
+               "first_period", "expected_delivery", "expected_delivery_cost"]]
+
+
+def swaps(results: Results, data: ModelData) -> pd.DataFrame:
+    """Swap options, chosen first, with the expected draws on them."""
+    df = results.tables["swaps"].copy()
+    df["expected_draw"] = df["swap"].map(
+        _expected_by(results.tables["swap_draws"], "swap", "draw", data)).fillna(0.0)
+    df = df.rename(columns={"capacity": "swap_capacity", "max_volume": "max_swap_capacity",
+                            "fee": "swap_fee"})
+    df = _chosen_first(df, "swap_capacity", "fee_paid")
+    return df[["swap", "lender_stockpile", "receiver", "mineral", "return_mineral",
+               "return_ratio", "return_lag", "chosen", "swap_capacity", "max_swap_capacity",
+               "swap_fee", "fee_paid", "expected_draw"]]
+
+
+def stock_account(results: Results, data: ModelData) -> pd.DataFrame:
+    """Per scenario, stockpile, mineral and period: opening, released, lent, returned, closing.
+
+    The stock balance of the model, one row per period: stock_level = opening_level −
+    released − lent + returned (t). Rows follow the stock_levels table's order.
+    """
+    keys = ["scenario", "stockpile", "mineral", "period"]
+    levels = results.tables["stock_levels"]
+    columns = [*keys, "opening_level", "released", "lent", "returned", "stock_level"]
+    if levels.empty:
+        return pd.DataFrame(columns=columns)
+    df = levels[keys + ["stock_level"]].copy()
+    start = results.tables["purchases"].set_index(["stockpile", "mineral"])["start_level"]
+    previous = df.groupby(["scenario", "stockpile", "mineral"], sort=False)["stock_level"].shift(1)
+    first = pd.Series(list(zip(df["stockpile"], df["mineral"], strict=True)),
+                      index=df.index).map(start.to_dict())
+    df["opening_level"] = previous.fillna(first).astype(float)
+
+    releases = results.tables["releases"]
+    rel = releases.groupby(keys, sort=False)["release"].sum() if len(releases) else None
+    draws = results.tables["swap_draws"]
+    lent = returned = None
+    if len(draws):
+        lender = draws["swap"].map({w: s.lender for w, s in data.swaps.items()})
+        mineral = draws["swap"].map({w: s.mineral for w, s in data.swaps.items()})
+        lent = draws.assign(stockpile=lender, mineral=mineral).groupby(
+            keys, sort=False)["draw"].sum()
+        due = draws[draws["return_period"].isin(data.periods)]
+        returned = due.assign(stockpile=due["swap"].map({w: s.lender for w, s in
+                                                         data.swaps.items()}),
+                              mineral=due["return_mineral"], period=due["return_period"]
+                              ).groupby(keys, sort=False)["return_amount"].sum()
+    index = pd.MultiIndex.from_frame(df[keys])
+    for name, series in (("released", rel), ("lent", lent), ("returned", returned)):
+        df[name] = (series.reindex(index).fillna(0.0).to_numpy() if series is not None
+                    else 0.0)
+    return df[columns]
+
+
+def outstanding_obligations(results: Results) -> pd.DataFrame:
+    """Swap returns still owed at the end of the horizon, per scenario and swap (t, currency)."""
+    draws = results.tables["swap_draws"]
+    columns = ["scenario", "swap", "return_mineral", "outstanding_at_end", "outstanding_value"]
+    if draws.empty:
+        return pd.DataFrame(columns=columns)
+    owed = draws[draws["outstanding_at_end"] > ZERO_TOLERANCE]
+    return (owed.groupby(["scenario", "swap", "return_mineral"], sort=False)
+            [["outstanding_at_end", "outstanding_value"]].sum().reset_index()[columns])
+
+
+def worst_scenario_levels(results: Results, data: ModelData, limit: int = 8
+                          ) -> tuple[str | None, pd.DataFrame]:
+    """Stock levels over periods in the worst scenario, one column per holding (t).
+
+    Rows: "start" then each period. At most ``limit`` holdings: those drawn down most in
+    that scenario (ties by start level, then input order); none when no holding moves
+    and all are empty.
+    """
+    worst = worst_scenario(results)
+    levels = results.tables["stock_levels"]
+    if worst is None or levels.empty:
+        return worst, pd.DataFrame()
+    sub = levels[levels["scenario"] == worst]
+    start = results.tables["purchases"].set_index(["stockpile", "mineral"])["start_level"]
+    wide = sub.pivot_table(index="period", columns=["stockpile", "mineral"],
+                           values="stock_level", sort=False)
+    wide = wide.reindex([p for p in data.periods if p in wide.index])
+    starts = pd.Series({col: float(start.get(col, 0.0)) for col in wide.columns})
+    drawdown = starts - wide.min()
+    ranking = pd.DataFrame({"drawdown": drawdown, "start": starts,
+                            "order": range(len(starts))})
+    ranking = ranking[(ranking["drawdown"] > ZERO_TOLERANCE) | (ranking["start"] > ZERO_TOLERANCE)]
+    ranking = ranking.sort_values(["drawdown", "start", "order"],
+                                  ascending=[False, False, True], kind="stable").head(limit)
+    cols = list(ranking.index)
+    if not cols:
+        return worst, pd.DataFrame()
+    table = pd.concat([pd.DataFrame([starts[cols].to_numpy()], columns=cols, index=["start"]),
+                       wide[cols]])
+    table.columns = [f"{k}: {m}" for k, m in cols]
+    table.index.name = "period"
+    return worst, table.reset_index()
