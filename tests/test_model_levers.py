@@ -19,12 +19,21 @@ from stockopt.normalize import load
 from stockopt.results import Results, exact_cvar, extract
 from stockopt.solve import solve
 
+ALGORITHM = {"name": "simplex"}
+
+
+@pytest.fixture(autouse=True, params=["simplex", "ipx"])
+def algorithm(request: pytest.FixtureRequest) -> str:
+    """Every hand-derived case runs with both phase-1 algorithms."""
+    ALGORITHM["name"] = request.param
+    return request.param
+
 
 def solve_sheets(tmp_path: Path, sheets: dict, name: str = "case.xlsx") -> Results:
     loaded = load(write_workbook(tmp_path / name, sheets))
     assert loaded.data is not None, [p.message for p in loaded.problems.items]
     model = build_model(loaded.data)
-    outcome = solve(model)
+    outcome = solve(model, algorithm=ALGORITHM["name"])
     return extract(model, loaded.data, outcome)
 
 
