@@ -356,15 +356,16 @@ def test_same_input_same_sheets_and_rows(example, tmp_path: Path) -> None:  # no
         assert first[name] == second[name], name
 
 
-def test_write_report_is_linear_streaming(tmp_path: Path) -> None:
-    """The report writes through openpyxl's write-only mode (no in-memory cell grid)."""
+def test_library_call_without_the_input_tables_says_so(tmp_path: Path) -> None:
+    """write_report without ``raw`` still writes every sheet; Inputs says what is missing."""
     results, data = _solved(tmp_path, _small())
     audit = RunAudit(tmp_path / "in.xlsx", {"build": 0.1}, "2026-01-01 00:00:00 UTC")
     write_report(tmp_path / "o.xlsx", results, data, audit)
     wb = openpyxl.load_workbook(tmp_path / "o.xlsx")
-    assert wb["Inputs"]["A4"].value or True  # written without the raw tables
+    assert wb.sheetnames == list(SHEET_NAMES)
     notes = [c.value for c in wb["Inputs"]["A"] if c.value]
     assert any("not passed" in str(v) for v in notes)
+    assert "2026-01-01 00:00:00 UTC" in [c.value for c in wb["Summary"]["B"]]
 
 
 # --- a real client ---------------------------------------------------------------------------
