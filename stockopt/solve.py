@@ -11,12 +11,15 @@ hand-off route; both phases then run on that same loaded HiGHS model:
    expected cost and re-solves with primal simplex, warm-started from the phase-1
    basis (which stays primal feasible, so primal simplex continues from it).
 
-Before the hand-off every row is scaled by a power of two so that its largest
-coefficient is about 1, and the cost objective likewise: budgets in the billions and
-risk coefficients in the millionths otherwise leave HiGHS with residual infeasibilities
-after unscaling. Powers of two scale exactly; duals and objective values are unscaled
-on the way back. Termination is checked after each phase; anything but optimal raises
-``SolveFailed`` with HiGHS's model status.
+Before the hand-off the LP is scaled, by powers of two so that scaling is exact:
+every tonnage column of a mineral is measured in that mineral's own unit (about its
+largest baseline demand, so 19 t of gallium and 90,000 t of nickel both become numbers
+near 1), then every row is scaled so its largest coefficient is about 1, and the cost
+objective likewise. Without it, budgets in the billions and risk coefficients in the
+millionths left HiGHS with residual infeasibilities after unscaling (phase 2 ended
+"unknown") and risk costs near its dual tolerance. Solutions, duals and objective
+values are unscaled on the way back. Termination is checked after each phase;
+anything but optimal raises ``SolveFailed`` with HiGHS's model status.
 """
 
 from __future__ import annotations
@@ -110,8 +113,9 @@ def _power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
 class CompiledLP:
     """The model in scaled matrix form, and what maps it back to the Pyomo model.
 
-    Row i of ``A`` is the Pyomo row multiplied by ``row_scale[i]``; the cost objective is
-    multiplied by ``cost_scale``; columns are unscaled. ``columns`` are the Pyomo
+    Column j is the Pyomo variable divided by ``col_scale[j]`` (x = col_scale·x'); row i
+    of ``A`` is the Pyomo row multiplied by ``row_scale[i]``; the cost objective is
+    multiplied by ``cost_scale``. ``columns`` are the Pyomo
     variables of the columns; ``rows`` (constraint, sense) pairs.
     """
 
@@ -123,6 +127,7 @@ class CompiledLP:
     row_lower: np.ndarray
     row_upper: np.ndarray
     row_scale: np.ndarray
+    col_scale: np.ndarray
     risk_cost: np.ndarray
     cost_cost: np.ndarray
     cost_scale: float
@@ -151,7 +156,12 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     rhs = np.asarray(info.rhs, dtype=float)
     sense = np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
 
-    A = sp.csr_matrix(info.A)
+    col_scale = _column_units(model, info.columns)
+    lower = np.asarray(lower, dtype=float) / col_scale
+    upper = np.asarray(upper, dtype=float) / col_scale
+    risk_cost = risk_cost * col_scale
+    cost_cost = cost_cost * col_scale
+    A = sp.csr_matrix(info.A @ sp.diags(col_scale))
     row_max = np.asarray(abs(A).max(axis=1).toarray()).ravel() if A.nnz else np.zeros(A.shape[0])
     row_scale = _power_of_two_scale(row_max)
     A = sp.csc_matrix(sp.diags(row_scale) @ A)
@@ -160,10 +170,48 @@ def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
     row_upper = np.where(sense >= 0, scaled_rhs, INF)
     cost_scale = float(_power_of_two_scale(np.array([np.abs(cost_cost).max(initial=0.0)]))[0])
     return CompiledLP(A=A, columns=list(info.columns), rows=list(info.rows),
-                      col_lower=np.asarray(lower, dtype=float),
-                      col_upper=np.asarray(upper, dtype=float), row_lower=row_lower,
-                      row_upper=row_upper, row_scale=row_scale, risk_cost=risk_cost,
+                      col_lower=lower, col_upper=upper, row_lower=row_lower,
+                      row_upper=row_upper, row_scale=row_scale, col_scale=col_scale,
+                      risk_cost=risk_cost,
                       cost_cost=cost_cost * cost_scale, cost_scale=cost_scale)
+
+
+def mineral_units(model: pyo.ConcreteModel) -> dict[str, float]:
+    """Each mineral's tonnage unit for scaling: the power of two nearest its largest
+    baseline demand (t/period), else its largest stock level, else 1."""
+    data = model.ctx.data
+    typical: dict[str, float] = {}
+    for (_p, m, _t), d in data.demand.items():
+        typical[m] = max(typical.get(m, 0.0), d)
+    for (_k, m), h in data.holdings.items():
+        if typical.get(m, 0.0) <= 0.0:
+            typical[m] = max(typical.get(m, 0.0), h.initial_stock, h.max_stock or 0.0)
+    return {m: float(np.exp2(np.round(np.log2(typical[m])))) if typical.get(m, 0.0) > 0
+            else 1.0 for m in data.minerals}
+
+
+def _column_units(model: pyo.ConcreteModel, columns: list) -> np.ndarray:
+    """The scaling unit of each column: its mineral's unit for tonnage variables, else 1."""
+    data = model.ctx.data
+    units = mineral_units(model)
+    offtake_unit = {o: units[spec.mineral] for o, spec in data.offtakes.items()}
+    swap_unit = {w: units[spec.mineral] for w, spec in data.swaps.items()}
+    by_component = {
+        "purchase": lambda i: units[i[1]],
+        "stock_level": lambda i: units[i[1]],
+        "release": lambda i: units[i[2]],
+        "shortfall": lambda i: units[i[1]],
+        "offtake_capacity": lambda i: offtake_unit[i],
+        "offtake_delivery": lambda i: offtake_unit[i[0]],
+        "swap_capacity": lambda i: swap_unit[i],
+        "swap_draw": lambda i: swap_unit[i[0]],
+    }
+    scale = np.ones(len(columns))
+    for j, var in enumerate(columns):
+        rule = by_component.get(var.parent_component().local_name)
+        if rule is not None:
+            scale[j] = rule(var.index())
+    return scale
 
 
 class LoadedLP:
@@ -307,8 +355,8 @@ class LoadedLP:
             outcome.budget_duals.setdefault(p, 0.0)
 
     def primal_values(self) -> np.ndarray:
-        """Column values of the last solution (unscaled: columns are not scaled)."""
-        return np.asarray(self.h.getSolution().col_value, dtype=float)
+        """Column values of the last solution, in the model's units (t, currency)."""
+        return np.asarray(self.h.getSolution().col_value, dtype=float) * self.lp.col_scale
 
     def load_primal(self) -> None:
         """Copy the last solution into the Pyomo variables (variables in no row get 0)."""

@@ -50,7 +50,11 @@ def add_scenario_constraints(b: pyo.Block, ctx: ModelContext, s: str, fs: pyo.Bl
         )
         if (p, mi, t) in demanded:
             inflow = inflow + _b.shortfall[p, mi, t]
-        rhs = data.scenario_demand(p, mi, t, s) - supply_arriving(ctx, p, mi, t, s)
+        demand = data.scenario_demand(p, mi, t, s)
+        supply = supply_arriving(ctx, p, mi, t, s)
+        rhs = demand - supply
+        if abs(rhs) <= 1e-12 * max(demand, supply):
+            rhs = 0.0  # round-off of supply shares summing to demand
         return inflow >= rhs
 
     b.party_balance = pyo.Constraint(idx.BALANCES, rule=balance,
