@@ -191,7 +191,8 @@ class SheetWriter:
                 wrap = declared and column_spec(name).wrap
                 fmt = column_spec(name).number_format if declared else TONNES
                 text = header_text(name, self.currency, self.step) if declared else name
-                head = min(len(text), HEADER_WRAP)
+                # wrap the unit, never a column name (a name has no space to break at)
+                head = max(min(len(text), HEADER_WRAP), min(len(name) + 1, 28))
                 width = max(minimum, head)
                 if isinstance(frame, pd.DataFrame) and len(frame):
                     col = frame[name]
@@ -323,7 +324,7 @@ class SheetWriter:
         if widths:
             for j, text in enumerate(texts):
                 width = widths[first_col - 1 + j] if first_col - 1 + j < len(widths) else 10
-                lines = max(lines, math.ceil(len(text) / max(width - 1, 1)))
+                lines = max(lines, math.ceil(len(text) / max(width - 2, 1)))
         if lines > 1:
             self.ws.row_dimensions[self.row + 1].height = 15 * min(lines, 4)
         cells = [None] * (first_col - 1) + [

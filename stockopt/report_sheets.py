@@ -158,8 +158,10 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         ("solver algorithm", outcome.algorithm if outcome else ""),
     ]
     if outcome is not None:
-        for phase in outcome.phases:
-            objective = "" if phase.objective is None else f", objective {phase.objective:.10g}"
+        # the objectives as reported (R*, cost), not the solver's internally scaled values
+        reported = [f"R* = {results.risk:.10g}", f"cost = {results.cost:,.2f} {cur}"]
+        for i, phase in enumerate(outcome.phases):
+            objective = f", {reported[i]}" if i < len(reported) else ""
             facts.append((phase.name, f"{phase.status}{objective}, {phase.seconds:.3f} s, "
                                       f"{phase.algorithm}"))
         facts.append(("model size", f"{outcome.rows:,} rows, {outcome.columns:,} columns, "
@@ -260,11 +262,12 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
     worst, levels = tables.worst_scenario_levels(results, data)
     draws = tables.worst_first(results.tables["swap_draws"], results)
     owed = tables.worst_first(tables.outstanding_obligations(results), results)
-    account = tables.worst_first(tables.stock_account(results, data), results)
+    account = tables.stock_account(results, data, worst)
+    wide = tables.worst_first(tables.stock_levels_wide(results, data), results)
     releases = tables.worst_first(results.tables["releases"], results)
     deliveries = tables.worst_first(results.tables["offtake_deliveries"], results)
-    labels = ["Worst scenario", "Swap draws", "Owed at the end", "Stock account", "Releases",
-              "Deliveries"]
+    labels = ["Worst scenario", "Swap draws", "Owed at the end", "Stock account",
+              "Levels per scenario", "Releases", "Deliveries"]
     sections: list[tuple[str, pd.DataFrame, str]] = [
         (f"Stock levels in the worst scenario ({worst})", levels,
          "Tonnes at the start and at the end of each period, for the holdings drawn down "
@@ -275,8 +278,10 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         ("Swap returns still owed at the end", owed,
          "Obligations outstanding after the last period, valued at the return mineral's "
          "price (they count in the cost)."),
-        ("Stock account per scenario and period", account,
-         "stock_level = opening_level − released − lent + returned, for every holding."),
+        (f"Stock account in the worst scenario ({worst})", account,
+         "How each holding moved: stock_level = opening_level − released − lent + returned."),
+        ("Stock levels per scenario", wide,
+         "stock_level (t) at the start (after purchases) and at the end of each period."),
         ("Releases to members", releases, "Nonzero releases only."),
         ("Offtake deliveries", deliveries, "Nonzero deliveries only."),
     ]
@@ -297,9 +302,17 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         if i == 0:
             _levels_table(w, levels, worst, place, widths, pad)
             continue
-        span = w.table(df, place, widths=widths)
-        if df is account and span.last_row >= span.first_row:
-            w.ws.auto_filter.ref = span.ref
+        if df is wide:
+            periods = list(df.columns[3:])
+            span = w.table(df, None, widths=widths, headers=[
+                "scenario", "stockpile", "mineral", *(f"{p} (t)" for p in periods)],
+                formats=["General"] * 3 + [TONNES] * len(periods))
+            for name in ("scenario", "stockpile", "mineral", "stock_level"):
+                w.used.setdefault(name, []).append(place)
+            if span.last_row >= span.first_row:
+                w.ws.auto_filter.ref = span.ref
+            continue
+        w.table(df, place, widths=widths)
 
 
 def _chart_padding(levels: pd.DataFrame) -> int:

@@ -249,18 +249,41 @@ def swaps(results: Results, data: ModelData) -> pd.DataFrame:
                "swap_fee", "fee_paid", "expected_draw"]]
 
 
-def stock_account(results: Results, data: ModelData) -> pd.DataFrame:
+def stock_levels_wide(results: Results, data: ModelData) -> pd.DataFrame:
+    """Stock levels over the periods: one row per scenario and holding, one column per period.
+
+    Columns: scenario, stockpile, mineral, "start" (the level after purchases) and each
+    period label (t at the end of the period). Rows in the stock_levels table's order.
+    """
+    keys = ["scenario", "stockpile", "mineral"]
+    levels = results.tables["stock_levels"]
+    if levels.empty:
+        return pd.DataFrame(columns=[*keys, "start", *data.periods])
+    wide = levels.pivot(index=keys, columns="period", values="stock_level")
+    order = pd.MultiIndex.from_frame(levels[keys].drop_duplicates())
+    wide = wide.reindex(index=order, columns=[p for p in data.periods if p in wide.columns])
+    start = results.tables["purchases"].set_index(["stockpile", "mineral"])["start_level"]
+    wide.insert(0, "start", [float(start.get((k, m), 0.0)) for _, k, m in wide.index])
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.reset_index()
+
+
+def stock_account(results: Results, data: ModelData, scenario: str | None = None
+                  ) -> pd.DataFrame:
     """Per scenario, stockpile, mineral and period: opening, released, lent, returned, closing.
 
     The stock balance of the model, one row per period: stock_level = opening_level −
-    released − lent + returned (t). Rows follow the stock_levels table's order.
+    released − lent + returned (t). Rows follow the stock_levels table's order; only
+    ``scenario``'s rows when given.
     """
     keys = ["scenario", "stockpile", "mineral", "period"]
     levels = results.tables["stock_levels"]
+    if scenario is not None:
+        levels = levels[levels["scenario"] == scenario]
     columns = [*keys, "opening_level", "released", "lent", "returned", "stock_level"]
     if levels.empty:
         return pd.DataFrame(columns=columns)
-    df = levels[keys + ["stock_level"]].copy()
+    df = levels[keys + ["stock_level"]].reset_index(drop=True)
     start = results.tables["purchases"].set_index(["stockpile", "mineral"])["start_level"]
     previous = df.groupby(["scenario", "stockpile", "mineral"], sort=False)["stock_level"].shift(1)
     first = pd.Series(list(zip(df["stockpile"], df["mineral"], strict=True)),
