@@ -114,10 +114,14 @@ def _same_file(a: Path, b: Path) -> bool:
               default="simplex", show_default=True,
               help="HiGHS algorithm for phase 1: dual simplex, or ipx (interior point with "
               "crossover); phase 2 always continues with primal simplex from phase 1's basis.")
+@click.option("--builder", type=click.Choice(["arrays", "pyomo"]), default="arrays",
+              show_default=True, help="How the LP is built: vectorized arrays (fast), or the "
+              "readable Pyomo model compiled to the same matrix (reference).")
 @click.option("--verbose", is_flag=True, help="Stream the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
-              time_limit: float | None, algorithm: str, verbose: bool, quiet: bool) -> None:
+              time_limit: float | None, algorithm: str, builder: str, verbose: bool,
+              quiet: bool) -> None:
     """Optimize the plan for WORKBOOK and write the results workbook."""
     from .run import run_solve
 
@@ -131,7 +135,8 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
     if not quiet:
         _echo_problems(loaded)
     code = run_solve(workbook, loaded, output=output, summary_json=summary_json,
-                     time_limit=time_limit, algorithm=algorithm, verbose=verbose, quiet=quiet)
+                     time_limit=time_limit, algorithm=algorithm, verbose=verbose, quiet=quiet,
+                     builder=builder)
     sys.exit(code)
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from .data import ModelData
+from .lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, Solution
+from .model.index import ModelIndex, build_index, family_index
 from .solve import SolveOutcome
 
 ZERO_TOLERANCE = 1e-9
@@ -80,36 +83,84 @@ class Results:
         return data
 
 
-def extract(model: pyo.ConcreteModel, data: ModelData, outcome: SolveOutcome) -> Results:
-    """Read the loaded solution of ``model`` into Results."""
-    idx = model.ctx.index
+def solution_from_model(model: pyo.ConcreteModel) -> Solution:
+    """Read a solved Pyomo model's variable values into a Solution (unset values: 0)."""
+    data, idx = model.ctx.data, model.ctx.index
+    first = {f: np.array([_v(getattr(model, f)[key]) for key in family_index(idx, f)])
+             for f in FIRST_STAGE_FAMILIES}
+    second = {f: np.array([[_v(getattr(model.scenario[s], f)[key])
+                            for key in family_index(idx, f)] for s in data.scenarios])
+              .reshape(len(data.scenarios), -1) for f in SECOND_STAGE_FAMILIES}
+    return Solution(first, second)
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    out = np.where(np.abs(values) < ZERO_TOLERANCE, 0.0, values)
+    return out + 0.0  # no negative zeros
+
+
+def scenario_losses(data: ModelData, idx: ModelIndex, sol: Solution) -> np.ndarray:
+    """L_s for every scenario (periods of baseline demand lost), from the shortfalls."""
+    coef = np.array([data.criticality[d] / data.demand[d] for d in idx.DEMANDS])
+    if not len(coef):
+        return np.zeros(len(data.scenarios))
+    return sol.second["shortfall"] @ coef
+
+
+def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: SolveOutcome,
+            index: ModelIndex | None = None) -> Results:
+    """Read a solution into Results: headline numbers and tidy tables.
+
+    ``source`` is a Solution (array route) or a solved Pyomo model (reference route).
+    """
+    if isinstance(source, Solution):
+        sol = source
+        idx = index or build_index(data)
+    else:
+        sol = solution_from_model(source)
+        idx = source.ctx.index
+    sol = Solution({f: _clean(v) for f, v in sol.first.items()},
+                   {f: _clean(v) for f, v in sol.second.items()})
     label = data.period_label
     n = data.n_periods
+    scenarios = data.scenarios
+    probs = np.array([data.probability[s] for s in scenarios])
 
-    spend = {p: _v(model.spend[p]) for p in data.parties}
-    losses = [_v(model.scenario[s].loss) for s in data.scenarios]
-    probs = [data.probability[s] for s in data.scenarios]
-    expected_loss = sum(p * loss for p, loss in zip(probs, losses, strict=True))
-    cvar = exact_cvar(losses, probs, data.cvar_alpha)
+    purchase = sol.first["purchase"]
+    spend = {p: 0.0 for p in data.parties}
+    for i, (k, mi) in enumerate(idx.HOLDINGS):
+        unit = data.price[mi] + n * data.holdings[(k, mi)].holding_cost
+        for p, share in data.members[k].items():
+            spend[p] += share * unit * purchase[i]
+    for i, o in enumerate(idx.OFFTAKES):
+        spend[data.offtakes[o].party] += data.offtakes[o].fee * sol.first["offtake_capacity"][i]
+    for i, w in enumerate(idx.SWAPS):
+        spend[data.swaps[w].receiver] += data.swaps[w].fee * sol.first["swap_capacity"][i]
+    spend = {p: float(v) for p, v in spend.items()}
+
+    losses = scenario_losses(data, idx, sol)
+    expected_loss = float(probs @ losses)
+    cvar = exact_cvar(losses.tolist(), probs.tolist(), data.cvar_alpha)
 
     tables: dict[str, pd.DataFrame] = {}
     rows = []
-    for (k, mi) in idx.HOLDINGS:
+    for i, (k, mi) in enumerate(idx.HOLDINGS):
         h = data.holdings[(k, mi)]
-        a = _v(model.purchase[k, mi])
-        unit = data.price[mi] + n * h.holding_cost
+        a = float(purchase[i])
         rows.append({"stockpile": k, "mineral": mi, "initial_stock": h.initial_stock,
                      "purchase": a, "start_level": h.initial_stock + a,
                      "max_stock": h.max_stock, "purchase_cost": a * data.price[mi],
-                     "holding_cost": a * n * h.holding_cost, "total_cost": a * unit,
+                     "holding_cost": a * n * h.holding_cost,
+                     "total_cost": a * (data.price[mi] + n * h.holding_cost),
                      "cost_shares": "; ".join(f"{p} {s:g}" for p, s in data.members[k].items())})
     tables["purchases"] = pd.DataFrame(rows, columns=[
         "stockpile", "mineral", "initial_stock", "purchase", "start_level", "max_stock",
         "purchase_cost", "holding_cost", "total_cost", "cost_shares"])
 
     rows = []
-    for o, spec in data.offtakes.items():
-        x = _v(model.offtake_capacity[o])
+    for i, o in enumerate(idx.OFFTAKES):
+        spec = data.offtakes[o]
+        x = float(sol.first["offtake_capacity"][i])
         rows.append({"offtake": o, "party": spec.party, "mineral": spec.mineral,
                      "source": spec.source, "capacity": x, "max_volume": spec.max_volume,
                      "fee": spec.fee, "fee_paid": x * spec.fee, "price": spec.price,
@@ -119,8 +170,9 @@ def extract(model: pyo.ConcreteModel, data: ModelData, outcome: SolveOutcome) ->
         "price", "first_period", "chosen"])
 
     rows = []
-    for w, spec in data.swaps.items():
-        y = _v(model.swap_capacity[w])
+    for i, w in enumerate(idx.SWAPS):
+        spec = data.swaps[w]
+        y = float(sol.first["swap_capacity"][i])
         rows.append({"swap": w, "lender_stockpile": spec.lender, "receiver": spec.receiver,
                      "mineral": spec.mineral, "return_mineral": spec.return_mineral,
                      "return_ratio": spec.return_ratio, "return_lag": spec.return_lag,
@@ -130,66 +182,94 @@ def extract(model: pyo.ConcreteModel, data: ModelData, outcome: SolveOutcome) ->
         "swap", "lender_stockpile", "receiver", "mineral", "return_mineral", "return_ratio",
         "return_lag", "capacity", "max_volume", "fee", "fee_paid", "chosen"])
 
+    delivery_price = np.array([data.offtakes[o].price for (o, _t) in idx.OFFTAKE_PERIODS])
+    owed_value = np.array([data.swaps[w].return_ratio * data.price[data.swaps[w].return_mineral]
+                           if t + data.swaps[w].return_lag > n else 0.0
+                           for (w, t) in idx.SWAP_PERIODS])
+    operating = np.zeros(len(scenarios))
+    if len(delivery_price):
+        operating += sol.second["offtake_delivery"] @ delivery_price
+    if len(owed_value):
+        operating += sol.second["swap_draw"] @ owed_value
     tables["scenario_losses"] = pd.DataFrame(
-        [{"scenario": s, "probability": data.probability[s], "loss": loss,
-          "operating_cost": _v(model.scenario[s].operating_cost),
-          "description": data.scenario_description.get(s, "")}
-         for s, loss in zip(data.scenarios, losses, strict=True)],
+        {"scenario": scenarios, "probability": probs, "loss": losses,
+         "operating_cost": operating,
+         "description": [data.scenario_description.get(s, "") for s in scenarios]},
         columns=["scenario", "probability", "loss", "operating_cost", "description"])
 
-    shortfall_rows, release_rows, level_rows, draw_rows, delivery_rows = [], [], [], [], []
-    for s in data.scenarios:
-        b = model.scenario[s]
-        for (p, mi, t) in idx.DEMANDS:
-            dem = data.scenario_demand(p, mi, t, s)
-            e = _v(b.shortfall[p, mi, t])
-            shortfall_rows.append({"scenario": s, "party": p, "mineral": mi, "period": label(t),
-                                   "demand": dem, "shortfall": e,
-                                   "shortfall_share": e / dem if dem > 0 else 0.0,
-                                   "loss_contribution": data.criticality[(p, mi, t)]
-                                   / data.demand[(p, mi, t)] * e})
-        for (k, p, mi) in idx.RELEASES:
-            for t in idx.PERIODS:
-                r = _v(b.release[k, p, mi, t])
-                if r:
-                    release_rows.append({"scenario": s, "stockpile": k, "party": p,
-                                         "mineral": mi, "period": label(t), "release": r})
-        for (k, mi) in idx.HOLDINGS:
-            for t in idx.PERIODS:
-                level_rows.append({"scenario": s, "stockpile": k, "mineral": mi,
-                                   "period": label(t), "stock_level": _v(b.stock_level[k, mi, t])})
-        for (w, t) in idx.SWAP_PERIODS:
-            f = _v(b.swap_draw[w, t])
-            if f:
-                spec = data.swaps[w]
-                due = t + spec.return_lag
-                draw_rows.append({
-                    "scenario": s, "swap": w, "period": label(t), "draw": f,
-                    "return_mineral": spec.return_mineral, "return_amount": spec.return_ratio * f,
-                    "return_period": label(due) if due <= n else "after horizon",
-                    "outstanding_at_end": spec.return_ratio * f if due > n else 0.0,
-                    "outstanding_value": spec.return_ratio * f * data.price[spec.return_mineral]
-                    if due > n else 0.0})
-        for (o, t) in idx.OFFTAKE_PERIODS:
-            v = _v(b.offtake_delivery[o, t])
-            if v:
-                delivery_rows.append({"scenario": s, "offtake": o, "period": label(t),
-                                      "delivery": v, "cost": v * data.offtakes[o].price})
-    tables["shortfalls"] = pd.DataFrame(shortfall_rows, columns=[
-        "scenario", "party", "mineral", "period", "demand", "shortfall", "shortfall_share",
-        "loss_contribution"])
-    tables["releases"] = pd.DataFrame(release_rows, columns=[
-        "scenario", "stockpile", "party", "mineral", "period", "release"])
-    tables["stock_levels"] = pd.DataFrame(level_rows, columns=[
-        "scenario", "stockpile", "mineral", "period", "stock_level"])
-    tables["swap_draws"] = pd.DataFrame(draw_rows, columns=[
+    n_s = len(scenarios)
+    dem = idx.DEMANDS
+    base = np.array([data.demand[d] for d in dem])
+    mult = np.ones((n_s, len(dem)))
+    dem_pos = {d: i for i, d in enumerate(dem)}
+    scen_pos = {s: i for i, s in enumerate(scenarios)}
+    for (p, mi, t, s), g in data.demand_multiplier.items():
+        if (p, mi, t) in dem_pos:
+            mult[scen_pos[s], dem_pos[(p, mi, t)]] = g
+    demand = base[None, :] * mult
+    e = sol.second["shortfall"]
+    coef = np.array([data.criticality[d] / data.demand[d] for d in dem])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(demand > 0, e / np.where(demand > 0, demand, 1.0), 0.0)
+    tables["shortfalls"] = pd.DataFrame({
+        "scenario": np.repeat(scenarios, len(dem)),
+        "party": [d[0] for d in dem] * n_s,
+        "mineral": [d[1] for d in dem] * n_s,
+        "period": [label(d[2]) for d in dem] * n_s,
+        "demand": demand.ravel(), "shortfall": e.ravel(), "shortfall_share": share.ravel(),
+        "loss_contribution": (e * coef[None, :]).ravel()},
+        columns=["scenario", "party", "mineral", "period", "demand", "shortfall",
+                 "shortfall_share", "loss_contribution"])
+
+    levels_idx = family_index(idx, "stock_level")
+    tables["stock_levels"] = pd.DataFrame({
+        "scenario": np.repeat(scenarios, len(levels_idx)),
+        "stockpile": [x[0] for x in levels_idx] * n_s,
+        "mineral": [x[1] for x in levels_idx] * n_s,
+        "period": [label(x[2]) for x in levels_idx] * n_s,
+        "stock_level": sol.second["stock_level"].ravel()},
+        columns=["scenario", "stockpile", "mineral", "period", "stock_level"])
+
+    rel_idx = family_index(idx, "release")
+    rel = sol.second["release"]
+    si, ji = np.nonzero(rel)
+    tables["releases"] = pd.DataFrame({
+        "scenario": [scenarios[i] for i in si], "stockpile": [rel_idx[j][0] for j in ji],
+        "party": [rel_idx[j][1] for j in ji], "mineral": [rel_idx[j][2] for j in ji],
+        "period": [label(rel_idx[j][3]) for j in ji], "release": rel[si, ji]},
+        columns=["scenario", "stockpile", "party", "mineral", "period", "release"])
+
+    draws = sol.second["swap_draw"]
+    si, ji = np.nonzero(draws)
+    rows = []
+    for s_i, j in zip(si.tolist(), ji.tolist(), strict=True):
+        w, t = idx.SWAP_PERIODS[j]
+        spec = data.swaps[w]
+        f = float(draws[s_i, j])
+        due = t + spec.return_lag
+        rows.append({"scenario": scenarios[s_i], "swap": w, "period": label(t), "draw": f,
+                     "return_mineral": spec.return_mineral,
+                     "return_amount": spec.return_ratio * f,
+                     "return_period": label(due) if due <= n else "after horizon",
+                     "outstanding_at_end": spec.return_ratio * f if due > n else 0.0,
+                     "outstanding_value": spec.return_ratio * f * data.price[spec.return_mineral]
+                     if due > n else 0.0})
+    tables["swap_draws"] = pd.DataFrame(rows, columns=[
         "scenario", "swap", "period", "draw", "return_mineral", "return_amount",
         "return_period", "outstanding_at_end", "outstanding_value"])
-    tables["offtake_deliveries"] = pd.DataFrame(delivery_rows, columns=[
-        "scenario", "offtake", "period", "delivery", "cost"])
+
+    deliveries = sol.second["offtake_delivery"]
+    si, ji = np.nonzero(deliveries)
+    tables["offtake_deliveries"] = pd.DataFrame({
+        "scenario": [scenarios[i] for i in si],
+        "offtake": [idx.OFFTAKE_PERIODS[j][0] for j in ji],
+        "period": [label(idx.OFFTAKE_PERIODS[j][1]) for j in ji],
+        "delivery": deliveries[si, ji], "cost": deliveries[si, ji] * delivery_price[ji]
+        if len(ji) else np.zeros(0)},
+        columns=["scenario", "offtake", "period", "delivery", "cost"])
 
     return Results(
         status=outcome.status, risk=float(outcome.risk), cost=float(outcome.cost),
-        expected_loss=float(expected_loss), cvar=cvar, spend=spend,
+        expected_loss=expected_loss, cvar=cvar, spend=spend,
         budget_shadow_price={p: outcome.budget_duals.get(p, 0.0) for p in data.parties},
         pooled_budget_shadow_price=outcome.pooled_budget_dual, tables=tables, outcome=outcome)

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from .atomic import OutputNotWritable, write_atomically
+from .data import ModelData
 from .model import build_model
+from .model.arrays import build_matrix_lp
+from .model.index import build_index
 from .normalize import Loaded
 from .progress import Progress
 from .report import RunAudit, write_report
 from .results import Results, extract
-from .solve import SolveFailed, solve
+from .solve import SolveFailed, solve, solve_lp
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
@@ -30,9 +34,41 @@ def write_json(path: Path, payload: dict) -> None:
     write_atomically(Path(path), lambda fh: fh.write(text.encode("utf-8")))
 
 
+def build_and_solve(data: ModelData, *, builder: str = "arrays",
+                    time_limit: float | None = None, algorithm: str = "simplex",
+                    verbose: bool = False, on_phase: Callable[[str], None] | None = None,
+                    timings: dict[str, float] | None = None) -> Results:
+    """Build the model (``builder``: "arrays", the fast route, or "pyomo", the readable
+    reference), solve both phases and extract the results. Raises SolveFailed."""
+    timings = {} if timings is None else timings
+    notify = on_phase or (lambda _label: None)
+    notify("building the model")
+    t0 = time.perf_counter()
+    if builder == "pyomo":
+        model = build_model(data)
+        timings["build"] = time.perf_counter() - t0
+        outcome = solve(model, time_limit=time_limit, verbose=verbose, algorithm=algorithm,
+                        on_phase=on_phase)
+        source = model
+        index = model.ctx.index
+    else:
+        index = build_index(data)
+        lp = build_matrix_lp(data, index)
+        timings["build"] = time.perf_counter() - t0
+        outcome, source = solve_lp(lp, time_limit=time_limit, verbose=verbose,
+                                   algorithm=algorithm, parties=data.parties,
+                                   on_phase=on_phase)
+    timings.update(outcome.timings)
+    notify("extracting the results")
+    t0 = time.perf_counter()
+    results = extract(source, data, outcome, index)
+    timings["extract"] = time.perf_counter() - t0
+    return results
+
+
 def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Path | None,
               time_limit: float | None = None, algorithm: str = "simplex", verbose: bool = False,
-              quiet: bool = False) -> int:
+              quiet: bool = False, builder: str = "arrays") -> int:
     """Build, solve, extract and write; return the exit status (0 or 1)."""
     data = loaded.data
     if data is None:
@@ -40,13 +76,10 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
     timings: dict[str, float] = {}
     progress = Progress(enabled=False if (verbose or quiet) else None)
     with progress:
-        progress.step("building the model")
-        t0 = time.perf_counter()
-        model = build_model(data)
-        timings["build"] = time.perf_counter() - t0
         try:
-            outcome = solve(model, time_limit=time_limit, verbose=verbose, algorithm=algorithm,
-                            on_phase=progress.step)
+            results = build_and_solve(data, builder=builder, time_limit=time_limit,
+                                      verbose=verbose, algorithm=algorithm,
+                                      on_phase=progress.step, timings=timings)
         except SolveFailed as exc:
             progress.close()
             click.echo(f"error: {exc}. No output workbook was written."
@@ -56,11 +89,6 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
                 _safe_json(summary_json, {"status": exc.status, "failed_phase": exc.phase,
                                           "risk": exc.outcome.risk})
             return EXIT_FAILURE
-        timings.update(outcome.timings)
-        progress.step("extracting the results")
-        t0 = time.perf_counter()
-        results = extract(model, data, outcome)
-        timings["extract"] = time.perf_counter() - t0
         progress.step(f"writing {output.name}")
         t0 = time.perf_counter()
         audit = RunAudit(workbook, timings)

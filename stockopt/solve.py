@@ -32,7 +32,8 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from .lp import MatrixLP, Solution
 
 RISK_BOUND_RELATIVE = 1e-7
 """Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""
@@ -109,111 +110,6 @@ def _power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
     return np.exp2(-np.round(np.log2(safe)))
 
 
-@dataclass
-class CompiledLP:
-    """The model in scaled matrix form, and what maps it back to the Pyomo model.
-
-    Column j is the Pyomo variable divided by ``col_scale[j]`` (x = col_scale·x'); row i
-    of ``A`` is the Pyomo row multiplied by ``row_scale[i]``; the cost objective is
-    multiplied by ``cost_scale``. ``columns`` are the Pyomo
-    variables of the columns; ``rows`` (constraint, sense) pairs.
-    """
-
-    A: sp.csc_matrix
-    columns: list
-    rows: list
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    row_scale: np.ndarray
-    col_scale: np.ndarray
-    risk_cost: np.ndarray
-    cost_cost: np.ndarray
-    cost_scale: float
-
-
-def compile_lp(model: pyo.ConcreteModel) -> CompiledLP:
-    """Compile ``model`` (both objectives) to scaled arrays with Pyomo's standard-form compiler."""
-    model.cost.activate()
-    try:
-        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    finally:
-        model.cost.deactivate()
-    names = [o.parent_component().local_name for o in info.objectives]
-    c = info.c.toarray() if hasattr(info.c, "toarray") else np.asarray(info.c)
-    risk_cost = np.asarray(c[names.index("risk")], dtype=float).ravel()
-    cost_cost = np.asarray(c[names.index("cost")], dtype=float).ravel()
-    offsets = np.asarray(info.c_offset, dtype=float)
-    if np.any(offsets != 0.0):  # pragma: no cover - the model has no constant terms
-        raise ValueError("objective constants are not expected in this model")
-
-    lower, upper = [], []
-    for var in info.columns:
-        lb, ub = var.bounds
-        lower.append(-INF if lb is None else lb)
-        upper.append(INF if ub is None else ub)
-    rhs = np.asarray(info.rhs, dtype=float)
-    sense = np.fromiter((r[1] for r in info.rows), dtype=np.int8, count=len(info.rows))
-
-    col_scale = _column_units(model, info.columns)
-    lower = np.asarray(lower, dtype=float) / col_scale
-    upper = np.asarray(upper, dtype=float) / col_scale
-    risk_cost = risk_cost * col_scale
-    cost_cost = cost_cost * col_scale
-    A = sp.csr_matrix(info.A @ sp.diags(col_scale))
-    row_max = np.asarray(abs(A).max(axis=1).toarray()).ravel() if A.nnz else np.zeros(A.shape[0])
-    row_scale = _power_of_two_scale(row_max)
-    A = sp.csc_matrix(sp.diags(row_scale) @ A)
-    scaled_rhs = rhs * row_scale
-    row_lower = np.where(sense <= 0, scaled_rhs, -INF)
-    row_upper = np.where(sense >= 0, scaled_rhs, INF)
-    cost_scale = float(_power_of_two_scale(np.array([np.abs(cost_cost).max(initial=0.0)]))[0])
-    return CompiledLP(A=A, columns=list(info.columns), rows=list(info.rows),
-                      col_lower=lower, col_upper=upper, row_lower=row_lower,
-                      row_upper=row_upper, row_scale=row_scale, col_scale=col_scale,
-                      risk_cost=risk_cost,
-                      cost_cost=cost_cost * cost_scale, cost_scale=cost_scale)
-
-
-def mineral_units(model: pyo.ConcreteModel) -> dict[str, float]:
-    """Each mineral's tonnage unit for scaling: the power of two nearest its largest
-    baseline demand (t/period), else its largest stock level, else 1."""
-    data = model.ctx.data
-    typical: dict[str, float] = {}
-    for (_p, m, _t), d in data.demand.items():
-        typical[m] = max(typical.get(m, 0.0), d)
-    for (_k, m), h in data.holdings.items():
-        if typical.get(m, 0.0) <= 0.0:
-            typical[m] = max(typical.get(m, 0.0), h.initial_stock, h.max_stock or 0.0)
-    return {m: float(np.exp2(np.round(np.log2(typical[m])))) if typical.get(m, 0.0) > 0
-            else 1.0 for m in data.minerals}
-
-
-def _column_units(model: pyo.ConcreteModel, columns: list) -> np.ndarray:
-    """The scaling unit of each column: its mineral's unit for tonnage variables, else 1."""
-    data = model.ctx.data
-    units = mineral_units(model)
-    offtake_unit = {o: units[spec.mineral] for o, spec in data.offtakes.items()}
-    swap_unit = {w: units[spec.mineral] for w, spec in data.swaps.items()}
-    by_component = {
-        "purchase": lambda i: units[i[1]],
-        "stock_level": lambda i: units[i[1]],
-        "release": lambda i: units[i[2]],
-        "shortfall": lambda i: units[i[1]],
-        "offtake_capacity": lambda i: offtake_unit[i],
-        "offtake_delivery": lambda i: offtake_unit[i[0]],
-        "swap_capacity": lambda i: swap_unit[i],
-        "swap_draw": lambda i: swap_unit[i[0]],
-    }
-    scale = np.ones(len(columns))
-    for j, var in enumerate(columns):
-        rule = by_component.get(var.parent_component().local_name)
-        if rule is not None:
-            scale[j] = rule(var.index())
-    return scale
-
-
 class LoadedLP:
     """The compiled model loaded into one HiGHS instance, re-solvable after edits.
 
@@ -222,9 +118,17 @@ class LoadedLP:
     next phase 1 warm-starts from the previous phase-1 basis.
     """
 
-    def __init__(self, model: pyo.ConcreteModel, *, verbose: bool = False) -> None:
-        self.model = model
-        self.lp = compile_lp(model)
+    def __init__(self, source: MatrixLP | pyo.ConcreteModel, *, verbose: bool = False) -> None:
+        if isinstance(source, MatrixLP):
+            self.model = None
+            raw = source
+        else:
+            from .model.compile import compile_pyomo
+
+            self.model = source
+            raw = compile_pyomo(source)
+        self.raw = raw
+        self.lp = scale(raw)
         lp = self.lp
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", bool(verbose))
@@ -245,14 +149,8 @@ class LoadedLP:
         hlp.a_matrix_.num_row_ = hlp.num_row_
         self.h.passModel(hlp)
         self.n_rows = hlp.num_row_
-        self.budget_rows: dict[str, int] = {}
-        self.pooled_row: int | None = None
-        for i, (con, _sense) in enumerate(lp.rows):
-            comp = con.parent_component().local_name
-            if comp == "budget_limit":
-                self.budget_rows[str(con.index())] = i
-            elif comp == "pooled_budget_limit":
-                self.pooled_row = i
+        self.budget_rows = dict(raw.budget_rows)
+        self.pooled_row = raw.pooled_row
         self._phase1_basis = None
         self._risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
         self._risk_row_scale = float(_power_of_two_scale(
@@ -262,6 +160,10 @@ class LoadedLP:
     @property
     def nonzeros(self) -> int:
         return int(self.lp.A.nnz)
+
+    def scenario_count(self) -> int:
+        """Number of scenarios in the loaded LP."""
+        return next(iter(self.raw.layout.second.values())).shape[0]
 
     def set_budget(self, party: str, value: float | None) -> None:
         """Set party ``party``'s budget B_p (currency; None = no limit) for the next solve."""
@@ -351,33 +253,84 @@ class LoadedLP:
         if self.pooled_row is not None:
             i = self.pooled_row
             outcome.pooled_budget_dual = min(0.0, float(duals[i]) * float(scale[i]))
-        for p in self.model.PARTIES:
+        parties = self.model.PARTIES if self.model is not None else ()
+        for p in parties:
             outcome.budget_duals.setdefault(p, 0.0)
 
     def primal_values(self) -> np.ndarray:
         """Column values of the last solution, in the model's units (t, currency)."""
         return np.asarray(self.h.getSolution().col_value, dtype=float) * self.lp.col_scale
 
-    def load_primal(self) -> None:
-        """Copy the last solution into the Pyomo variables (variables in no row get 0)."""
+    def solution(self) -> Solution:
+        """The last solution by variable family (model units)."""
         values = self.primal_values()
         if not np.all(np.isfinite(values)):  # pragma: no cover - defensive
             raise ValueError("HiGHS returned a non-finite solution")
+        return Solution.from_vector(self.raw.layout, values)
+
+    def load_primal(self) -> None:
+        """Copy the last solution into the Pyomo model's variables (Pyomo route only;
+        variables in no row get 0)."""
+        if self.model is None:
+            raise ValueError("this LoadedLP was built from arrays; use solution()")
+        from .model.compile import pyomo_columns
+
+        values = self.primal_values()
         for var in self.model.component_data_objects(pyo.Var, descend_into=True):
             var.set_value(0.0 if var.lb is None or var.lb <= 0 else var.lb,
                           skip_validation=True)
-        for var, x in zip(self.lp.columns, values.tolist(), strict=True):
+        for var, x in zip(pyomo_columns(self.model, self.raw), values.tolist(), strict=True):
             var.set_value(x, skip_validation=True)
+
+
+@dataclass
+class ScaledLP:
+    """A MatrixLP scaled for the solver (see the module docstring).
+
+    Column j is the model variable divided by ``col_scale[j]``; row i is multiplied by
+    ``row_scale[i]``; the cost objective by ``cost_scale``.
+    """
+
+    A: sp.csc_matrix
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    risk_cost: np.ndarray
+    cost_cost: np.ndarray
+    row_scale: np.ndarray
+    col_scale: np.ndarray
+    cost_scale: float
+
+
+def scale(lp: MatrixLP) -> ScaledLP:
+    """Scale ``lp`` by powers of two: mineral units on columns, then row equilibration."""
+    col_scale = lp.col_unit
+    A = sp.csr_matrix(lp.A @ sp.diags(col_scale))
+    row_max = np.asarray(abs(A).max(axis=1).toarray()).ravel() if A.nnz \
+        else np.zeros(A.shape[0])
+    row_scale = _power_of_two_scale(row_max)
+    A = sp.csc_matrix(sp.diags(row_scale) @ A)
+    with np.errstate(invalid="ignore"):
+        row_lower = np.where(np.isfinite(lp.row_lower), lp.row_lower * row_scale, -INF)
+        row_upper = np.where(np.isfinite(lp.row_upper), lp.row_upper * row_scale, INF)
+    cost_cost = lp.cost_cost * col_scale
+    cost_scale = float(_power_of_two_scale(np.array([np.abs(cost_cost).max(initial=0.0)]))[0])
+    return ScaledLP(A=A, col_lower=lp.col_lower / col_scale, col_upper=lp.col_upper / col_scale,
+                    row_lower=row_lower, row_upper=row_upper,
+                    risk_cost=lp.risk_cost * col_scale, cost_cost=cost_cost * cost_scale,
+                    row_scale=row_scale, col_scale=col_scale, cost_scale=cost_scale)
 
 
 def solve(model: pyo.ConcreteModel, *, time_limit: float | None = None, verbose: bool = False,
           algorithm: str = DEFAULT_ALGORITHM,
           on_phase: Callable[[str], None] | None = None) -> SolveOutcome:
-    """Solve ``model`` lexicographically (risk, then cost) and load the phase-2 solution.
+    """Solve the Pyomo ``model`` lexicographically and load the phase-2 solution into it.
 
-    ``time_limit`` (s) bounds both phases together; ``verbose`` streams the HiGHS log;
-    ``on_phase`` is called with a label as each step starts (for a progress display).
-    Raises ``SolveFailed`` when a phase does not end optimal.
+    The Pyomo route (reference); ``solve_lp`` is the same for a MatrixLP built from
+    arrays. ``time_limit`` (s) bounds both phases together; ``verbose`` streams the
+    HiGHS log; ``on_phase`` is called with a label as each step starts. Raises
+    ``SolveFailed`` when a phase does not end optimal.
     """
     notify = on_phase or (lambda _label: None)
     notify("handing the model to HiGHS")
@@ -394,3 +347,29 @@ def solve(model: pyo.ConcreteModel, *, time_limit: float | None = None, verbose:
     loaded.load_primal()
     outcome.timings["load_solution"] = time.perf_counter() - t0
     return outcome
+
+
+def solve_lp(lp: MatrixLP, *, time_limit: float | None = None, verbose: bool = False,
+             algorithm: str = DEFAULT_ALGORITHM, parties: list[str] | tuple[str, ...] = (),
+             on_phase: Callable[[str], None] | None = None) -> tuple[SolveOutcome, Solution]:
+    """Solve a MatrixLP lexicographically; return the outcome and the phase-2 solution.
+
+    ``parties`` lists every party, so parties without a budget get a shadow price of 0.
+    """
+    notify = on_phase or (lambda _label: None)
+    notify("handing the model to HiGHS")
+    t0 = time.perf_counter()
+    loaded = LoadedLP(lp, verbose=verbose)
+    handoff = time.perf_counter() - t0
+    try:
+        outcome = loaded.solve(time_limit=time_limit, algorithm=algorithm, on_phase=on_phase)
+    except SolveFailed as exc:
+        exc.outcome.timings["handoff"] = handoff
+        raise
+    outcome.timings["handoff"] = handoff
+    for p in parties:
+        outcome.budget_duals.setdefault(p, 0.0)
+    t0 = time.perf_counter()
+    solution = loaded.solution()
+    outcome.timings["load_solution"] = time.perf_counter() - t0
+    return outcome, solution

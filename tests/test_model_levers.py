@@ -14,27 +14,26 @@ from pathlib import Path
 import pytest
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.model import build_model
 from stockopt.normalize import load
-from stockopt.results import Results, exact_cvar, extract
-from stockopt.solve import solve
+from stockopt.results import Results, exact_cvar
+from stockopt.run import build_and_solve
 
-ALGORITHM = {"name": "simplex"}
+ROUTE = {"algorithm": "simplex", "builder": "arrays"}
 
 
-@pytest.fixture(autouse=True, params=["simplex", "ipx"])
-def algorithm(request: pytest.FixtureRequest) -> str:
-    """Every hand-derived case runs with both phase-1 algorithms."""
-    ALGORITHM["name"] = request.param
+@pytest.fixture(autouse=True, params=[("simplex", "arrays"), ("ipx", "pyomo")],
+                ids=["simplex-arrays", "ipx-pyomo"])
+def route(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Every hand-derived case runs on both model builders and both phase-1 algorithms."""
+    ROUTE["algorithm"], ROUTE["builder"] = request.param
     return request.param
 
 
 def solve_sheets(tmp_path: Path, sheets: dict, name: str = "case.xlsx") -> Results:
     loaded = load(write_workbook(tmp_path / name, sheets))
     assert loaded.data is not None, [p.message for p in loaded.problems.items]
-    model = build_model(loaded.data)
-    outcome = solve(model, algorithm=ALGORITHM["name"])
-    return extract(model, loaded.data, outcome)
+    return build_and_solve(loaded.data, builder=ROUTE["builder"],
+                           algorithm=ROUTE["algorithm"])
 
 
 def one_party(demand: float = 10.0, periods: int = 1, lam: float = 0.0, budget=None,

@@ -15,10 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import write_workbook
 
-from stockopt.model import build_model
 from stockopt.normalize import load
-from stockopt.results import extract
-from stockopt.solve import solve
+from stockopt.run import build_and_solve
 
 
 @st.composite
@@ -66,8 +64,7 @@ def _solve(sheets: dict):
     with tempfile.TemporaryDirectory() as tmp:
         data = load(write_workbook(Path(tmp) / "p.xlsx", sheets)).data
     assert data is not None
-    model = build_model(data)
-    return data, extract(model, data, solve(model))
+    return data, build_and_solve(data)
 
 
 @settings(max_examples=12, deadline=None, derandomize=True,

@@ -105,3 +105,26 @@ def build_index(data: ModelData) -> ModelIndex:
         swaps_received=dict(swaps_received), swaps_repaid_by=dict(swaps_repaid_by),
         holdings_of_mineral=dict(holdings_of_mineral), supply_sources=dict(supply_sources),
     )
+
+
+def family_index(idx: ModelIndex, family: str) -> list:
+    """The index list of a variable family, in column order (as the Pyomo model indexes it).
+
+    First stage: purchase (k, m); offtake_capacity o; swap_capacity w; cvar_threshold
+    [None]. Per scenario: stock_level (k, m, t); release (k, p, m, t); offtake_delivery
+    (o, t); swap_draw (w, t); shortfall (p, m, t); cvar_excess [None].
+    """
+    periods = idx.PERIODS
+    lists = {
+        "purchase": lambda: list(idx.HOLDINGS),
+        "offtake_capacity": lambda: list(idx.OFFTAKES),
+        "swap_capacity": lambda: list(idx.SWAPS),
+        "cvar_threshold": lambda: [None],
+        "stock_level": lambda: [(k, m, t) for (k, m) in idx.HOLDINGS for t in periods],
+        "release": lambda: [(k, p, m, t) for (k, p, m) in idx.RELEASES for t in periods],
+        "offtake_delivery": lambda: list(idx.OFFTAKE_PERIODS),
+        "swap_draw": lambda: list(idx.SWAP_PERIODS),
+        "shortfall": lambda: list(idx.DEMANDS),
+        "cvar_excess": lambda: [None],
+    }
+    return lists[family]()
