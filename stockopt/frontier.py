@@ -1,0 +1,525 @@
+"""The budget–risk frontier: one budget swept over a range, the model loaded once.
+
+A sweep moves one budget lever over ``steps`` evenly spaced values:
+
+* ``party``: party P's budget B_P (currency);
+* ``scale``: every budget (each party's, and the pooled one if set) multiplied by a scale
+  factor s (×, 1 = the workbook's budgets); blank budgets stay unlimited;
+* ``pooled``: the pooled budget B_all (currency).
+
+The model is built and handed to HiGHS once (``LoadedLP``); each point only changes
+budget right-hand sides and re-solves both phases, warm-started (``WarmSweepSolver``):
+
+* phase 1 (risk, dual simplex) starts from the previous point's phase-1 basis: a budget
+  change moves only right-hand sides, so that basis stays dual feasible;
+* phase 2 (cost) starts from the previous point's phase-2 basis, also dual feasible
+  for the cost objective (only the budget rows' and the risk row's bounds moved), with
+  dual simplex. The first point runs phase 2 as ``LoadedLP`` does: primal simplex from
+  its phase-1 basis.
+
+Points are solved from the largest budget down (neighbouring optimal bases are alike;
+the all-zero point, where no lever can be bought, is solved cold: warm starts into it
+were measured slower than a fresh solve). A warm phase that needs more simplex
+iterations than the sweep's first (cold) solve of that phase is abandoned and re-run
+cold, so a warm point costs at most about twice a cold one. Results are returned in
+ascending budget order.
+
+Per point: R* (periods of baseline demand lost), expected loss and exact CVaR of the
+reported plan (periods), cost (currency), spend per party and per lever (currency), and
+the budget shadow prices ∂R*/∂B (periods per currency unit, ≤ 0).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from .data import ModelData
+from .lp import Solution
+from .model.arrays import build_matrix_lp
+from .model.index import ModelIndex, build_index
+from .results import exact_cvar, scenario_losses
+from .solve import (
+    INF,
+    RISK_BOUND_RELATIVE,
+    LoadedLP,
+    PhaseRecord,
+    SolveFailed,
+    SolveOutcome,
+    highs_version,
+)
+
+_HIGHS_VERSION = highs_version()
+
+MODES = ("scale", "party", "pooled")
+"""Sweep kinds: every budget scaled together, one party's budget, the pooled budget."""
+
+DEFAULT_FROM_FRACTION = 0.0
+DEFAULT_TO_FRACTION = 2.0
+DEFAULT_STEPS = 11
+"""Default sweep: 0× to 2× of the workbook's budget(s), in 11 points (steps of 0.2×)."""
+
+MAX_STEPS = 1000
+"""More points than this is almost certainly a typo."""
+
+LEVERS = ("stockpile purchases", "offtake fees", "swap fees")
+"""Spending levers, in the order of the output table (all in currency)."""
+
+_ITERATION_LIMIT_DEFAULT = 2147483647
+"""HiGHS's default simplex_iteration_limit, restored after each warm attempt."""
+
+
+class SweepError(ValueError):
+    """A sweep definition the user got wrong (bad range, unknown party, ...)."""
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What is swept, and the values it takes.
+
+    ``values`` are scale factors (×) for mode ``scale`` and budgets (currency) otherwise,
+    ascending. ``party`` is set for mode ``party``. ``base`` is the budget(s) the
+    fractions refer to: {party: B_p} plus ``"pooled"`` for B_all (currency; None = blank).
+    """
+
+    mode: str
+    values: tuple[float, ...]
+    party: str | None = None
+    base: dict[str, float | None] = field(default_factory=dict)
+    range_text: str = ""
+
+    @property
+    def parameter_name(self) -> str:
+        """The swept quantity in words (for headers and messages)."""
+        if self.mode == "scale":
+            return "budget scale factor"
+        if self.mode == "party":
+            return f"budget {self.party}"
+        return "pooled budget"
+
+    def describe(self) -> str:
+        """One line: what is swept, over what range, in how many points."""
+        what = {"scale": "all budgets scaled together",
+                "party": f"the budget of {self.party}",
+                "pooled": "the pooled budget"}[self.mode]
+        return f"{what}, {self.range_text}, {len(self.values)} points"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def define_sweep(data: ModelData, *, party: str | None = None, scale_all: bool = False,
+                 pooled: bool = False, start: float | None = None, stop: float | None = None,
+                 from_fraction: float | None = None, to_fraction: float | None = None,
+                 steps: int = DEFAULT_STEPS) -> Sweep:
+    """Check the user's sweep options against ``data`` and return the Sweep.
+
+    ``start``/``stop`` are absolute (currency; for ``scale_all`` the total of the party
+    budgets), ``from_fraction``/``to_fraction`` are multiples of the workbook's budget(s).
+    With neither, the range is 0× to 2×. Raises SweepError with a message for the user.
+    """
+    if sum([party is not None, scale_all, pooled]) > 1:
+        raise SweepError("choose one of --party, --scale-all and --pooled")
+    mode = "party" if party is not None else "pooled" if pooled else "scale"
+    absolute = start is not None or stop is not None
+    fractional = from_fraction is not None or to_fraction is not None
+    if absolute and fractional:
+        raise SweepError("give either --from/--to (currency) or --from-fraction/--to-fraction "
+                         "(multiples of the workbook's budget), not both")
+    if absolute and (start is None or stop is None):
+        raise SweepError("--from and --to go together: give both")
+    if not isinstance(steps, int) or steps < 2 or steps > MAX_STEPS:
+        raise SweepError(f"--steps must be a whole number from 2 to {MAX_STEPS}; got {steps}")
+    base: dict[str, float | None] = {p: data.budget.get(p) for p in data.parties}
+    base["pooled"] = data.pooled_budget
+
+    if mode == "party":
+        if party not in data.parties:
+            known = ", ".join(data.parties)
+            raise SweepError(f"unknown party '{party}'; the workbook's parties are: {known}")
+        reference = data.budget.get(party)
+        what, unit = f"the budget of {party}", data.currency
+    elif mode == "pooled":
+        reference = data.pooled_budget
+        what, unit = "the pooled budget", data.currency
+    else:
+        if not any(b is not None for b in data.budget.values()) and data.pooled_budget is None:
+            raise SweepError("--scale-all: no party has a budget and there is no pooled budget, "
+                             "so there is nothing to scale; use --party or --pooled with "
+                             "--from/--to")
+        total = sum(b for b in data.budget.values() if b is not None)
+        reference, what, unit = None, "all budgets", "×"
+
+    if mode == "scale":
+        if absolute:
+            if total <= 0:
+                raise SweepError("--from/--to for --scale-all are totals of the party budgets, "
+                                 "but the workbook's party budgets sum to 0; use "
+                                 "--from-fraction/--to-fraction")
+            lo, hi = float(start) / total, float(stop) / total
+            text = (f"total party budget {_fmt(start)} to {_fmt(stop)} {data.currency} "
+                    f"(scale {lo:.4g}× to {hi:.4g}×)")
+            check = (float(start), float(stop))
+        else:
+            lo = DEFAULT_FROM_FRACTION if from_fraction is None else float(from_fraction)
+            hi = DEFAULT_TO_FRACTION if to_fraction is None else float(to_fraction)
+            text = f"{lo:g}× to {hi:g}× of the workbook's budgets"
+            check = (lo, hi)
+    elif absolute:
+        lo, hi = float(start), float(stop)
+        text = f"{_fmt(lo)} to {_fmt(hi)} {unit}"
+        check = (lo, hi)
+    else:
+        if reference is None:
+            flag = "--pooled" if mode == "pooled" else f"--party {party}"
+            blank = ("the workbook sets no pooled_budget" if mode == "pooled"
+                     else f"{party}'s budget is blank (unlimited)")
+            raise SweepError(f"{flag}: {blank}, so there is no budget to take fractions of; "
+                             "give the range in currency with --from and --to")
+        f0 = DEFAULT_FROM_FRACTION if from_fraction is None else float(from_fraction)
+        f1 = DEFAULT_TO_FRACTION if to_fraction is None else float(to_fraction)
+        lo, hi = f0 * reference, f1 * reference
+        text = f"{f0:g}× to {f1:g}× of {_fmt(reference)} {unit} ({_fmt(lo)} to {_fmt(hi)})"
+        check = (f0, f1)
+    if not all(math.isfinite(v) for v in check):
+        raise SweepError("the range must be finite numbers")
+    if check[0] < 0 or check[1] < 0:
+        raise SweepError(f"the range for {what} must not be negative; got {check[0]:g} to "
+                         f"{check[1]:g}")
+    if not check[1] > check[0]:
+        raise SweepError(f"the end of the range must be above its start; got {check[0]:g} to "
+                         f"{check[1]:g}")
+    values = tuple(float(v) for v in np.linspace(lo, hi, steps))
+    return Sweep(mode=mode, values=values, party=party, base=base, range_text=text)
+
+
+def budgets_at(sweep: Sweep, value: float) -> tuple[dict[str, float | None], float | None]:
+    """The party budgets and pooled budget (currency; None = unlimited) at one point."""
+    base = {p: b for p, b in sweep.base.items() if p != "pooled"}
+    pooled = sweep.base.get("pooled")
+    if sweep.mode == "scale":
+        return ({p: None if b is None else b * value for p, b in base.items()},
+                None if pooled is None else pooled * value)
+    if sweep.mode == "party":
+        return {**base, str(sweep.party): value}, pooled
+    return base, value
+
+
+def data_for(data: ModelData, sweep: Sweep, value: float) -> ModelData:
+    """``data`` with the budgets of the point ``value``: every swept budget row exists."""
+    budgets, pooled = budgets_at(sweep, value)
+    return dataclasses.replace(data, budget=budgets, pooled_budget=pooled)
+
+
+@dataclass
+class FrontierPoint:
+    """One solved point of the frontier.
+
+    ``value`` is the swept parameter (× for scale, else currency). Risk, expected loss and
+    CVaR are in periods of baseline demand lost; cost, budgets, spend and levers in
+    currency; shadow prices ∂R*/∂B in periods per currency unit (≤ 0).
+    ``scale_derivative`` (mode scale only) is ∂R*/∂s = Σ B_p·∂R*/∂B_p (+ B_all·∂R*/∂B_all),
+    periods per unit of scale factor.
+    """
+
+    value: float
+    budgets: dict[str, float | None]
+    pooled_budget: float | None
+    risk: float
+    expected_loss: float
+    cvar: float
+    cost: float
+    spend: dict[str, float]
+    levers: dict[str, float]
+    shadow_price: dict[str, float]
+    pooled_shadow_price: float
+    scale_derivative: float | None
+    seconds: float
+    iterations: int
+    warm: bool
+
+
+def plan_metrics(data: ModelData, idx: ModelIndex, sol: Solution
+                 ) -> tuple[dict[str, float], dict[str, float], np.ndarray]:
+    """(spend per party, spend per lever, loss per scenario) of a solution.
+
+    Spend F_p and the levers in currency (stockpile purchases include holding on the
+    purchases for all n periods; the levers sum to Σ_p F_p); losses L_s in periods of
+    baseline demand lost.
+    """
+    n = data.n_periods
+    purchase = sol.first["purchase"]
+    offtake = sol.first["offtake_capacity"]
+    swap = sol.first["swap_capacity"]
+    spend = dict.fromkeys(data.parties, 0.0)
+    stock_total = 0.0
+    for i, (k, mi) in enumerate(idx.HOLDINGS):
+        amount = (data.price[mi] + n * data.holdings[(k, mi)].holding_cost) * float(purchase[i])
+        stock_total += amount
+        for p, share in data.members[k].items():
+            spend[p] += share * amount
+    offtake_total = 0.0
+    for i, o in enumerate(idx.OFFTAKES):
+        amount = data.offtakes[o].fee * float(offtake[i])
+        offtake_total += amount
+        spend[data.offtakes[o].party] += amount
+    swap_total = 0.0
+    for i, w in enumerate(idx.SWAPS):
+        amount = data.swaps[w].fee * float(swap[i])
+        swap_total += amount
+        spend[data.swaps[w].receiver] += amount
+    levers = dict(zip(LEVERS, (stock_total, offtake_total, swap_total), strict=True))
+    return spend, levers, scenario_losses(data, idx, sol)
+
+
+def make_point(data: ModelData, idx: ModelIndex, sol: Solution, outcome: SolveOutcome,
+               sweep: Sweep, value: float, seconds: float, warm: bool) -> FrontierPoint:
+    """The point's numbers from its solution and solve ``outcome``."""
+    spend, levers, loss_array = plan_metrics(data, idx, sol)
+    losses = loss_array.tolist()
+    probs = [data.probability[s] for s in data.scenarios]
+    budgets, pooled = budgets_at(sweep, value)
+    duals = {p: float(outcome.budget_duals.get(p, 0.0)) if budgets.get(p) is not None else 0.0
+             for p in data.parties}
+    pooled_dual = float(outcome.pooled_budget_dual) if pooled is not None else 0.0
+    derivative = None
+    if sweep.mode == "scale":
+        derivative = sum((sweep.base[p] or 0.0) * duals[p] for p in data.parties)
+        derivative += (sweep.base.get("pooled") or 0.0) * pooled_dual
+    return FrontierPoint(
+        value=value, budgets=budgets, pooled_budget=pooled, risk=float(outcome.risk),
+        expected_loss=float(sum(p * x for p, x in zip(probs, losses, strict=True))),
+        cvar=exact_cvar(losses, probs, data.cvar_alpha), cost=float(outcome.cost),
+        spend=spend, levers=levers, shadow_price=duals, pooled_shadow_price=pooled_dual,
+        scale_derivative=derivative, seconds=seconds,
+        iterations=sum(ph.simplex_iterations + ph.ipm_iterations for ph in outcome.phases),
+        warm=warm)
+
+
+def _power_of_two(x: float) -> float:
+    """2^-round(log2(x)) (1 for x = 0): the exact scale that brings x near 1."""
+    return 1.0 if x <= 0 else float(2.0 ** -round(math.log2(x)))
+
+
+class WarmSweepSolver:
+    """Both phases on a ``LoadedLP``'s HiGHS instance, warm-started from the last point.
+
+    Same problem as ``LoadedLP.solve`` (same scaled arrays, same phase-2 risk bound
+    R ≤ R* + 1e-7·max(1, |R*|)); what differs is the starting basis of each phase (see
+    the module docstring). Uses ``loaded.h``, ``loaded.lp``, ``loaded.n_rows``,
+    ``loaded.budget_rows`` and ``loaded.pooled_row``; leaves ``loaded`` usable by
+    ``LoadedLP.solve`` afterwards (it drops the extra row and restores the risk costs).
+    """
+
+    def __init__(self, loaded: LoadedLP) -> None:
+        self.loaded = loaded
+        self.h = loaded.h
+        lp = loaded.lp
+        self._risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
+        self._risk_row_scale = _power_of_two(float(np.abs(lp.risk_cost).max(initial=0.0)))
+        self._all_cols = np.arange(len(lp.col_lower), dtype=np.int32)
+        self._basis1: highspy.HighsBasis | None = None
+        self._basis2: highspy.HighsBasis | None = None
+        self._reference_iterations: dict[str, int] = {}
+        self.fallbacks = 0
+        """How many warm phases were abandoned and re-run cold."""
+
+    def _reset(self) -> None:
+        h = self.h
+        if h.getNumRow() > self.loaded.n_rows:
+            extra = np.arange(self.loaded.n_rows, h.getNumRow(), dtype=np.int32)
+            h.deleteRows(len(extra), extra)
+        h.changeColsCost(len(self._all_cols), self._all_cols, self.loaded.lp.risk_cost)
+
+    def _run(self, name: str, algorithm: str, options: dict[str, object],
+             deadline: float | None, iteration_limit: int | None) -> PhaseRecord:
+        h = self.h
+        for key, value in options.items():
+            h.setOptionValue(key, value)
+        h.setOptionValue("simplex_iteration_limit",
+                         _ITERATION_LIMIT_DEFAULT if iteration_limit is None else iteration_limit)
+        h.setOptionValue("time_limit", INF if deadline is None
+                         else max(deadline - time.perf_counter(), 0.0))
+        start = time.perf_counter()
+        try:
+            h.run()
+        finally:
+            h.setOptionValue("simplex_iteration_limit", _ITERATION_LIMIT_DEFAULT)
+            h.setOptionValue("time_limit", INF)
+        seconds = time.perf_counter() - start
+        info = h.getInfo()
+        status = h.modelStatusToString(h.getModelStatus()).strip().lower()
+        objective = info.objective_function_value if status == "optimal" else None
+        return PhaseRecord(name, status, objective, seconds, algorithm,
+                           simplex_iterations=int(info.simplex_iteration_count))
+
+    def _phase(self, outcome: SolveOutcome, name: str, warm: Callable[[], None] | None,
+               warm_algorithm: str, warm_options: dict[str, object],
+               cold: Callable[[], None], cold_algorithm: str, cold_options: dict[str, object],
+               deadline: float | None) -> PhaseRecord:
+        """Run a phase warm (if ``warm`` prepares a start) with a fallback, else cold."""
+        if warm is not None:
+            warm()
+            limit = self._reference_iterations.get(name)
+            record = self._run(name, warm_algorithm, warm_options, deadline, limit)
+            outcome.phases.append(record)
+            if record.status != "iteration limit reached":
+                return record
+            self.fallbacks += 1
+        cold()
+        record = self._run(name, cold_algorithm, cold_options, deadline, None)
+        outcome.phases.append(record)
+        self._reference_iterations.setdefault(name, max(record.simplex_iterations, 1000))
+        return record
+
+    def solve(self, *, time_limit: float | None = None, cold: bool = False) -> SolveOutcome:
+        """Solve both phases at the current budgets; ``cold`` ignores the previous bases.
+
+        ``time_limit`` (s) bounds both phases together. Raises SolveFailed when a phase
+        does not end optimal.
+        """
+        loaded, h, lp = self.loaded, self.h, self.loaded.lp
+        outcome = SolveOutcome(status="unknown", solver_version=_HIGHS_VERSION,
+                               algorithm="dual simplex (warm start)", rows=loaded.n_rows,
+                               columns=len(lp.col_lower), nonzeros=loaded.nonzeros)
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        dual = {"solver": "simplex", "simplex_strategy": 1}
+        primal = {"solver": "simplex", "simplex_strategy": 4}
+        self._reset()
+
+        basis1 = None if cold else self._basis1
+        phase1 = self._phase(
+            outcome, "phase 1 (risk)",
+            None if basis1 is None else (lambda: h.setBasis(basis1)), "dual simplex (warm)",
+            dual, h.clearSolver, "dual simplex", dual, deadline)
+        if phase1.status != "optimal":
+            outcome.status = phase1.status
+            raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
+        risk_star = float(phase1.objective)
+        outcome.risk = risk_star
+        self._basis1 = h.getBasis()
+        self._record_duals(outcome)
+
+        bound = risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))
+        s = self._risk_row_scale
+        h.addRow(-INF, bound * s, len(self._risk_nz), self._risk_nz,
+                 lp.risk_cost[self._risk_nz] * s)
+        h.changeColsCost(len(self._all_cols), self._all_cols, lp.cost_cost)
+        basis2 = None if cold else self._basis2
+        phase1_basis = self._basis1
+
+        def from_phase1() -> None:
+            # the phase-1 basis with the new risk row basic: primal feasible
+            start = highspy.HighsBasis()
+            start.col_status = list(phase1_basis.col_status)
+            start.row_status = [*phase1_basis.row_status, highspy.HighsBasisStatus.kBasic]
+            start.valid = True
+            h.setBasis(start)
+
+        phase2 = self._phase(
+            outcome, "phase 2 (cost)",
+            None if basis2 is None else (lambda: h.setBasis(basis2)), "dual simplex (warm)",
+            dual, from_phase1, "primal simplex (from phase 1)", primal, deadline)
+        if phase2.status != "optimal":
+            outcome.status = phase2.status
+            raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
+        self._basis2 = h.getBasis()
+        outcome.cost = float(phase2.objective) / lp.cost_scale
+        outcome.status = "optimal"
+        outcome.timings["phase1"] = sum(p.seconds for p in outcome.phases
+                                        if p.name.startswith("phase 1"))
+        outcome.timings["phase2"] = sum(p.seconds for p in outcome.phases
+                                        if p.name.startswith("phase 2"))
+        return outcome
+
+    def _record_duals(self, outcome: SolveOutcome) -> None:
+        """Budget shadow prices ∂R*/∂B (≤ 0, periods per currency unit), unscaled."""
+        duals = self.h.getSolution().row_dual
+        scale = self.loaded.lp.row_scale
+        for party, i in self.loaded.budget_rows.items():
+            outcome.budget_duals[party] = min(0.0, float(duals[i]) * float(scale[i]))
+        if self.loaded.pooled_row is not None:
+            i = self.loaded.pooled_row
+            outcome.pooled_budget_dual = min(0.0, float(duals[i]) * float(scale[i]))
+
+
+def _apply_budgets(loaded: LoadedLP, sweep: Sweep, value: float) -> None:
+    budgets, pooled = budgets_at(sweep, value)
+    for party in loaded.budget_rows:
+        loaded.set_budget(party, budgets.get(party))
+    if loaded.pooled_row is not None:
+        loaded.set_pooled_budget(pooled)
+
+
+class PointFailed(Exception):
+    """A point did not solve to optimality (time limit, numerical trouble)."""
+
+    def __init__(self, index: int, total: int, value: float, sweep: Sweep,
+                 error: SolveFailed) -> None:
+        super().__init__(f"point {index}/{total} ({sweep.parameter_name} = {value:,.6g}): "
+                         f"{error}")
+        self.index, self.total, self.value, self.error = index, total, value, error
+
+
+ProgressCallback = Callable[[int, int, float], None]
+"""on_point(k, n, value): point k of n (1-based) is about to be solved."""
+
+
+def solve_order(sweep: Sweep) -> list[int]:
+    """Indices of ``sweep.values`` in solve order: largest budget first."""
+    return list(range(len(sweep.values)))[::-1]
+
+
+def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = None,
+                 on_point: ProgressCallback | None = None) -> list[FrontierPoint]:
+    """Build once, solve every point warm; return the points in ascending order.
+
+    ``time_limit`` (s) applies to each point. Raises PointFailed when a point is not
+    solved to optimality.
+    """
+    base = data_for(data, sweep, sweep.values[-1])
+    idx = build_index(base)
+    loaded = LoadedLP(build_matrix_lp(base, idx))
+    solver = WarmSweepSolver(loaded)
+    points: dict[int, FrontierPoint] = {}
+    order = solve_order(sweep)
+    for k, i in enumerate(order, start=1):
+        value = sweep.values[i]
+        if on_point is not None:
+            on_point(k, len(order), value)
+        t0 = time.perf_counter()
+        _apply_budgets(loaded, sweep, value)
+        cold = k == 1 or value == 0.0  # a zero budget: nothing to warm-start from
+        try:
+            outcome = solver.solve(time_limit=time_limit, cold=cold)
+        except SolveFailed as exc:
+            raise PointFailed(k, len(order), value, sweep, exc) from exc
+        points[i] = make_point(base, idx, loaded.solution(), outcome, sweep, value,
+                               time.perf_counter() - t0, warm=not cold)
+    return [points[i] for i in range(len(sweep.values))]
+
+
+def cold_point(data: ModelData, sweep: Sweep, value: float, *,
+               time_limit: float | None = None) -> FrontierPoint:
+    """One point solved from scratch: build the model, load it, solve (the reference)."""
+    t0 = time.perf_counter()
+    point_data = data_for(data, sweep, value)
+    idx = build_index(point_data)
+    loaded = LoadedLP(build_matrix_lp(point_data, idx))
+    outcome = loaded.solve(time_limit=time_limit)
+    return make_point(point_data, idx, loaded.solution(), outcome, sweep, value,
+                      time.perf_counter() - t0, warm=False)
+
+
+def run_cold(data: ModelData, sweep: Sweep, *, time_limit: float | None = None,
+             values: Sequence[float] | None = None) -> list[FrontierPoint]:
+    """Every point (or ``values``) solved cold, in ascending order."""
+    return [cold_point(data, sweep, v, time_limit=time_limit)
+            for v in (sweep.values if values is None else values)]
