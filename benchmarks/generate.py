@@ -30,11 +30,11 @@ class Size:
 
 SIZES: dict[str, Size] = {
     "xs": Size(parties=2, minerals=4, periods=4, scenarios=5),
-    "s": Size(parties=3, minerals=12, periods=8, scenarios=40),
-    "m": Size(parties=3, minerals=20, periods=12, scenarios=220),
-    "l": Size(parties=4, minerals=24, periods=12, scenarios=500),
+    "s": Size(parties=3, minerals=12, periods=8, scenarios=26),
+    "m": Size(parties=3, minerals=20, periods=12, scenarios=100),
+    "l": Size(parties=4, minerals=24, periods=12, scenarios=200),
 }
-"""Named sizes. Roughly 28 nonzeros per (party, mineral, period, scenario)."""
+"""Named sizes. Roughly 14 nonzeros per (party, mineral, period, scenario)."""
 
 
 def generate_tables(size: Size, seed: int = 7) -> dict[str, list[dict[str, object]]]:

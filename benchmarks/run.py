@@ -27,12 +27,14 @@ EXAMPLE = ROOT / "inputs" / "us_eu_example.xlsx"
 SIZES = ["example", "s", "m", "l"]
 
 
-def measure(size: str, seed: int, folder: Path, algorithm: str) -> dict:
+def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) -> dict:
     """Run the pipeline once for ``size`` in this process; return the measurements."""
     sys.path.insert(0, str(HERE))
     from generate import write_instance
 
     from stockopt.model import build_model
+    from stockopt.model.arrays import build_matrix_lp
+    from stockopt.model.index import build_index
     from stockopt.normalize import normalize
     from stockopt.problems import Problems
     from stockopt.reader import read_workbook
@@ -59,16 +61,22 @@ def measure(size: str, seed: int, folder: Path, algorithm: str) -> dict:
     lap("validate")
     data = normalize(raw)
     lap("normalize")
-    model = build_model(data)
-    lap("build")
-    loaded = LoadedLP(model)
+    if builder == "pyomo":
+        model = build_model(data)
+        index = model.ctx.index
+        lap("build")
+        loaded = LoadedLP(model)  # compiles the Pyomo model to arrays, then hands off
+    else:
+        index = build_index(data)
+        lp = build_matrix_lp(data, index)
+        lap("build")
+        loaded = LoadedLP(lp)
     lap("handoff")
     outcome = loaded.solve(algorithm=algorithm)
     t["phase1"] = outcome.timings["phase1"]
     t["phase2"] = outcome.timings["phase2"]
     clock = time.perf_counter()
-    loaded.load_primal()
-    results = extract(model, data, outcome)
+    results = extract(loaded.solution(), data, outcome, index)
     lap("extract")
     write_report(folder / f"{size}-results.xlsx", results, data, RunAudit(path))
     lap("write")
@@ -111,7 +119,7 @@ def _child(args: argparse.Namespace) -> None:
     if args.reference:
         print(json.dumps(reference(args.reference, args.algorithm)))
     else:
-        print(json.dumps(measure(args.child, args.seed, folder, args.algorithm)))
+        print(json.dumps(measure(args.child, args.seed, folder, args.algorithm, args.builder)))
 
 
 def main() -> None:
@@ -119,6 +127,8 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", default=SIZES)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--algorithm", default="simplex", choices=["simplex", "ipx", "choose"])
+    parser.add_argument("--builder", default="arrays", choices=["arrays", "pyomo"],
+                        help="model builder (arrays = stockopt's route; pyomo = reference)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--reference", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -131,14 +141,15 @@ def main() -> None:
         for size in args.sizes:
             out = subprocess.run([sys.executable, __file__, "--child", size, "--seed",
                                   str(args.seed), "--folder", tmp, "--algorithm",
-                                  args.algorithm], capture_output=True, text=True, check=True)
+                                  args.algorithm, "--builder", args.builder],
+                                 capture_output=True, text=True, check=True)
             m = json.loads(out.stdout.strip().splitlines()[-1])
             ref = subprocess.run([sys.executable, __file__, "--reference", m["mps"],
                                   "--folder", tmp, "--algorithm", args.algorithm],
                                  capture_output=True, text=True, check=True)
             m["reference"] = json.loads(ref.stdout.strip().splitlines()[-1])
             rows.append(m)
-            _print_row(m, args.algorithm)
+            _print_row(m, f"{args.algorithm}, {args.builder} builder")
     _print_table(rows)
 
 

@@ -241,6 +241,7 @@ class LoadedLP:
             outcome.status = phase2.status
             raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
         outcome.cost = float(phase2.objective) / self.lp.cost_scale
+        phase2.objective = outcome.cost  # report in currency, not the solver's scaled units
         outcome.status = "optimal"
         return outcome
 
