@@ -309,72 +309,86 @@ def _power_of_two(x: float) -> float:
 
 
 class WarmSweepSolver:
-    """Both phases on a ``LoadedLP``'s HiGHS instance, warm-started from the last point.
+    """Both phases of one point, each on its own HiGHS instance kept hot between points.
 
-    Same problem as ``LoadedLP.solve`` (same scaled arrays, same phase-2 risk bound
-    R ≤ R* + 1e-7·max(1, |R*|)); what differs is the starting basis of each phase (see
-    the module docstring). Uses ``loaded.h``, ``loaded.lp``, ``loaded.n_rows``,
-    ``loaded.budget_rows`` and ``loaded.pooled_row``; leaves ``loaded`` usable by
-    ``LoadedLP.solve`` afterwards (it drops the extra row and restores the risk costs).
+    Same problem as ``LoadedLP.solve`` (the same scaled arrays, the same phase-2 risk
+    bound R ≤ R* + 1e-7·max(1, |R*|)). Phase 1 runs on ``loaded.h``; phase 2 on a second
+    HiGHS instance holding the same rows plus the risk row and the cost objective. Between
+    points only row bounds change (budgets, and the risk bound), so each instance keeps
+    its basis and factorization and continues with dual simplex (a bound change leaves
+    the basis dual feasible): no rows are added or removed and no basis is reloaded.
+    Cold: phase 1 from scratch (presolve, dual simplex); phase 2 with primal simplex from
+    the phase-1 basis plus the risk row, as ``LoadedLP`` does. A warm phase that needs
+    more simplex iterations than the first cold solve of that phase is abandoned and run
+    cold (``fallbacks`` counts them).
+
+    Uses ``loaded.h``, ``loaded.lp``, ``loaded.raw``, ``loaded.n_rows``,
+    ``loaded.budget_rows`` and ``loaded.pooled_row``; do not call ``loaded.solve`` on the
+    same LoadedLP while this solver is in use.
     """
 
     def __init__(self, loaded: LoadedLP) -> None:
         self.loaded = loaded
-        self.h = loaded.h
         lp = loaded.lp
-        self._risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
-        self._risk_row_scale = _power_of_two(float(np.abs(lp.risk_cost).max(initial=0.0)))
-        self._all_cols = np.arange(len(lp.col_lower), dtype=np.int32)
-        self._basis1: highspy.HighsBasis | None = None
-        self._basis2: highspy.HighsBasis | None = None
+        self.h1 = loaded.h
+        if self.h1.getNumRow() != loaded.n_rows:
+            raise ValueError("WarmSweepSolver needs a LoadedLP that has not been solved")
+        self.h1.setOptionValue("solver", "simplex")
+        risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
+        risk_scale = _power_of_two(float(np.abs(lp.risk_cost).max(initial=0.0)))
+        self._risk_scale = risk_scale
+        self.h2 = highspy.Highs()
+        self.h2.setOptionValue("output_flag", False)
+        self.h2.setOptionValue("solver", "simplex")
+        self.h2.passModel(self.h1.getLp())
+        self.h2.addRow(-INF, INF, len(risk_nz), risk_nz, lp.risk_cost[risk_nz] * risk_scale)
+        cols = np.arange(len(lp.col_lower), dtype=np.int32)
+        self.h2.changeColsCost(len(cols), cols, lp.cost_cost)
+        self._phase2_solved = False
         self._reference_iterations: dict[str, int] = {}
         self.fallbacks = 0
-        """How many warm phases were abandoned and re-run cold."""
 
-    def _reset(self) -> None:
-        h = self.h
-        if h.getNumRow() > self.loaded.n_rows:
-            extra = np.arange(self.loaded.n_rows, h.getNumRow(), dtype=np.int32)
-            h.deleteRows(len(extra), extra)
-        h.changeColsCost(len(self._all_cols), self._all_cols, self.loaded.lp.risk_cost)
+    def set_budgets(self, budgets: dict[str, float | None], pooled: float | None) -> None:
+        """Set B_p (currency; None = unlimited) for every budget row, and B_all if it has a row."""
+        scale = self.loaded.lp.row_scale
+        rows = [(i, budgets.get(p)) for p, i in self.loaded.budget_rows.items()]
+        if self.loaded.pooled_row is not None:
+            rows.append((self.loaded.pooled_row, pooled))
+        for i, value in rows:
+            upper = INF if value is None else value * float(scale[i])
+            self.h1.changeRowBounds(i, -INF, upper)
+            self.h2.changeRowBounds(i, -INF, upper)
 
-    def _run(self, name: str, algorithm: str, options: dict[str, object],
+    @staticmethod
+    def _run(h: highspy.Highs, name: str, algorithm: str, strategy: int,
              deadline: float | None, iteration_limit: int | None) -> PhaseRecord:
-        h = self.h
-        for key, value in options.items():
-            h.setOptionValue(key, value)
+        h.setOptionValue("simplex_strategy", strategy)
         h.setOptionValue("simplex_iteration_limit",
                          _ITERATION_LIMIT_DEFAULT if iteration_limit is None else iteration_limit)
         h.setOptionValue("time_limit", INF if deadline is None
                          else max(deadline - time.perf_counter(), 0.0))
         start = time.perf_counter()
-        try:
-            h.run()
-        finally:
-            h.setOptionValue("simplex_iteration_limit", _ITERATION_LIMIT_DEFAULT)
-            h.setOptionValue("time_limit", INF)
+        h.run()
         seconds = time.perf_counter() - start
         info = h.getInfo()
         status = h.modelStatusToString(h.getModelStatus()).strip().lower()
         objective = info.objective_function_value if status == "optimal" else None
         return PhaseRecord(name, status, objective, seconds, algorithm,
-                           simplex_iterations=int(info.simplex_iteration_count))
+                           simplex_iterations=max(int(info.simplex_iteration_count), 0))
 
-    def _phase(self, outcome: SolveOutcome, name: str, warm: Callable[[], None] | None,
-               warm_algorithm: str, warm_options: dict[str, object],
-               cold: Callable[[], None], cold_algorithm: str, cold_options: dict[str, object],
+    def _phase(self, outcome: SolveOutcome, h: highspy.Highs, name: str, warm: bool,
+               cold_start: Callable[[], None], cold_strategy: int, cold_algorithm: str,
                deadline: float | None) -> PhaseRecord:
-        """Run a phase warm (if ``warm`` prepares a start) with a fallback, else cold."""
-        if warm is not None:
-            warm()
+        """Run a phase hot (dual simplex, iteration-limited), falling back to cold."""
+        if warm:
             limit = self._reference_iterations.get(name)
-            record = self._run(name, warm_algorithm, warm_options, deadline, limit)
+            record = self._run(h, name, "dual simplex (hot start)", 1, deadline, limit)
             outcome.phases.append(record)
             if record.status != "iteration limit reached":
                 return record
             self.fallbacks += 1
-        cold()
-        record = self._run(name, cold_algorithm, cold_options, deadline, None)
+        cold_start()
+        record = self._run(h, name, cold_algorithm, cold_strategy, deadline, None)
         outcome.phases.append(record)
         self._reference_iterations.setdefault(name, max(record.simplex_iterations, 1000))
         return record
@@ -385,77 +399,64 @@ class WarmSweepSolver:
         ``time_limit`` (s) bounds both phases together. Raises SolveFailed when a phase
         does not end optimal.
         """
-        loaded, h, lp = self.loaded, self.h, self.loaded.lp
+        loaded, lp = self.loaded, self.loaded.lp
         outcome = SolveOutcome(status="unknown", solver_version=_HIGHS_VERSION,
-                               algorithm="dual simplex (warm start)", rows=loaded.n_rows,
+                               algorithm="dual simplex (hot start)", rows=loaded.n_rows,
                                columns=len(lp.col_lower), nonzeros=loaded.nonzeros)
         deadline = None if time_limit is None else time.perf_counter() + time_limit
-        dual = {"solver": "simplex", "simplex_strategy": 1}
-        primal = {"solver": "simplex", "simplex_strategy": 4}
-        self._reset()
+        h1, h2 = self.h1, self.h2
 
-        basis1 = None if cold else self._basis1
-        phase1 = self._phase(
-            outcome, "phase 1 (risk)",
-            None if basis1 is None else (lambda: h.setBasis(basis1)), "dual simplex (warm)",
-            dual, h.clearSolver, "dual simplex", dual, deadline)
+        phase1 = self._phase(outcome, h1, "phase 1 (risk)", not cold, h1.clearSolver, 1,
+                             "dual simplex", deadline)
         if phase1.status != "optimal":
             outcome.status = phase1.status
             raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
         risk_star = float(phase1.objective)
         outcome.risk = risk_star
-        self._basis1 = h.getBasis()
         self._record_duals(outcome)
 
         bound = risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))
-        s = self._risk_row_scale
-        h.addRow(-INF, bound * s, len(self._risk_nz), self._risk_nz,
-                 lp.risk_cost[self._risk_nz] * s)
-        h.changeColsCost(len(self._all_cols), self._all_cols, lp.cost_cost)
-        basis2 = None if cold else self._basis2
-        phase1_basis = self._basis1
+        h2.changeRowBounds(loaded.n_rows, -INF, bound * self._risk_scale)
 
         def from_phase1() -> None:
-            # the phase-1 basis with the new risk row basic: primal feasible
+            # the phase-1 basis with the risk row basic: primal feasible for phase 2
+            basis1 = h1.getBasis()
             start = highspy.HighsBasis()
-            start.col_status = list(phase1_basis.col_status)
-            start.row_status = [*phase1_basis.row_status, highspy.HighsBasisStatus.kBasic]
+            start.col_status = list(basis1.col_status)
+            start.row_status = [*basis1.row_status, highspy.HighsBasisStatus.kBasic]
             start.valid = True
-            h.setBasis(start)
+            h2.setBasis(start)
 
-        phase2 = self._phase(
-            outcome, "phase 2 (cost)",
-            None if basis2 is None else (lambda: h.setBasis(basis2)), "dual simplex (warm)",
-            dual, from_phase1, "primal simplex (from phase 1)", primal, deadline)
+        phase2 = self._phase(outcome, h2, "phase 2 (cost)", not cold and self._phase2_solved,
+                             from_phase1, 4, "primal simplex (from phase 1)", deadline)
         if phase2.status != "optimal":
             outcome.status = phase2.status
+            self._phase2_solved = False
             raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
-        self._basis2 = h.getBasis()
+        self._phase2_solved = True
         outcome.cost = float(phase2.objective) / lp.cost_scale
         outcome.status = "optimal"
-        outcome.timings["phase1"] = sum(p.seconds for p in outcome.phases
-                                        if p.name.startswith("phase 1"))
-        outcome.timings["phase2"] = sum(p.seconds for p in outcome.phases
-                                        if p.name.startswith("phase 2"))
+        for key, prefix in (("phase1", "phase 1"), ("phase2", "phase 2")):
+            outcome.timings[key] = sum(p.seconds for p in outcome.phases
+                                       if p.name.startswith(prefix))
         return outcome
+
+    def solution(self) -> Solution:
+        """The last phase-2 solution by variable family (model units: t, currency)."""
+        x = np.asarray(self.h2.getSolution().col_value, dtype=float) * self.loaded.lp.col_scale
+        if not np.all(np.isfinite(x)):  # pragma: no cover - defensive
+            raise ValueError("HiGHS returned a non-finite solution")
+        return Solution.from_vector(self.loaded.raw.layout, x)
 
     def _record_duals(self, outcome: SolveOutcome) -> None:
         """Budget shadow prices ∂R*/∂B (≤ 0, periods per currency unit), unscaled."""
-        duals = self.h.getSolution().row_dual
+        duals = self.h1.getSolution().row_dual
         scale = self.loaded.lp.row_scale
         for party, i in self.loaded.budget_rows.items():
             outcome.budget_duals[party] = min(0.0, float(duals[i]) * float(scale[i]))
         if self.loaded.pooled_row is not None:
             i = self.loaded.pooled_row
             outcome.pooled_budget_dual = min(0.0, float(duals[i]) * float(scale[i]))
-
-
-def _apply_budgets(loaded: LoadedLP, sweep: Sweep, value: float) -> None:
-    budgets, pooled = budgets_at(sweep, value)
-    for party in loaded.budget_rows:
-        loaded.set_budget(party, budgets.get(party))
-    if loaded.pooled_row is not None:
-        loaded.set_pooled_budget(pooled)
 
 
 class PointFailed(Exception):
@@ -477,17 +478,35 @@ def solve_order(sweep: Sweep) -> list[int]:
     return list(range(len(sweep.values)))[::-1]
 
 
+@dataclass
+class FrontierRun:
+    """A solved sweep: the points in ascending order and how the run went.
+
+    ``build_seconds`` covers building the arrays and loading HiGHS (once);
+    ``total_seconds`` the whole run; ``fallbacks`` counts warm phases re-run cold.
+    """
+
+    sweep: Sweep
+    points: list[FrontierPoint]
+    build_seconds: float
+    total_seconds: float
+    fallbacks: int
+    highs_version: str = _HIGHS_VERSION
+
+
 def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = None,
-                 on_point: ProgressCallback | None = None) -> list[FrontierPoint]:
-    """Build once, solve every point warm; return the points in ascending order.
+                 on_point: ProgressCallback | None = None) -> FrontierRun:
+    """Build once, solve every point warm-started; return the run (points ascending).
 
     ``time_limit`` (s) applies to each point. Raises PointFailed when a point is not
     solved to optimality.
     """
+    start = time.perf_counter()
     base = data_for(data, sweep, sweep.values[-1])
     idx = build_index(base)
     loaded = LoadedLP(build_matrix_lp(base, idx))
     solver = WarmSweepSolver(loaded)
+    build_seconds = time.perf_counter() - start
     points: dict[int, FrontierPoint] = {}
     order = solve_order(sweep)
     for k, i in enumerate(order, start=1):
@@ -495,15 +514,16 @@ def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = No
         if on_point is not None:
             on_point(k, len(order), value)
         t0 = time.perf_counter()
-        _apply_budgets(loaded, sweep, value)
+        solver.set_budgets(*budgets_at(sweep, value))
         cold = k == 1 or value == 0.0  # a zero budget: nothing to warm-start from
         try:
             outcome = solver.solve(time_limit=time_limit, cold=cold)
         except SolveFailed as exc:
             raise PointFailed(k, len(order), value, sweep, exc) from exc
-        points[i] = make_point(base, idx, loaded.solution(), outcome, sweep, value,
+        points[i] = make_point(base, idx, solver.solution(), outcome, sweep, value,
                                time.perf_counter() - t0, warm=not cold)
-    return [points[i] for i in range(len(sweep.values))]
+    return FrontierRun(sweep, [points[i] for i in range(len(sweep.values))], build_seconds,
+                       time.perf_counter() - start, solver.fallbacks)
 
 
 def cold_point(data: ModelData, sweep: Sweep, value: float, *,
