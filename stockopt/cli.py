@@ -140,5 +140,64 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
     sys.exit(code)
 
 
+def default_frontier_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-frontier.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-frontier.xlsx")
+
+
+@main.command("frontier")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output workbook (default: IN-frontier.xlsx beside the input).")
+@click.option("--party", default=None, metavar="PARTY",
+              help="Sweep this party's budget (the others stay as in the workbook).")
+@click.option("--scale-all", is_flag=True,
+              help="Scale every budget (and the pooled one) together; the default.")
+@click.option("--pooled", is_flag=True, help="Sweep the pooled budget.")
+@click.option("--from", "start", type=float, default=None, metavar="X",
+              help="Start of the range in currency (--scale-all: total of the party budgets).")
+@click.option("--to", "stop", type=float, default=None, metavar="Y",
+              help="End of the range in currency (--scale-all: total of the party budgets).")
+@click.option("--from-fraction", type=float, default=None, metavar="F",
+              help="Start as a multiple of the workbook's budget [default: 0].")
+@click.option("--to-fraction", type=float, default=None, metavar="G",
+              help="End as a multiple of the workbook's budget [default: 2].")
+@click.option("--steps", type=int, default=11, show_default=True,
+              help="Number of points, evenly spaced, both ends included.")
+@click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every point as JSON here.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock limit per point, both phases together (seconds).")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_all: bool,
+                 pooled: bool, start: float | None, stop: float | None,
+                 from_fraction: float | None, to_fraction: float | None, steps: int,
+                 summary_json: Path | None, time_limit: float | None, quiet: bool) -> None:
+    """Sweep a budget over a range and tabulate and chart risk, cost and the lever mix."""
+    from .frontier import SweepError, define_sweep
+    from .frontier_report import run_frontier_command
+
+    output = output or default_frontier_output(workbook)
+    for target, what in ((output, "output workbook"), (summary_json, "summary JSON")):
+        if target is not None and _same_file(workbook, target):
+            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
+                       "overwrite the input. Choose another name with -o.", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    loaded = load_or_exit(workbook)
+    if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        _echo_problems(loaded)
+    try:
+        sweep = define_sweep(loaded.data, party=party, scale_all=scale_all, pooled=pooled,
+                             start=start, stop=stop, from_fraction=from_fraction,
+                             to_fraction=to_fraction, steps=steps)
+    except SweepError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(run_frontier_command(workbook, loaded.data, sweep, output=output,
+                                  summary_json=summary_json, time_limit=time_limit,
+                                  quiet=quiet))
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -177,17 +177,20 @@ def _write_charts(ws: Worksheet, frontier: Worksheet, run: FrontierRun, data: Mo
 
     risk = ScatterChart()
     risk.title = "Risk against budget"
-    risk.style = 13
     risk.x_axis.title = x_title
     risk.y_axis.title = "periods of demand lost"
     risk.height, risk.width = 9, 18
-    for header in ("risk R* (periods of demand lost)", "expected loss (periods of demand lost)",
-                   f"CVaR α={data.cvar_alpha:g} (periods of demand lost)"):
+    for header, color in (("risk R* (periods of demand lost)", "1F4E78"),
+                          ("expected loss (periods of demand lost)", "70AD47"),
+                          (f"CVaR α={data.cvar_alpha:g} (periods of demand lost)", "C00000")):
         ys = Reference(frontier, min_col=columns[header], min_row=1, max_row=n + 1)
         series = Series(ys, xs, title_from_data=True)
         series.marker.symbol = "circle"
+        series.marker.graphicalProperties.solidFill = color
+        series.graphicalProperties.line.solidFill = color
         series.smooth = False
         risk.series.append(series)
+    risk.legend.position = "b"
     risk.x_axis.delete = False
     risk.y_axis.delete = False
     _put(ws, 1, 1, "Charts read the Frontier sheet; x axis: " + x_title)
@@ -206,6 +209,7 @@ def _write_charts(ws: Worksheet, frontier: Worksheet, run: FrontierRun, data: Mo
                          max_row=n + 1)
     mix.add_data(data_ref, titles_from_data=True)
     mix.set_categories(xs)
+    mix.legend.position = "b"
     mix.x_axis.delete = False
     mix.y_axis.delete = False
     ws.add_chart(mix, "A22")
