@@ -365,8 +365,10 @@ class WarmSweepSolver:
         h.setOptionValue("simplex_strategy", strategy)
         h.setOptionValue("simplex_iteration_limit",
                          _ITERATION_LIMIT_DEFAULT if iteration_limit is None else iteration_limit)
+        # HiGHS compares time_limit with its instance's total run time (getRunTime), which
+        # keeps growing across runs of a reused instance: limit = time so far + remaining.
         h.setOptionValue("time_limit", INF if deadline is None
-                         else max(deadline - time.perf_counter(), 0.0))
+                         else h.getRunTime() + max(deadline - time.perf_counter(), 0.0))
         start = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - start
