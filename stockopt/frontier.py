@@ -7,18 +7,16 @@ A sweep moves one budget lever over ``steps`` evenly spaced values:
   factor s (×, 1 = the workbook's budgets); blank budgets stay unlimited;
 * ``pooled``: the pooled budget B_all (currency).
 
-The model is built and handed to HiGHS once (``LoadedLP``); each point only changes
-budget right-hand sides and re-solves both phases, warm-started (``WarmSweepSolver``):
-
-* phase 1 (risk, dual simplex) starts from the previous point's phase-1 basis: a budget
-  change moves only right-hand sides, so that basis stays dual feasible;
-* phase 2 (cost) starts from the previous point's phase-2 basis, also dual feasible
-  for the cost objective (only the budget rows' and the risk row's bounds moved), with
-  dual simplex. The first point runs phase 2 as ``LoadedLP`` does: primal simplex from
-  its phase-1 basis.
+The LP is built from arrays and handed to HiGHS once (``LoadedLP``); each point only
+changes budget bounds and re-solves both phases (``WarmSweepSolver``). Phase 1 (risk)
+and phase 2 (cost, with the risk row R ≤ R* + 1e-7·max(1, |R*|)) each keep their own
+HiGHS instance, so between points only row bounds move: each instance keeps its
+optimal basis, which a bound change leaves dual feasible, and dual simplex continues
+from it. The first point is solved cold, as ``LoadedLP.solve`` does (phase 2 by primal
+simplex from the phase-1 basis).
 
 Points are solved from the largest budget down (neighbouring optimal bases are alike;
-the all-zero point, where no lever can be bought, is solved cold: warm starts into it
+the zero-budget point, where no lever can be bought, is solved cold: warm starts into it
 were measured slower than a fresh solve). A warm phase that needs more simplex
 iterations than the sweep's first (cold) solve of that phase is abandoned and re-run
 cold, so a warm point costs at most about twice a cold one. Results are returned in
