@@ -351,8 +351,6 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
                          summary_json: Path | None, time_limit: float | None,
                          quiet: bool) -> int:
     """Solve the sweep with a progress bar, write the outputs; return the exit status."""
-    import time
-
     import click
 
     from .atomic import OutputNotWritable
@@ -360,13 +358,11 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
     from .progress import Progress
 
     progress = Progress(enabled=False if quiet else None)
-    start = time.perf_counter()
 
     def on_point(k: int, n: int, value: float) -> None:
         filled = round(20 * (k - 1) / n)
         x = f"{value:.3g}×" if sweep.mode == "scale" else f"{value:,.0f} {data.currency}"
-        progress.step(f"frontier [{'#' * filled}{'.' * (20 - filled)}] point {k}/{n} "
-                      f"({x}), {time.perf_counter() - start:.1f} s so far")
+        progress.step(f"frontier [{'#' * filled}{'.' * (20 - filled)}] point {k}/{n} ({x})")
 
     with progress:
         progress.step("building the model")
