@@ -24,6 +24,7 @@ anything but optimal raises ``SolveFailed`` with HiGHS's model status.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ class SolveOutcome:
     algorithm: str = DEFAULT_ALGORITHM
 
 
+@functools.cache
 def highs_version() -> str:
     """The HiGHS version as "major.minor.patch"."""
     h = highspy.Highs()
@@ -184,7 +186,12 @@ class LoadedLP:
         for key, value in options.items():
             self.h.setOptionValue(key, value)
         if deadline is not None:
-            self.h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
+            # HiGHS measures time_limit against the instance's total run time, which
+            # keeps growing across re-solves: add what has run so far.
+            remaining = max(deadline - time.perf_counter(), 0.0)
+            self.h.setOptionValue("time_limit", self.h.getRunTime() + remaining)
+        else:
+            self.h.setOptionValue("time_limit", INF)
         start = time.perf_counter()
         self.h.run()
         seconds = time.perf_counter() - start
