@@ -10,12 +10,10 @@ written atomically (``stockopt.atomic``).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import openpyxl
@@ -28,6 +26,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .atomic import write_atomically
 from .data import ModelData
 from .frontier import LEVERS, FrontierPoint, FrontierRun, Sweep
+from .provenance import file_sha256, package_version
+from .report_tables import step_words
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -39,14 +39,6 @@ SHADOW = "0.000000"
 SCALE = '0.00"×"'
 SECONDS = "0.000"
 
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def budget_step(sweep: Sweep) -> float:
@@ -63,13 +55,6 @@ def budget_step(sweep: Sweep) -> float:
         return 1e6
     return 10.0 ** math.floor(math.log10(smallest / 100))
 
-
-def step_words(step: float) -> str:
-    """A budget step in words: 1e6 -> '1 million', 100 -> '100'."""
-    for size, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
-        if step >= size and (step / size).is_integer():
-            return f"{step / size:g} {word}"
-    return f"{step:g}"
 
 
 def _text(cell: Cell, value: str) -> None:
@@ -88,12 +73,6 @@ def _put(ws: Worksheet, row: int, col: int, value: object, fmt: str | None = Non
             cell.number_format = fmt
     return cell
 
-
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 def frontier_columns(run: FrontierRun, data: ModelData
@@ -246,9 +225,9 @@ def _write_about(ws: Worksheet, run: FrontierRun, data: ModelData, input_path: P
         ("build and load (s)", round(run.build_seconds, 3)),
         ("total time (s)", round(run.total_seconds, 3)),
         ("warm phases re-run cold", run.fallbacks),
-        ("stockopt", _package_version("stockopt")),
+        ("stockopt", package_version("stockopt")),
         ("HiGHS", run.highs_version),
-        ("highspy", _package_version("highspy")),
+        ("highspy", package_version("highspy")),
         ("openpyxl", openpyxl.__version__),
     ]
     _put(ws, 1, 1, "About this frontier").font = Font(bold=True, size=14)

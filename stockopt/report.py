@@ -11,7 +11,6 @@ the target folder and renamed into place. The input workbook is never the output
 
 from __future__ import annotations
 
-import hashlib
 import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ import openpyxl
 from . import report_sheets as sheets
 from .atomic import OutputNotWritable, write_atomically
 from .data import ModelData
+from .provenance import file_sha256
 from .reader import RawWorkbook
 from .report_cells import SheetWriter
 from .report_columns import OUTPUT_COLUMNS, OutputColumn
@@ -48,11 +48,7 @@ class RunAudit:
     @property
     def input_sha256(self) -> str:
         """SHA-256 of the input file's bytes (hex)."""
-        digest = hashlib.sha256()
-        with Path(self.input_path).open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return file_sha256(self.input_path)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -330,6 +330,23 @@ def scale(lp: MatrixLP) -> ScaledLP:
                     row_scale=row_scale, col_scale=col_scale, cost_scale=cost_scale)
 
 
+def _solve_loaded(source: MatrixLP | pyo.ConcreteModel, *, time_limit: float | None,
+                  verbose: bool, algorithm: str,
+                  on_phase: Callable[[str], None] | None) -> tuple[SolveOutcome, LoadedLP]:
+    """Hand ``source`` to HiGHS and run both phases, timing the hand-off."""
+    (on_phase or (lambda _label: None))("handing the model to HiGHS")
+    t0 = time.perf_counter()
+    loaded = LoadedLP(source, verbose=verbose)
+    handoff = time.perf_counter() - t0
+    try:
+        outcome = loaded.solve(time_limit=time_limit, algorithm=algorithm, on_phase=on_phase)
+    except SolveFailed as exc:
+        exc.outcome.timings["handoff"] = handoff
+        raise
+    outcome.timings["handoff"] = handoff
+    return outcome, loaded
+
+
 def solve(model: pyo.ConcreteModel, *, time_limit: float | None = None, verbose: bool = False,
           algorithm: str = DEFAULT_ALGORITHM,
           on_phase: Callable[[str], None] | None = None) -> SolveOutcome:
@@ -340,17 +357,8 @@ def solve(model: pyo.ConcreteModel, *, time_limit: float | None = None, verbose:
     HiGHS log; ``on_phase`` is called with a label as each step starts. Raises
     ``SolveFailed`` when a phase does not end optimal.
     """
-    notify = on_phase or (lambda _label: None)
-    notify("handing the model to HiGHS")
-    t0 = time.perf_counter()
-    loaded = LoadedLP(model, verbose=verbose)
-    handoff = time.perf_counter() - t0
-    try:
-        outcome = loaded.solve(time_limit=time_limit, algorithm=algorithm, on_phase=on_phase)
-    except SolveFailed as exc:
-        exc.outcome.timings["handoff"] = handoff
-        raise
-    outcome.timings["handoff"] = handoff
+    outcome, loaded = _solve_loaded(model, time_limit=time_limit, verbose=verbose,
+                                    algorithm=algorithm, on_phase=on_phase)
     t0 = time.perf_counter()
     loaded.load_primal()
     outcome.timings["load_solution"] = time.perf_counter() - t0
@@ -364,17 +372,8 @@ def solve_lp(lp: MatrixLP, *, time_limit: float | None = None, verbose: bool = F
 
     ``parties`` lists every party, so parties without a budget get a shadow price of 0.
     """
-    notify = on_phase or (lambda _label: None)
-    notify("handing the model to HiGHS")
-    t0 = time.perf_counter()
-    loaded = LoadedLP(lp, verbose=verbose)
-    handoff = time.perf_counter() - t0
-    try:
-        outcome = loaded.solve(time_limit=time_limit, algorithm=algorithm, on_phase=on_phase)
-    except SolveFailed as exc:
-        exc.outcome.timings["handoff"] = handoff
-        raise
-    outcome.timings["handoff"] = handoff
+    outcome, loaded = _solve_loaded(lp, time_limit=time_limit, verbose=verbose,
+                                    algorithm=algorithm, on_phase=on_phase)
     for p in parties:
         outcome.budget_duals.setdefault(p, 0.0)
     t0 = time.perf_counter()
