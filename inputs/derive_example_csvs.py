@@ -682,5 +682,9 @@ write("Disruptions", ["scenario", "source", "mineral", "start_period", "end_peri
                       "availability"], dis)
 write("DemandShocks", ["scenario", "party", "mineral", "start_period", "end_period",
                        "multiplier"], shocks)
+# The risk register for sampling scenarios stays empty here (the example's scenarios are
+# the hand-written ones above); inputs/us_eu_risks/ holds an example register.
+write("Risks", ["risk", "group", "source", "mineral", "start_probability", "min_duration",
+                "max_duration", "availability", "party", "demand_multiplier"], [])
 write("sources", ["item", "value", "basis", "source", "kind"], sources)
 print(f"wrote {len(sources)} sources lines and the sheet CSVs to {OUT}")

@@ -199,5 +199,104 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
                                   summary_json=summary_json, time_limit=time_limit,
                                   quiet=quiet))
 
+
+def _refuse_input_as_output(workbook: Path, targets: tuple[tuple[Path | None, str], ...]) -> None:
+    for target, what in targets:
+        if target is not None and _same_file(workbook, target):
+            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
+                       "overwrite the input. Choose another name with -o.", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+
+def _risks_or_exit(workbook: Path, loaded: Loaded) -> None:
+    """Exit 2 when the workbook has no Risks rows to sample from."""
+    from .schema import RISKS
+
+    raw = loaded.raw
+    if raw is None or not raw[RISKS.name].records:
+        found = "no rows" if raw is not None and raw[RISKS.name].present else "no such sheet"
+        click.echo(f"error: sheet '{RISKS.name}': expected at least one risk event (a "
+                   f"{RISKS.name} sheet with rows: risk, source or party, mineral, "
+                   f"start_probability, ...); found {found}. See `stockopt template` for "
+                   "the columns.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command("scenarios")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--samples", type=click.IntRange(min=1), required=True,
+              help="Number of scenarios to sample (each with probability 1/N).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random generator (the same seed gives the same workbook).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output workbook (default: IN-sampled.xlsx beside the input).")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
+                  quiet: bool) -> None:
+    """Sample scenarios from WORKBOOK's Risks sheet into a copy of the workbook."""
+    from .risk_commands import run_scenarios_command
+
+    output = output or workbook.with_name(f"{workbook.stem}-sampled.xlsx")
+    _refuse_input_as_output(workbook, ((output, "output workbook"),))
+    loaded = load_or_exit(workbook)
+    if loaded.data is None or loaded.raw is None:  # pragma: no cover - exits on errors
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        _echo_problems(loaded)
+    _risks_or_exit(workbook, loaded)
+    sys.exit(run_scenarios_command(workbook, loaded.raw, loaded.data, output=output,
+                                   samples=samples, seed=seed, quiet=quiet))
+
+
+@main.command("evaluate")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--plan", "plan_path", type=click.Path(path_type=Path), required=True,
+              help="Results workbook of a solved plan (written by stockopt solve).")
+@click.option("--samples", type=click.IntRange(min=2), default=1000, show_default=True,
+              help="Size of the fresh, independent out-of-sample sample.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the evaluation sample (an independent stream from the one "
+              "`stockopt scenarios` uses, even with the same seed).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Scenarios per evaluation LP (bounds memory).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output workbook (default: IN-evaluation.xlsx beside the input).")
+@click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the statistics as JSON here.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def evaluate_cmd(workbook: Path, plan_path: Path, samples: int, seed: int, batch_size: int,
+                 output: Path | None, summary_json: Path | None, quiet: bool) -> None:
+    """Evaluate a solved plan in sample and on a fresh sample from WORKBOOK's Risks sheet."""
+    from .evaluate import PlanError, read_plan
+    from .risk_commands import run_evaluate_command
+
+    output = output or workbook.with_name(f"{workbook.stem}-evaluation.xlsx")
+    _refuse_input_as_output(workbook, ((output, "output workbook"),
+                                       (summary_json, "summary JSON")))
+    _refuse_input_as_output(plan_path, ((output, "output workbook"),
+                                        (summary_json, "summary JSON")))
+    loaded = load_or_exit(workbook)
+    if loaded.data is None or loaded.raw is None:  # pragma: no cover - exits on errors
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        _echo_problems(loaded)
+    _risks_or_exit(workbook, loaded)
+    try:
+        plan = read_plan(plan_path)
+        code = run_evaluate_command(workbook, loaded.raw, loaded.data, plan, plan_path,
+                                    output=output, summary_json=summary_json,
+                                    samples=samples, seed=seed, batch=batch_size,
+                                    quiet=quiet)
+    except UnreadableWorkbook as exc:
+        click.echo(f"error: --plan: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except PlanError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"error: --plan {plan_path.name}: {line}", err=True)
+        click.echo("nothing was written.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

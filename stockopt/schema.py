@@ -356,9 +356,51 @@ DEMAND_SHOCKS = Sheet(
     ),
 )
 
+RISKS = Sheet(
+    "Risks",
+    "Risk register for sampling scenarios (stockopt scenarios, stockopt evaluate); the model "
+    "itself ignores this sheet. Each row is one effect of a risk event: a supply cut (source, "
+    "mineral, availability) and/or a demand surge (party, mineral, demand_multiplier) while the "
+    "event runs. In each sampled scenario an event that is not running starts in a period with "
+    "probability start_probability and then runs for a whole number of periods drawn evenly "
+    "from min_duration..max_duration (cut short at the last period); after it ends it may start "
+    "again. Rows sharing a group are one event (common cause): they start and end together.",
+    (
+        _ident("risk", "Name of this row (unique)."),
+        _ident("group", "Event this row belongs to; rows with the same group start and end "
+               "together (common cause) and must agree on start_probability, min_duration and "
+               "max_duration. Blank: the row is an event of its own.", required=False,
+               default_text="the row is its own event"),
+        _ident("source", "Source cut during the event, or * for every source; blank: no supply "
+               "effect.", Ref.SOURCE, required=False, wildcard=True,
+               default_text="no supply effect"),
+        _ident("mineral", "Mineral affected (supply and demand effects), or * for every mineral.",
+               Ref.MINERAL, wildcard=True),
+        _number("start_probability", "Probability that the event starts in a period in which "
+                "it is not already running (a per-period hazard).", "fraction per period",
+                required=True, maximum=1.0, number_format=_FRACTION, width=16),
+        _number("min_duration", "Shortest duration of the event once started.", "periods",
+                default=1.0, default_text="1", minimum=1.0, integer=True, number_format="0"),
+        _number("max_duration", "Longest duration of the event once started (durations are "
+                "drawn evenly from min_duration..max_duration).", "periods",
+                default_text="min_duration", minimum=1.0, integer=True, number_format="0"),
+        _number("availability", "Share of the normal flow from the source that arrives while "
+                "the event runs (0 = full cut); required when source is given.", "fraction",
+                default_text="none (required with a source)", maximum=1.0,
+                number_format=_FRACTION),
+        _ident("party", "Party whose demand is multiplied while the event runs, or * for "
+               "every party; blank: no demand effect.", Ref.PARTY, required=False,
+               wildcard=True, default_text="no demand effect"),
+        _number("demand_multiplier", "Demand multiplier while the event runs (1.5 = 50% more); "
+                "used with party.", "factor", default=1.0, default_text="1", minimum=0.0,
+                minimum_exclusive=True, number_format=_FRACTION, width=16),
+    ),
+    key=("risk",),
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, PERIODS, PARTIES, MINERALS, STOCKPILES, HOLDINGS, DEMAND, SUPPLY, OFFTAKES,
-    SWAPS, SCENARIOS, DISRUPTIONS, DEMAND_SHOCKS,
+    SWAPS, SCENARIOS, DISRUPTIONS, DEMAND_SHOCKS, RISKS,
 )
 """All input sheets, in the order the template lays them out."""
 

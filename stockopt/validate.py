@@ -20,6 +20,7 @@ from .schema import (
     OFFTAKES,
     PARTIES,
     PERIODS,
+    RISKS,
     SCENARIOS,
     SETTINGS,
     SETTINGS_BY_KEY,
@@ -55,6 +56,7 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     _check_swaps(raw, declared, problems)
     _check_sources(raw, problems)
     _check_unused(raw, problems)
+    _check_risks(raw, problems)
 
 
 def _valid(value: object) -> bool:
@@ -399,3 +401,88 @@ def _check_unused(raw: RawWorkbook, problems: Problems) -> None:
     if demand.present and not demand.records:
         problems.warning(demand.title, None, None, "demand rows",
                          "no rows (all demand is 0, so there is no shortfall risk)")
+
+
+# --- Risks (the risk register used to sample scenarios) ---------------------------------------
+
+RISK_EVENT_COLUMNS = ("start_probability", "min_duration", "max_duration")
+"""Columns on which the rows of one Risks group must agree (they are one event)."""
+
+
+def risk_durations(rec: Record) -> tuple[float | None, float | None]:
+    """(min_duration, max_duration) of a Risks row with the defaults applied (periods).
+
+    None where the cell could not be read (already reported).
+    """
+    lo, hi = rec["min_duration"], rec["max_duration"]
+    if isinstance(lo, _Invalid) or isinstance(hi, _Invalid):
+        return None, None
+    lo_value = 1.0 if lo is None else float(lo)
+    return lo_value, lo_value if hi is None else float(hi)
+
+
+def _check_risks(raw: RawWorkbook, problems: Problems) -> None:
+    """Rules of the Risks sheet beyond single cells: unique names, effects, durations, groups.
+
+    Every row needs an effect (a source with its availability, or a party with its demand
+    multiplier); min_duration ≤ max_duration; rows of one group agree on start_probability
+    and durations; a source that no Supply or Offtakes row names gets a warning.
+    """
+    table = raw[RISKS.name]
+    if not table.present or not table.records:
+        return
+    _unique_names(table, "risk", problems)
+    named = {str(r["source"]) for t in (SUPPLY, OFFTAKES) for r in raw[t.name].records
+             if _valid(r["source"])}
+    for rec in table.records:
+        source, party = rec["source"], rec["party"]
+        avail, mult = rec["availability"], rec["demand_multiplier"]
+        if source is None and party is None:
+            problems.error(table.title, rec.row, "source, party",
+                           "a source (a supply cut, with availability) or a party (a demand "
+                           "surge, with demand_multiplier), or both", "both blank (the row "
+                           "has no effect)")
+        if source is not None and avail is None:
+            problems.error(table.title, rec.row, "availability",
+                           f"an availability (a number ≥ 0 and ≤ 1) for the source '{source}'",
+                           "a blank cell")
+        if source is None and avail is not None:
+            problems.error(table.title, rec.row, "source",
+                           "a source (or *) for the availability given on this row",
+                           "a blank cell", cell=_cell(table, "source", rec.row))
+        if party is None and mult is not None:
+            problems.error(table.title, rec.row, "party",
+                           "a party (or *) for the demand_multiplier given on this row",
+                           "a blank cell", cell=_cell(table, "party", rec.row))
+        if _valid(source) and source != WILDCARD and source not in named:
+            problems.warning(table.title, rec.row, "source",
+                             "a source named on the Supply or Offtakes sheet",
+                             f"'{source}', which no Supply or Offtakes row names (this row "
+                             "cuts nothing)", cell=_cell(table, "source", rec.row))
+        lo, hi = risk_durations(rec)
+        if lo is not None and hi is not None and lo > hi:
+            problems.error(table.title, rec.row, "min_duration, max_duration",
+                           f"a min_duration no longer than max_duration ({number_text(hi)})",
+                           f"min_duration {number_text(lo)}")
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for rec in table.records:
+        if _valid(rec["group"]):
+            groups[str(rec["group"])].append(rec)
+    for name, recs in groups.items():
+        if len(recs) < 2:
+            continue
+        values = {
+            "start_probability": [r["start_probability"] for r in recs],
+            "min_duration": [risk_durations(r)[0] for r in recs],
+            "max_duration": [risk_durations(r)[1] for r in recs],
+        }
+        for column in RISK_EVENT_COLUMNS:
+            seen = values[column]
+            if any(not _valid(v) for v in seen):
+                continue  # blank or unreadable: reported cell by cell
+            if len(set(seen)) > 1:
+                shown = ", ".join(number_text(float(v)) for v in dict.fromkeys(seen))
+                problems.error(table.title, [r.row for r in recs], column,
+                               f"the same {column} on every row of group '{name}' (one "
+                               "event: its rows start and end together)",
+                               f"different values ({shown})")

@@ -1,0 +1,416 @@
+"""Out-of-sample evaluation of a solved plan (``stockopt evaluate``).
+
+The plan's first-stage decisions (stockpile purchases a, offtake capacities x, swap
+capacities y) are read from the Decisions sheet of a results workbook and fixed. Each
+scenario's second stage (releases, deliveries, swap draws, shortfalls) is then
+independent of every other scenario's, so minimizing each scenario's loss L_s on its
+own is optimal for the expected loss, for CVaR and for any other risk measure that is
+monotone in the losses: the evaluation solves, batch by batch, the LP
+
+    min Σ_s L_s / |batch|   with a, x, y fixed at the plan,
+
+whose optimum minimizes every L_s at once (phase 1 only: the cheapest operation among
+loss-minimal ones does not change the losses). Budget and market-depth rows, which hold
+first-stage variables only, are dropped: the plan is given, and what it costs is not in
+question here.
+
+The plan is evaluated on
+
+* **in sample**: the scenarios of the input workbook's Scenarios sheet (for a workbook
+  written by ``stockopt scenarios``, the sample the plan was optimized on), with their
+  probabilities; and
+* **out of sample**: a fresh sample of N equally likely scenarios drawn from the Risks
+  sheet on the evaluation stream of ``stockopt.sampling`` (independent of the sample
+  ``stockopt scenarios`` draws, even with the same seed).
+
+Statistics (losses in periods of baseline demand lost, criticality weighted):
+
+* expected loss E[L]: the sample mean, with the normal-approximation 95% interval
+  mean ± 1.96·sd/√N (sd with N − 1 degrees of freedom);
+* CVaR_α: the exact CVaR of the sample's equally weighted losses (the mean of the worst
+  (1 − α)·N, the boundary loss counted fractionally), with a 95% percentile-bootstrap
+  interval (``BOOTSTRAP_RESAMPLES`` resamples with replacement, seeded from the seed,
+  so the interval is reproducible);
+* risk R = (1 − λ)·E[L] + λ·CVaR_α, with the same bootstrap interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data import ModelData
+from .lp import MatrixLP
+from .model.arrays import build_matrix_lp
+from .model.index import build_index
+from .results import exact_cvar, scenario_losses
+from .sampling import Sample, scenario_model_data
+from .solve import LoadedLP
+from .workbook_file import open_workbook
+
+Z95 = 1.959963984540054
+"""The 97.5% quantile of the standard normal distribution (two-sided 95% interval)."""
+
+BOOTSTRAP_RESAMPLES = 2000
+"""Bootstrap resamples for the CVaR and risk intervals."""
+
+BOOTSTRAP_STREAM = 2
+"""Spawn key of the bootstrap's random stream (see ``stockopt.sampling``)."""
+
+DEFAULT_BATCH = 100
+"""Scenarios per evaluation LP (memory stays bounded by one batch)."""
+
+FIRST_STAGE_ONLY_ROWS = ("market_depth", "budget_limit", "pooled_budget_limit")
+"""Row families over first-stage variables only; dropped when the plan is fixed."""
+
+DECISIONS = "Decisions"
+SUMMARY = "Summary"
+
+
+class PlanError(Exception):
+    """The results workbook does not hold a plan that fits the input workbook."""
+
+
+class EvaluationFailed(Exception):
+    """An evaluation LP did not solve to optimality (HiGHS status in lower case)."""
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """First-stage decisions read from a results workbook (model units).
+
+    ``purchases[(stockpile, mineral)]`` t; ``offtakes[offtake]`` t/period;
+    ``swaps[swap]`` t; ``rows`` the Excel row of each entry (for messages); ``summary``
+    the headline numbers of its Summary sheet (risk R*, expected loss, CVaR), if found.
+    """
+
+    purchases: dict[tuple[str, str], float] = field(default_factory=dict)
+    offtakes: dict[str, float] = field(default_factory=dict)
+    swaps: dict[str, float] = field(default_factory=dict)
+    rows: dict[tuple[str, object], int] = field(default_factory=dict)
+    summary: dict[str, float] = field(default_factory=dict)
+
+
+def _name(text: object) -> str:
+    """A results header 'purchase (t)' -> 'purchase'."""
+    return str(text).split(" (")[0].strip() if text is not None else ""
+
+
+_TABLES = {  # table -> (key columns, value column)
+    "purchases": (("stockpile", "mineral"), "purchase"),
+    "offtakes": (("offtake",), "offtake_capacity"),
+    "swaps": (("swap",), "swap_capacity"),
+}
+
+
+def read_plan(path: Path) -> Plan:
+    """Read the plan from the Decisions sheet of the results workbook at ``path``.
+
+    The sheet holds three tables (purchases, offtake contracts, swap agreements), each
+    under a header row 'name (unit)'; a table ends at its first row with a blank key.
+    Raises PlanError naming the sheet, row and column of any problem, and
+    ``UnreadableWorkbook`` when the file cannot be read.
+    """
+    plan = Plan()
+    found: set[str] = set()
+    with open_workbook(path) as wb:
+        names = {n.strip().lower(): n for n in wb.sheet_names}
+        if DECISIONS.lower() not in names:
+            raise PlanError(f"{path.name}: expected a results workbook with a sheet named "
+                            f"{DECISIONS} (written by stockopt solve); found sheets "
+                            + ", ".join(wb.sheet_names))
+        current: tuple[str, dict[str, int]] | None = None
+        for row, cells in wb.rows(names[DECISIONS.lower()]):
+            header = {_name(v): i for i, v in cells.items() if isinstance(v, str)}
+            table = next((t for t, (keys, value) in _TABLES.items()
+                          if value in header and all(k in header for k in keys)), None)
+            if table is not None:
+                current = (table, header)
+                found.add(table)
+                continue
+            if current is None:
+                continue
+            table, header = current
+            keys, value_col = _TABLES[table]
+            key = tuple(cells.get(header[k]) for k in keys)
+            if any(k is None for k in key):
+                current = None
+                continue
+            value = cells.get(header[value_col])
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not math.isfinite(value) or value < 0:
+                raise PlanError(f"sheet '{DECISIONS}', row {row}, column '{value_col}': "
+                                f"expected a number ≥ 0; found {value!r}")
+            key = tuple(str(k) for k in key)
+            target = {"purchases": plan.purchases, "offtakes": plan.offtakes,
+                      "swaps": plan.swaps}[table]
+            entry = key if table == "purchases" else key[0]
+            if entry in target:
+                raise PlanError(f"sheet '{DECISIONS}', rows {plan.rows[(table, entry)]} and "
+                                f"{row}: expected each {' and '.join(keys)} once; found "
+                                f"{' '.join(key)} twice")
+            target[entry] = float(value)
+            plan.rows[(table, entry)] = row
+        if SUMMARY.lower() in names:
+            labels = {"risk r*": "risk", "expected loss": "expected_loss"}
+            for _row, cells in wb.rows(names[SUMMARY.lower()]):
+                label = str(cells.get(1, "")).strip().lower()
+                value = cells.get(2)
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                if label in labels:
+                    plan.summary[labels[label]] = float(value)
+                elif label.startswith("cvar"):
+                    plan.summary["cvar"] = float(value)
+    missing = [t for t in _TABLES if t not in found]
+    if missing:
+        raise PlanError(f"{path.name}, sheet '{DECISIONS}': expected the tables of purchases, "
+                        "offtakes and swaps (headers with columns " + "; ".join(
+                            ", ".join((*_TABLES[t][0], _TABLES[t][1])) for t in missing)
+                        + "); not found")
+    return plan
+
+
+def plan_vectors(plan: Plan, data: ModelData) -> dict[str, np.ndarray]:
+    """The plan as first-stage arrays aligned with the model's index (t, t/period, t).
+
+    Every holding, offtake and swap of ``data`` must be in the plan and every entry of
+    the plan in ``data``; a purchase must fit under max_stock and a capacity under its
+    max_volume (within 1e-6 relative). Raises PlanError otherwise.
+    """
+    idx = build_index(data)
+    problems: list[str] = []
+    at = f"sheet '{DECISIONS}'"
+
+    def row_of(table: str, entry: object) -> str:
+        return f"{at}, row {plan.rows[(table, entry)]}"
+
+    for table, known, given in (("purchases", set(idx.HOLDINGS), plan.purchases),
+                                ("offtakes", set(idx.OFFTAKES), plan.offtakes),
+                                ("swaps", set(idx.SWAPS), plan.swaps)):
+        for entry in given:
+            if entry not in known:
+                shown = " ".join(entry) if isinstance(entry, tuple) else entry
+                problems.append(f"{row_of(table, entry)}: expected a {table[:-1]} option of "
+                                f"the input workbook; found '{shown}', which it does not "
+                                "offer (was the plan solved on another workbook?)")
+        for entry in known:
+            if entry not in given:
+                shown = " ".join(entry) if isinstance(entry, tuple) else entry
+                problems.append(f"{at}: expected a row for the {table[:-1]} option '{shown}' "
+                                "of the input workbook; found none")
+
+    def fits(value: float, bound: float | None) -> bool:
+        return bound is None or value <= bound + 1e-6 * max(1.0, abs(bound))
+
+    purchase = np.array([plan.purchases.get(h, 0.0) for h in idx.HOLDINGS])
+    for (k, m), a in zip(idx.HOLDINGS, purchase.tolist(), strict=True):
+        h = data.holdings[(k, m)]
+        cap = None if h.max_stock is None else h.max_stock - h.initial_stock
+        if (k, m) in plan.purchases and not fits(a, cap):
+            problems.append(f"{row_of('purchases', (k, m))}, column 'purchase': expected at "
+                            f"most {cap:g} t (max_stock − initial_stock of {k} {m}); "
+                            f"found {a:g}")
+    offtake = np.array([plan.offtakes.get(o, 0.0) for o in idx.OFFTAKES])
+    for o, x in zip(idx.OFFTAKES, offtake.tolist(), strict=True):
+        if o in plan.offtakes and not fits(x, data.offtakes[o].max_volume):
+            problems.append(f"{row_of('offtakes', o)}, column 'offtake_capacity': expected at "
+                            f"most {data.offtakes[o].max_volume:g} t/period; found {x:g}")
+    swap = np.array([plan.swaps.get(w, 0.0) for w in idx.SWAPS])
+    for w, y in zip(idx.SWAPS, swap.tolist(), strict=True):
+        if w in plan.swaps and not fits(y, data.swaps[w].max_volume):
+            problems.append(f"{row_of('swaps', w)}, column 'swap_capacity': expected at most "
+                            f"{data.swaps[w].max_volume:g} t; found {y:g}")
+    if problems:
+        raise PlanError("\n".join(problems))
+    return {"purchase": purchase, "offtake_capacity": offtake, "swap_capacity": swap}
+
+
+# --- losses with the plan fixed ----------------------------------------------------------------
+
+def fix_first_stage(lp: MatrixLP, first: dict[str, np.ndarray]) -> None:
+    """Fix the first-stage columns of ``lp`` at ``first`` and drop first-stage-only rows."""
+    for family, values in first.items():
+        cols = lp.layout.first[family]
+        v = np.clip(values, lp.col_lower[cols], lp.col_upper[cols])
+        lp.col_lower[cols] = v
+        lp.col_upper[cols] = v
+    drop = np.array([f in FIRST_STAGE_ONLY_ROWS for f in lp.row_family], dtype=bool)
+    lp.row_lower[drop] = -np.inf
+    lp.row_upper[drop] = np.inf
+
+
+def batch_losses(data: ModelData, first: dict[str, np.ndarray]) -> np.ndarray:
+    """L_s for every scenario of ``data`` with the first stage fixed at ``first``.
+
+    Solves min Σ_s L_s/|S| (λ = 0, equal weights, so every scenario counts) by HiGHS's
+    dual simplex; raises EvaluationFailed if it does not end optimal.
+    """
+    n = len(data.scenarios)
+    flat = dataclasses.replace(data, risk_weight=0.0,
+                               probability={s: 1.0 / n for s in data.scenarios})
+    idx = build_index(flat)
+    lp = build_matrix_lp(flat, idx)
+    fix_first_stage(lp, first)
+    loaded = LoadedLP(lp)
+    loaded.h.setOptionValue("solver", "simplex")
+    loaded.h.run()
+    status = loaded.h.modelStatusToString(loaded.h.getModelStatus()).strip().lower()
+    if status != "optimal":
+        raise EvaluationFailed(f"the evaluation LP of {n} scenarios ended with HiGHS status "
+                               f"'{status}'")
+    return np.asarray(scenario_losses(flat, idx, loaded.solution()), dtype=float)
+
+
+def _subset(data: ModelData, scenarios: Sequence[str]) -> ModelData:
+    keep = set(scenarios)
+    return dataclasses.replace(
+        data, scenarios=list(scenarios),
+        probability={s: data.probability[s] for s in scenarios},
+        availability={k: v for k, v in data.availability.items() if k[3] in keep},
+        demand_multiplier={k: v for k, v in data.demand_multiplier.items() if k[3] in keep},
+        scenario_description={s: data.scenario_description.get(s, "") for s in scenarios})
+
+
+def workbook_losses(data: ModelData, first: dict[str, np.ndarray], *,
+                    batch: int = DEFAULT_BATCH) -> np.ndarray:
+    """L_s of the workbook's own scenarios (in sample), in data order."""
+    out = []
+    for i in range(0, len(data.scenarios), batch):
+        out.append(batch_losses(_subset(data, data.scenarios[i:i + batch]), first))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def sample_losses(data: ModelData, sample: Sample, first: dict[str, np.ndarray], *,
+                  batch: int = DEFAULT_BATCH,
+                  on_batch: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """L_s of every sampled scenario (out of sample), in sample order, batch by batch."""
+    out = []
+    for i in range(0, sample.size, batch):
+        rows = range(i, min(i + batch, sample.size))
+        out.append(batch_losses(scenario_model_data(data, sample, rows), first))
+        if on_batch is not None:
+            on_batch(rows.stop, sample.size)
+    return np.concatenate(out)
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+def cvar_equal(losses: np.ndarray, alpha: float) -> np.ndarray:
+    """CVaR_α of equally likely losses, along the last axis (exact, like ``exact_cvar``).
+
+    The mean of the worst (1 − α)·N losses, the loss at the boundary counted for the
+    fraction of it that falls in the tail.
+    """
+    losses = np.asarray(losses, dtype=float)
+    n = losses.shape[-1]
+    tail = (1.0 - alpha) * n
+    whole = int(math.floor(tail + 1e-12))
+    frac = tail - whole
+    worst = -np.sort(-losses, axis=-1)
+    total = worst[..., :whole].sum(axis=-1)
+    if whole < n and frac > 1e-12:
+        total = total + frac * worst[..., whole]
+    return total / tail
+
+
+@dataclass
+class Interval:
+    """A point estimate with a 95% interval (periods of baseline demand lost)."""
+
+    value: float
+    low: float
+    high: float
+    method: str
+
+
+@dataclass
+class Statistics:
+    """Loss statistics of one evaluation (periods of baseline demand lost)."""
+
+    scenarios: int
+    expected_loss: Interval
+    cvar: Interval
+    risk: Interval
+    worst: float
+    share_with_loss: float
+
+
+def out_of_sample_statistics(losses: np.ndarray, alpha: float, risk_weight: float,
+                             seed: int) -> Statistics:
+    """Statistics of equally likely ``losses`` with 95% intervals (see the module doc)."""
+    losses = np.asarray(losses, dtype=float)
+    n = len(losses)
+    mean = float(losses.mean())
+    sd = float(losses.std(ddof=1)) if n > 1 else 0.0
+    half = Z95 * sd / math.sqrt(n)
+    cvar = float(cvar_equal(losses, alpha))
+    rng = np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(seed, spawn_key=(BOOTSTRAP_STREAM,))))
+    cvars, means = [], []
+    chunk = max(1, min(BOOTSTRAP_RESAMPLES, 2_000_000 // max(n, 1)))
+    done = 0
+    while done < BOOTSTRAP_RESAMPLES:
+        k = min(chunk, BOOTSTRAP_RESAMPLES - done)
+        draws = losses[rng.integers(0, n, size=(k, n))]
+        cvars.append(cvar_equal(draws, alpha))
+        means.append(draws.mean(axis=1))
+        done += k
+    boot_cvar = np.concatenate(cvars)
+    boot_risk = (1 - risk_weight) * np.concatenate(means) + risk_weight * boot_cvar
+    risk = (1 - risk_weight) * mean + risk_weight * cvar
+    boot = f"95% percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples"
+    return Statistics(
+        scenarios=n,
+        expected_loss=Interval(mean, mean - half, mean + half, "95% normal: mean ± 1.96·sd/√N"),
+        cvar=Interval(cvar, float(np.quantile(boot_cvar, 0.025)),
+                      float(np.quantile(boot_cvar, 0.975)), boot),
+        risk=Interval(risk, float(np.quantile(boot_risk, 0.025)),
+                      float(np.quantile(boot_risk, 0.975)), boot),
+        worst=float(losses.max()), share_with_loss=float((losses > 1e-9).mean()))
+
+
+@dataclass
+class InSample:
+    """The plan's losses on the workbook's own scenarios (periods of demand lost)."""
+
+    scenarios: int
+    expected_loss: float
+    cvar: float
+    risk: float
+    worst: float
+    losses: np.ndarray
+
+
+def in_sample_statistics(data: ModelData, losses: np.ndarray) -> InSample:
+    """E[L], exact CVaR_α and R of the workbook's scenarios with their probabilities."""
+    probs = [data.probability[s] for s in data.scenarios]
+    mean = float(np.dot(probs, losses))
+    cvar = exact_cvar(losses.tolist(), probs, data.cvar_alpha)
+    risk = (1 - data.risk_weight) * mean + data.risk_weight * cvar
+    return InSample(len(losses), mean, cvar, risk, float(losses.max(initial=0.0)), losses)
+
+
+def verdict(ins: InSample, out: Statistics) -> str:
+    """One sentence: does the in-sample risk hold up out of sample?"""
+    gap = out.risk.value - ins.risk
+    rel = gap / max(abs(out.risk.value), 1e-12)
+    if out.risk.low <= ins.risk <= out.risk.high:
+        return (f"The in-sample risk {ins.risk:.4g} lies inside the out-of-sample 95% interval "
+                f"[{out.risk.low:.4g}, {out.risk.high:.4g}]: on this evidence the "
+                f"{ins.scenarios} scenarios were enough for this plan.")
+    if ins.risk < out.risk.low:
+        return (f"The in-sample risk {ins.risk:.4g} is below the out-of-sample 95% interval "
+                f"[{out.risk.low:.4g}, {out.risk.high:.4g}] (out-of-sample risk {rel:.0%} "
+                f"higher): the plan was tuned to its {ins.scenarios} scenarios; solve again on "
+                "more samples.")
+    return (f"The in-sample risk {ins.risk:.4g} is above the out-of-sample 95% interval "
+            f"[{out.risk.low:.4g}, {out.risk.high:.4g}]: the workbook's scenarios are harsher "
+            "than the risk register implies.")
