@@ -62,6 +62,10 @@ def full_sheets() -> Sheets:
         "DemandShocks": [["scenario", "party", "mineral", "start_period", "end_period",
                           "multiplier"],
                          ["ban", "*", "ga", None, 2028, 1.5]],
+        "Risks": [["risk", "group", "source", "mineral", "start_probability", "min_duration",
+                   "max_duration", "availability", "party", "demand_multiplier"],
+                  ["cut_ga", "war", "china", "ga", 0.1, 1, 2, 0, None, None],
+                  ["surge_ga", "war", None, "*", 0.1, 1, 2, None, "US", 1.5]],
     }
 
 
