@@ -114,7 +114,8 @@ def read_plan(path: Path) -> Plan:
     """Read the plan from the Decisions sheet of the results workbook at ``path``.
 
     The sheet holds three tables (purchases, offtake contracts, swap agreements), each
-    under a header row 'name (unit)'; a table ends at its first row with a blank key.
+    under a header row 'name (unit)'; a table ends at its first row with a blank key or
+    a blank value (the '(none)' note of an empty table).
     Raises PlanError naming the sheet, row and column of any problem, and
     ``UnreadableWorkbook`` when the file cannot be read.
     """
@@ -140,10 +141,10 @@ def read_plan(path: Path) -> Plan:
             table, header = current
             keys, value_col = _TABLES[table]
             key = tuple(cells.get(header[k]) for k in keys)
-            if any(k is None for k in key):
-                current = None
-                continue
             value = cells.get(header[value_col])
+            if any(k is None for k in key) or value is None:
+                current = None  # a blank row, or a note such as "(none)", ends the table
+                continue
             if isinstance(value, bool) or not isinstance(value, int | float) \
                     or not math.isfinite(value) or value < 0:
                 raise PlanError(f"sheet '{DECISIONS}', row {row}, column '{value_col}': "

@@ -1,0 +1,202 @@
+"""``stockopt evaluate``: a plan's losses with its first stage fixed, in and out of sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from test_scenarios import RISK_HEADER
+from workbooks import minimal_sheets, write_workbook
+
+from stockopt.cli import main
+from stockopt.evaluate import (
+    Plan,
+    cvar_equal,
+    in_sample_statistics,
+    out_of_sample_statistics,
+    plan_vectors,
+    read_plan,
+    sample_losses,
+    workbook_losses,
+)
+from stockopt.normalize import load
+from stockopt.results import exact_cvar
+from stockopt.sampling import Sample, risk_events
+
+
+def hand_sheets() -> dict[str, list[list]]:
+    """One party, demand 10 t/period of ga over two periods, all of it from China.
+
+    A stockpile 'nds' may hold ga at price 1 per t (budget 5: the optimum buys 5 t).
+    Risk 'ban' cuts China to 0 (p 0.5 per period, 1 period).
+    """
+    sheets = minimal_sheets()
+    sheets["Risks"] = [RISK_HEADER, ["ban", None, "china", "ga", 0.5, 1, 1, 0, None, None]]
+    return sheets
+
+
+def hand_sample() -> Sample:
+    """Four scenarios: cut in 2027 only; in both periods; never; in 2028 only."""
+    active = np.array([[1, 0], [1, 1], [0, 0], [0, 1]], dtype=bool)
+    from stockopt.sampling import RiskEffect, RiskEvent
+
+    event = RiskEvent("ban", 0.5, 1, 1, (RiskEffect("ban", "china", "ga", 0.0, None, 1.0),))
+    return Sample([event], {"ban": active}, {"ban": active.copy()},
+                  ["s1", "s2", "s3", "s4"], np.full(4, 0.25), 0, "test")
+
+
+def test_hand_derived_losses_with_a_fixed_stockpile(tmp_path: Path) -> None:
+    """The plan fixes 5 t of stock. A cut in one period leaves 10 − 5 = 5 t short:
+    loss 5/10 = 0.5 periods of demand. A cut in both periods: 20 − 5 = 15 t short, loss
+    1.5. No cut: 0. Losses (0.5, 1.5, 0, 0.5): E[L] = 0.625; CVaR_0.9 with four equally
+    likely scenarios is the worst loss, 1.5; CVaR_0.5 is the mean of the worst two, 1.0."""
+    loaded = load(write_workbook(tmp_path / "in.xlsx", hand_sheets()))
+    data = loaded.data
+    first = plan_vectors(Plan(purchases={("nds", "ga"): 5.0}), data)
+    losses = sample_losses(data, hand_sample(), first, batch=3)  # two batches: 3 + 1
+    assert losses == pytest.approx([0.5, 1.5, 0.0, 0.5], abs=1e-9)
+    assert float(cvar_equal(losses, 0.9)) == pytest.approx(1.5)
+    assert float(cvar_equal(losses, 0.5)) == pytest.approx(1.0)
+    stats = out_of_sample_statistics(losses, 0.9, 0.5, seed=0)
+    assert stats.expected_loss.value == pytest.approx(0.625)
+    half = 1.959963984540054 * np.std(losses, ddof=1) / 2
+    assert stats.expected_loss.low == pytest.approx(0.625 - half)
+    assert stats.expected_loss.high == pytest.approx(0.625 + half)
+    assert stats.cvar.value == pytest.approx(1.5)
+    assert stats.risk.value == pytest.approx(0.5 * 0.625 + 0.5 * 1.5)
+    assert stats.cvar.low <= 1.5 <= stats.cvar.high
+    # in sample: the workbook's own 'calm' and 'ban' (both periods cut), 0.5 each
+    ins = in_sample_statistics(data, workbook_losses(data, first))
+    assert ins.losses == pytest.approx([0.0, 1.5])
+    assert ins.expected_loss == pytest.approx(0.75)
+
+
+def test_budget_rows_do_not_bind_a_given_plan(tmp_path: Path) -> None:
+    """The workbook's budget is 5, but a plan of 8 t is evaluated as given: loss 1.2."""
+    data = load(write_workbook(tmp_path / "in.xlsx", hand_sheets())).data
+    first = plan_vectors(Plan(purchases={("nds", "ga"): 8.0}), data)
+    assert sample_losses(data, hand_sample(), first) == pytest.approx([0.2, 1.2, 0, 0.2])
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 0.9, 0.95, 0.99])
+def test_cvar_of_equal_weights_is_the_exact_cvar(alpha: float) -> None:
+    rng = np.random.default_rng(3)
+    for n in (1, 3, 7, 40):
+        losses = rng.exponential(size=n).round(2)
+        assert float(cvar_equal(losses, alpha)) == pytest.approx(
+            exact_cvar(losses.tolist(), [1 / n] * n, alpha), rel=1e-12, abs=1e-12)
+
+
+# --- end to end --------------------------------------------------------------------------------
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def solved(tmp_path: Path) -> tuple[Path, Path]:
+    """A sampled workbook (30 scenarios) and its solved plan."""
+    src = write_workbook(tmp_path / "in.xlsx", hand_sheets())
+    sampled = tmp_path / "sampled.xlsx"
+    assert _invoke("scenarios", str(src), "--samples", "30", "--seed", "1", "-o",
+                   str(sampled), "--quiet")[0] == 0
+    results = tmp_path / "results.xlsx"
+    code, output = _invoke("solve", str(sampled), "-o", str(results), "--quiet",
+                           "--summary-json", str(tmp_path / "s.json"))
+    assert code == 0, output
+    return sampled, results
+
+
+def test_read_plan_from_a_results_workbook(solved: tuple[Path, Path], tmp_path: Path) -> None:
+    _sampled, results = solved
+    plan = read_plan(results)
+    assert plan.purchases == {("nds", "ga"): pytest.approx(5.0)}
+    assert plan.offtakes == {} and plan.swaps == {}
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert plan.summary["risk"] == pytest.approx(summary["risk"])
+    assert plan.summary["cvar"] == pytest.approx(summary["cvar"])
+
+
+def test_evaluate_command_end_to_end(solved: tuple[Path, Path], tmp_path: Path) -> None:
+    sampled, results = solved
+    out, js = tmp_path / "eval.xlsx", tmp_path / "eval.json"
+    code, output = _invoke("evaluate", str(sampled), "--plan", str(results), "--samples",
+                           "300", "--seed", "5", "--batch-size", "120", "-o", str(out),
+                           "--summary-json", str(js))
+    assert code == 0, output
+    assert "out of sample" in output and "95% interval" in output
+    payload = json.loads(js.read_text())
+    summary = json.loads((tmp_path / "s.json").read_text())
+    # in sample, the plan's own numbers come back
+    assert payload["in_sample"]["expected_loss"] == pytest.approx(summary["expected_loss"])
+    assert payload["in_sample"]["cvar"] == pytest.approx(summary["cvar"])
+    oos = payload["out_of_sample"]
+    assert oos["scenarios"] == 300
+    # with the plan's 5 t in stock, one period cut loses 0.5 and both periods 1.5, so
+    # E[L] = 0.5·P(one cut) + 1.5·P(two cuts) = 0.5·0.5 + 1.5·0.25 = 0.625
+    assert read_plan(results).purchases[("nds", "ga")] == pytest.approx(5.0)
+    assert oos["expected_loss"]["low"] <= 0.625 <= oos["expected_loss"]["high"]
+    assert oos["cvar"]["low"] <= oos["cvar"]["value"] <= oos["cvar"]["high"]
+    wb = openpyxl.load_workbook(out, read_only=True)
+    try:
+        assert wb.sheetnames == ["Evaluation", "Losses"]
+        rows = list(wb["Losses"].iter_rows(values_only=True))
+        assert len(rows) == 1 + 30 + 300
+    finally:
+        wb.close()
+    # the same seed gives the same numbers
+    code, _ = _invoke("evaluate", str(sampled), "--plan", str(results), "--samples", "300",
+                      "--seed", "5", "-o", str(tmp_path / "again.xlsx"), "--summary-json",
+                      str(tmp_path / "again.json"), "--quiet")
+    assert code == 0
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["out_of_sample"] == payload["out_of_sample"]
+
+
+def test_plan_that_does_not_fit_exits_2(solved: tuple[Path, Path], tmp_path: Path) -> None:
+    sampled, results = solved
+    sheets = hand_sheets()
+    sheets["Holdings"] = [["stockpile", "mineral", "max_stock"], ["nds", "ga", 2]]
+    other = write_workbook(tmp_path / "other.xlsx", sheets)
+    code, output = _invoke("evaluate", str(other), "--plan", str(results), "--samples", "10",
+                           "-o", str(tmp_path / "e.xlsx"))
+    assert code == 2
+    assert "sheet 'Decisions', row" in output and "column 'purchase'" in output
+    assert not (tmp_path / "e.xlsx").exists()
+    sheets = hand_sheets()
+    sheets["Holdings"] = [["stockpile", "mineral"], ["nds", "ga"]]
+    sheets["Minerals"].append(["ge", 1])
+    sheets["Holdings"].append(["nds", "ge"])
+    other = write_workbook(tmp_path / "other2.xlsx", sheets)
+    code, output = _invoke("evaluate", str(other), "--plan", str(results), "--samples", "10",
+                           "-o", str(tmp_path / "e.xlsx"))
+    assert code == 2 and "option 'nds ge'" in output
+
+
+def test_plan_that_is_not_a_results_workbook_exits_2(solved: tuple[Path, Path],
+                                                     tmp_path: Path) -> None:
+    sampled, _results = solved
+    code, output = _invoke("evaluate", str(sampled), "--plan", str(sampled), "--samples", "10",
+                           "-o", str(tmp_path / "e.xlsx"))
+    assert code == 2 and "sheet named Decisions" in output
+
+
+def test_evaluate_needs_risks(tmp_path: Path, solved: tuple[Path, Path]) -> None:
+    _sampled, results = solved
+    plain = write_workbook(tmp_path / "plain.xlsx", minimal_sheets())
+    code, output = _invoke("evaluate", str(plain), "--plan", str(results), "-o",
+                           str(tmp_path / "e.xlsx"))
+    assert code == 2 and "sheet 'Risks'" in output
+
+
+def test_risk_events_of_the_hand_workbook(tmp_path: Path) -> None:
+    loaded = load(write_workbook(tmp_path / "in.xlsx", hand_sheets()))
+    (event,) = risk_events(loaded.raw)
+    assert (event.name, event.start_probability, event.min_duration, event.max_duration) == \
+        ("ban", 0.5, 1, 1)
