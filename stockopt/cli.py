@@ -126,11 +126,8 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
     from .run import run_solve
 
     output = output or default_output(workbook)
-    for target, what in ((output, "output workbook"), (summary_json, "summary JSON")):
-        if target is not None and _same_file(workbook, target):
-            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
-                       "overwrite the input. Choose another name with -o.", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+    _refuse_input_as_output(workbook, ((output, "output workbook"),
+                                       (summary_json, "summary JSON")))
     loaded = load_or_exit(workbook)
     if not quiet:
         _echo_problems(loaded)
@@ -178,11 +175,8 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
     from .frontier_report import run_frontier_command
 
     output = output or default_frontier_output(workbook)
-    for target, what in ((output, "output workbook"), (summary_json, "summary JSON")):
-        if target is not None and _same_file(workbook, target):
-            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
-                       "overwrite the input. Choose another name with -o.", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+    _refuse_input_as_output(workbook, ((output, "output workbook"),
+                                       (summary_json, "summary JSON")))
     loaded = load_or_exit(workbook)
     if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
         sys.exit(EXIT_BAD_INPUT)
