@@ -57,6 +57,56 @@ class Swap:
     fee: float
 
 
+@dataclass(frozen=True)
+class CoverTarget:
+    """A stockpile floor in periods of cover (sheet CoverTargets).
+
+    Exactly one of ``party`` and ``stockpile`` is set. For a party, the level is its own
+    and its cost share of joint stockpiles, Σ_k σ[k,p]·S[k,m]; for a stockpile, S[k,m].
+    ``required`` is the floor in tonnes: ``periods`` × the average over the horizon of
+    the per-period basis (baseline demand, or net imports: demand less supply from the
+    ``domestic_sources``, floored at 0), summed over the stockpile's members when the
+    target is on a stockpile.
+    """
+
+    party: str | None
+    stockpile: str | None
+    mineral: str
+    periods: float
+    basis: str
+    domestic_sources: tuple[str, ...]
+    required: float
+
+
+@dataclass(frozen=True)
+class ConcentrationLimit:
+    """No single source above ``max_share`` of a party's baseline supply plus contracted
+    offtake capacity of a mineral, in any period (sheet ConcentrationLimits). Sources in
+    ``excluded`` (own or allied production) are not capped but count in the total."""
+
+    party: str
+    mineral: str
+    max_share: float
+    excluded: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    """A demand-side mitigation option (sheet Mitigation): substitution or economizing.
+
+    In a scenario it cuts up to ``max_share`` of the party's demand D[p,m,t,s] at ``cost``
+    currency per tonne, from period ``lead_time`` + 1 on; ``fee`` (currency per t/period
+    of prepared capacity) is paid once from the party's budget.
+    """
+
+    party: str
+    mineral: str
+    max_share: float
+    cost: float
+    lead_time: int
+    fee: float
+
+
 @dataclass
 class ModelData:
     """Everything the optimization model needs, validated and with defaults applied.
@@ -88,6 +138,9 @@ class ModelData:
     pooled_budget: float | None = None
     currency: str = "USD"
     scenario_description: dict[str, str] = field(default_factory=dict)
+    cover_targets: dict[str, CoverTarget] = field(default_factory=dict)
+    concentration_limits: list[ConcentrationLimit] = field(default_factory=list)
+    mitigations: dict[str, Mitigation] = field(default_factory=dict)
 
     @property
     def n_periods(self) -> int:
