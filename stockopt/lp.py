@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-FIRST_STAGE_FAMILIES = ("purchase", "offtake_capacity", "swap_capacity", "cvar_threshold")
+FIRST_STAGE_FAMILIES = ("purchase", "offtake_capacity", "swap_capacity", "cvar_threshold",
+                        "mitigation_capacity")
 """First-stage variable families, in column order."""
 
 SECOND_STAGE_FAMILIES = ("stock_level", "release", "offtake_delivery", "swap_draw",
-                         "shortfall", "cvar_excess")
+                         "shortfall", "cvar_excess", "mitigation_use")
 """Second-stage variable families, in column order within each scenario's block."""
 
 

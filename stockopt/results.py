@@ -15,7 +15,7 @@ import pyomo.environ as pyo
 
 from .data import ModelData
 from .lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, Solution
-from .model.index import ModelIndex, build_index, family_index
+from .model.index import ModelIndex, build_index, concentration_terms, family_index
 from .solve import SolveOutcome
 
 ZERO_TOLERANCE = 1e-9
@@ -136,6 +136,9 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         spend[data.offtakes[o].party] += data.offtakes[o].fee * sol.first["offtake_capacity"][i]
     for i, w in enumerate(idx.SWAPS):
         spend[data.swaps[w].receiver] += data.swaps[w].fee * sol.first["swap_capacity"][i]
+    for i, name in enumerate(idx.MITIGATIONS):
+        spec = data.mitigations[name]
+        spend[spec.party] += spec.fee * sol.first["mitigation_capacity"][i]
     spend = {p: float(v) for p, v in spend.items()}
 
     losses = scenario_losses(data, idx, sol)
@@ -191,6 +194,9 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         operating += sol.second["offtake_delivery"] @ delivery_price
     if len(owed_value):
         operating += sol.second["swap_draw"] @ owed_value
+    use_cost = np.array([data.mitigations[i].cost for (i, _t) in idx.MITIGATION_PERIODS])
+    if len(use_cost):
+        operating += sol.second["mitigation_use"] @ use_cost
     tables["scenario_losses"] = pd.DataFrame(
         {"scenario": scenarios, "probability": probs, "loss": losses,
          "operating_cost": operating,
@@ -268,8 +274,89 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         if len(ji) else np.zeros(0)},
         columns=["scenario", "offtake", "period", "delivery", "cost"])
 
+    tables.update(lever_tables(data, idx, sol))
+
     return Results(
         status=outcome.status, risk=float(outcome.risk), cost=float(outcome.cost),
         expected_loss=expected_loss, cvar=cvar, spend=spend,
         budget_shadow_price={p: outcome.budget_duals.get(p, 0.0) for p in data.parties},
         pooled_budget_shadow_price=outcome.pooled_budget_dual, tables=tables, outcome=outcome)
+
+
+def lever_tables(data: ModelData, idx: ModelIndex, sol: Solution) -> dict[str, pd.DataFrame]:
+    """Tables of the policy levers, only for those the workbook uses: cover floors (level
+    against the floor, t), concentration per source before and after the plan (shares of
+    baseline supply plus contracted offtake capacity), mitigation prepared and used."""
+    tables: dict[str, pd.DataFrame] = {}
+    label = data.period_label
+    if data.cover_targets:
+        ctx_weights = _cover_weights(data, idx)
+        purchase = dict(zip(idx.HOLDINGS, sol.first["purchase"], strict=True))
+        rows = []
+        for name, target in data.cover_targets.items():
+            level = sum(w * (data.holdings[h].initial_stock + purchase[h])
+                        for h, w in ctx_weights[name])
+            rows.append({"target": name, "party": target.party, "stockpile": target.stockpile,
+                         "mineral": target.mineral, "periods": target.periods,
+                         "basis": target.basis, "required": target.required, "level": level,
+                         "met": bool(level >= target.required * (1 - 1e-7) - 1e-9)})
+        tables["cover_floors"] = pd.DataFrame(rows, columns=[
+            "target", "party", "stockpile", "mineral", "periods", "basis", "required", "level",
+            "met"])
+    if data.concentration_limits:
+        capacity = dict(zip(idx.OFFTAKES, sol.first["offtake_capacity"], strict=True))
+        rows = []
+        for lim in data.concentration_limits:
+            for t in idx.PERIODS:
+                by_source, active = concentration_terms(data, idx.supply_sources,
+                                                        idx.offtakes_to, lim.party,
+                                                        lim.mineral, t)
+                contracted: dict[str, float] = {}
+                for o in active:
+                    c = data.offtakes[o].source
+                    contracted[c] = contracted.get(c, 0.0) + float(capacity[o])
+                before_total = sum(by_source.values())
+                after_total = before_total + sum(contracted.values())
+                for c in sorted(set(by_source) | set(contracted)):
+                    q = by_source.get(c, 0.0)
+                    rows.append({
+                        "party": lim.party, "mineral": lim.mineral, "source": c,
+                        "period": label(t),
+                        "share_before": q / before_total if before_total > 0 else 0.0,
+                        "share_after": (q + contracted.get(c, 0.0)) / after_total
+                        if after_total > 0 else 0.0,
+                        "max_share": lim.max_share, "excluded": c in lim.excluded})
+        tables["concentration"] = pd.DataFrame(rows, columns=[
+            "party", "mineral", "source", "period", "share_before", "share_after", "max_share",
+            "excluded"])
+    if data.mitigations:
+        cap = sol.first["mitigation_capacity"]
+        tables["mitigations"] = pd.DataFrame(
+            [{"option": i, "party": data.mitigations[i].party,
+              "mineral": data.mitigations[i].mineral, "capacity": float(cap[j]),
+              "max_share": data.mitigations[i].max_share,
+              "fee_paid": float(cap[j]) * data.mitigations[i].fee,
+              "lead_time": data.mitigations[i].lead_time}
+             for j, i in enumerate(idx.MITIGATIONS)],
+            columns=["option", "party", "mineral", "capacity", "max_share", "fee_paid",
+                     "lead_time"])
+        use = sol.second["mitigation_use"]
+        si, ji = np.nonzero(use)
+        rows = []
+        for s_i, j in zip(si.tolist(), ji.tolist(), strict=True):
+            i, t = idx.MITIGATION_PERIODS[j]
+            spec = data.mitigations[i]
+            rows.append({"scenario": data.scenarios[s_i], "option": i, "party": spec.party,
+                         "mineral": spec.mineral, "period": label(t),
+                         "use": float(use[s_i, j]), "cost": float(use[s_i, j]) * spec.cost})
+        tables["mitigation_use"] = pd.DataFrame(rows, columns=[
+            "scenario", "option", "party", "mineral", "period", "use", "cost"])
+    return tables
+
+
+def _cover_weights(data: ModelData, idx: ModelIndex) -> dict[str, list]:
+    from .model.context import ModelContext
+    from .model.cover import floor_terms
+
+    ctx = ModelContext(data, idx)
+    return {name: floor_terms(ctx, name)[0] for name in data.cover_targets}

@@ -16,6 +16,7 @@ import click
 
 from .atomic import OutputNotWritable, write_atomically
 from .data import ModelData
+from .diagnose import explain_cover_floors, fixed_concentration_violations
 from .model import build_model
 from .model.arrays import build_matrix_lp
 from .model.index import build_index
@@ -23,7 +24,7 @@ from .normalize import Loaded
 from .progress import Progress
 from .report import RunAudit, write_report
 from .results import Results, extract
-from .solve import SolveFailed, solve, solve_lp
+from .solve import SolveFailed, SolveOutcome, solve, solve_lp
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
@@ -39,25 +40,37 @@ def build_and_solve(data: ModelData, *, builder: str = "arrays",
                     verbose: bool = False, on_phase: Callable[[str], None] | None = None,
                     timings: dict[str, float] | None = None) -> Results:
     """Build the model (``builder``: "arrays", the fast route, or "pyomo", the readable
-    reference), solve both phases and extract the results. Raises SolveFailed."""
+    reference), solve both phases and extract the results.
+
+    Raises SolveFailed; when the plan is infeasible because of a policy floor or cap,
+    its ``explanation`` says which, in words.
+    """
     timings = {} if timings is None else timings
     notify = on_phase or (lambda _label: None)
     notify("building the model")
     t0 = time.perf_counter()
-    if builder == "pyomo":
-        model = build_model(data)
-        timings["build"] = time.perf_counter() - t0
-        outcome = solve(model, time_limit=time_limit, verbose=verbose, algorithm=algorithm,
-                        on_phase=on_phase)
-        source = model
-        index = model.ctx.index
-    else:
-        index = build_index(data)
-        lp = build_matrix_lp(data, index)
-        timings["build"] = time.perf_counter() - t0
-        outcome, source = solve_lp(lp, time_limit=time_limit, verbose=verbose,
-                                   algorithm=algorithm, parties=data.parties,
-                                   on_phase=on_phase)
+    index = build_index(data)
+    fixed = fixed_concentration_violations(data, index)
+    if fixed:
+        raise SolveFailed("the check before solving", "infeasible",
+                          SolveOutcome(status="infeasible"), fixed)
+    try:
+        if builder == "pyomo":
+            model = build_model(data)
+            timings["build"] = time.perf_counter() - t0
+            outcome = solve(model, time_limit=time_limit, verbose=verbose, algorithm=algorithm,
+                            on_phase=on_phase)
+            source = model
+        else:
+            lp = build_matrix_lp(data, index)
+            timings["build"] = time.perf_counter() - t0
+            outcome, source = solve_lp(lp, time_limit=time_limit, verbose=verbose,
+                                       algorithm=algorithm, parties=data.parties,
+                                       on_phase=on_phase)
+    except SolveFailed as exc:
+        if exc.status == "infeasible" and not exc.explanation:
+            exc.explanation = explain_cover_floors(data, index)
+        raise
     timings.update(outcome.timings)
     notify("extracting the results")
     t0 = time.perf_counter()
@@ -85,9 +98,12 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
             click.echo(f"error: {exc}. No output workbook was written."
                        + (" Try a longer --time-limit." if "time limit" in exc.status else ""),
                        err=True)
+            if exc.explanation:
+                click.echo(f"why: {exc.explanation}.", err=True)
             if summary_json is not None:
                 _safe_json(summary_json, {"status": exc.status, "failed_phase": exc.phase,
-                                          "risk": exc.outcome.risk})
+                                          "risk": exc.outcome.risk,
+                                          "explanation": exc.explanation})
             return EXIT_FAILURE
         progress.step(f"writing {output.name}")
         t0 = time.perf_counter()

@@ -59,11 +59,14 @@ INF = highspy.kHighsInf
 class SolveFailed(Exception):
     """A phase did not end optimal. ``status`` is HiGHS's model status in lower case."""
 
-    def __init__(self, phase: str, status: str, outcome: SolveOutcome) -> None:
+    def __init__(self, phase: str, status: str, outcome: SolveOutcome,
+                 explanation: str = "") -> None:
         super().__init__(f"{phase} did not solve to optimality: HiGHS status '{status}'")
         self.phase = phase
         self.status = status
         self.outcome = outcome
+        self.explanation = explanation
+        """Why, in words, when it can be said (e.g. which policy floor is out of reach)."""
 
 
 @dataclass

@@ -119,3 +119,30 @@ def test_generated_instances(tmp_path: Path, seed: int) -> None:
     path = tmp_path / f"xs{seed}.xlsx"
     write_input_workbook(path, generate_tables(SIZES["xs"], seed), title="xs")
     _assert_same(*_both(path))
+
+
+def test_policy_levers(tmp_path: Path) -> None:
+    """Cover floors (party and stockpile), a concentration cap and mitigation options."""
+    import dataclasses
+
+    from stockopt.data import ConcentrationLimit, CoverTarget, Mitigation
+
+    data = load(EXAMPLE).data
+    assert data is not None
+    party, mineral = data.parties[0], "cobalt"
+    stockpile = next(k for (k, m) in data.holdings if m == mineral)
+    data = dataclasses.replace(
+        data,
+        cover_targets={
+            "p": CoverTarget(party=party, stockpile=None, mineral=mineral, periods=0.2,
+                             basis="demand", domestic_sources=(), required=500.0),
+            "k": CoverTarget(party=None, stockpile=stockpile, mineral=mineral, periods=0.1,
+                             basis="demand", domestic_sources=(), required=300.0)},
+        concentration_limits=[ConcentrationLimit(party=p, mineral=m, max_share=0.9,
+                                                 excluded=("EU-domestic",))
+                              for p in data.parties for m in ("cobalt", "graphite")],
+        mitigations={"sub": Mitigation(party=party, mineral="graphite", max_share=0.2,
+                                       cost=500.0, lead_time=1, fee=10.0),
+                     "thrift": Mitigation(party=data.parties[-1], mineral=mineral,
+                                          max_share=0.1, cost=0.0, lead_time=0, fee=0.0)})
+    _assert_same(build_matrix_lp(data), compile_pyomo(build_model(data)))

@@ -21,6 +21,8 @@ import scipy.sparse as sp
 
 from ..data import ModelData
 from ..lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, ColumnLayout, MatrixLP
+from . import concentration, cover, mitigation
+from .context import ModelContext
 from .index import ModelIndex, build_index, family_index
 
 INF = float("inf")
@@ -71,6 +73,8 @@ def family_units(data: ModelData, idx: ModelIndex, family: str) -> np.ndarray:
         "offtake_delivery": lambda i: data.offtakes[i[0]].mineral,
         "swap_capacity": lambda i: data.swaps[i].mineral,
         "swap_draw": lambda i: data.swaps[i[0]].mineral,
+        "mitigation_capacity": lambda i: data.mitigations[i].mineral,
+        "mitigation_use": lambda i: data.mitigations[i[0]].mineral,
     }.get(family)
     if mineral_of is None:
         return np.ones(len(items))
@@ -133,6 +137,27 @@ def build_matrix_lp(data: ModelData, idx: ModelIndex | None = None) -> MatrixLP:
         row_family.append("market_depth")
         lo.append(-INF)
         hi.append(data.max_acquisition[m])
+    # cover_floor (f): Σ_k w·a[k,m] ≥ Q_f − existing stock counted
+    ctx = ModelContext(data, idx)
+    for name in idx.COVER_TARGETS:
+        weights, rhs = cover.floor_terms(ctx, name)
+        i = len(row_family)
+        first_rows.add([i] * len(weights),
+                       [first_off["purchase"] + h_of[h] for h, _w in weights],
+                       [w for _h, w in weights])
+        row_family.append("cover_floor")
+        lo.append(rhs)
+        hi.append(INF)
+    # concentration_limit (p, m, c, t): Σ_o (1[c_o = c] − L)·x_o ≤ L·Q − q_c
+    for (p, m, c, t) in idx.CONCENTRATION_ROWS:
+        coefs, rhs = concentration.row_terms(ctx, p, m, c, t)
+        i = len(row_family)
+        first_rows.add([i] * len(coefs),
+                       [first_off["offtake_capacity"] + o_of[o] for o, _a in coefs],
+                       [a for _o, a in coefs])
+        row_family.append("concentration_limit")
+        lo.append(-INF)
+        hi.append(rhs)
     n_depth = len(row_family)
 
     # ---- the second-stage pattern, in local coordinates ----------------------------
@@ -202,7 +227,18 @@ def build_matrix_lp(data: ModelData, idx: ModelIndex | None = None) -> MatrixLP:
         pat_lo.append(-INF)
         pat_hi.append(0.0)
 
-    # party_balance (p, m, t): Σ v + Σ r + Σ f − Σ ρ f[t−L] + e ≥ D − Σ_c q·A
+    # mitigation_capacity_limit (i, t): μ[i,t] − u_i ≤ 0
+    mit_of = {it: j for j, it in enumerate(idx.MITIGATION_PERIODS)}
+    mi_of = {i: j for j, i in enumerate(idx.MITIGATIONS)}
+    for j, (i, _t) in enumerate(idx.MITIGATION_PERIODS):
+        row = len(pat_family)
+        loc.add([row], [local_off["mitigation_use"] + j], 1.0)
+        link.add([row], [first_off["mitigation_capacity"] + mi_of[i]], -1.0)
+        pat_family.append("mitigation_capacity_limit")
+        pat_lo.append(-INF)
+        pat_hi.append(0.0)
+
+    # party_balance (p, m, t): Σ v + Σ r + Σ f − Σ ρ f[t−L] + μ + e ≥ D − Σ_c q·A
     bal_base = len(pat_family)
     swaps = data.swaps
     for bi, (p, m, t) in enumerate(idx.BALANCES):
@@ -218,6 +254,9 @@ def build_matrix_lp(data: ModelData, idx: ModelIndex | None = None) -> MatrixLP:
             if t - swaps[w].return_lag >= 1:
                 loc.add([row], [f_col(w_of[w], t - swaps[w].return_lag)],
                         -swaps[w].return_ratio)
+        for i in idx.mitigations_of.get((p, m), ()):
+            if (i, t) in mit_of:
+                loc.add([row], [local_off["mitigation_use"] + mit_of[(i, t)]], 1.0)
         if (p, m, t) in dem_of:
             loc.add([row], [local_off["shortfall"] + dem_of[(p, m, t)]], 1.0)
     n_bal = len(idx.BALANCES)
@@ -328,6 +367,10 @@ def build_matrix_lp(data: ModelData, idx: ModelIndex | None = None) -> MatrixLP:
         if spec.fee != 0.0:
             spend_entries[spec.receiver].append((first_off["swap_capacity"] + w_of[w],
                                                  spec.fee))
+    for i, spec in data.mitigations.items():
+        if spec.fee != 0.0:
+            spend_entries[spec.party].append((first_off["mitigation_capacity"] + mi_of[i],
+                                              spec.fee))
     budget_rows: dict[str, int] = {}
     tail = _Entries()
     next_row = n_depth + S * pat_rows
@@ -379,6 +422,13 @@ def build_matrix_lp(data: ModelData, idx: ModelIndex | None = None) -> MatrixLP:
         col_upper[first_off["swap_capacity"] + wi] = data.swaps[w].max_volume
     col_lower[first_off["cvar_threshold"]] = -INF
     col_upper[layout.second["shortfall"]] = shortfall_ub
+    for j, i in enumerate(idx.MITIGATIONS):
+        col_upper[first_off["mitigation_capacity"] + j] = mitigation.capacity_bound(ctx, i)
+    for si, s_name in enumerate(data.scenarios):
+        for j, (i, t) in enumerate(idx.MITIGATION_PERIODS):
+            spec = data.mitigations[i]
+            col_upper[layout.second["mitigation_use"][si, j]] = \
+                spec.max_share * data.scenario_demand(spec.party, spec.mineral, t, s_name)
 
     # ---- objectives ----------------------------------------------------------------
     prob = np.array([data.probability[s] for s in data.scenarios])
@@ -403,6 +453,9 @@ def build_matrix_lp(data: ModelData, idx: ModelIndex | None = None) -> MatrixLP:
         for t in T:
             if t + spec.return_lag > n:
                 owed[wi * n + (t - 1)] = spec.return_ratio * data.price[spec.return_mineral]
+    use_cost = np.array([data.mitigations[i].cost for (i, _t) in idx.MITIGATION_PERIODS])
+    if use_cost.any():
+        cost_cost[layout.second["mitigation_use"][live]] += prob[live, None] * use_cost[None, :]
     if owed.any():
         cost_cost[layout.second["swap_draw"][live]] += prob[live, None] * owed[None, :]
 

@@ -47,6 +47,8 @@ def add_scenario_constraints(b: pyo.Block, ctx: ModelContext, s: str, fs: pyo.Bl
             - pyo.quicksum(swaps[w].return_ratio * _b.swap_draw[w, t - swaps[w].return_lag]
                            for w in idx.swaps_repaid_by.get((p, mi), ())
                            if t - swaps[w].return_lag >= 1)
+            + pyo.quicksum(_b.mitigation_use[i, t] for i in idx.mitigations_of.get((p, mi), ())
+                           if t >= data.mitigations[i].lead_time + 1)
         )
         if (p, mi, t) in demanded:
             inflow = inflow + _b.shortfall[p, mi, t]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from . import offtakes, swaps
+from . import mitigation, offtakes, swaps
 from .context import ModelContext
 
 
@@ -31,7 +31,10 @@ def add_spending(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
                               if spec.party == p and spec.fee != 0.0)
         fees_w = pyo.quicksum(spec.fee * _m.swap_capacity[w] for w, spec in data.swaps.items()
                               if spec.receiver == p and spec.fee != 0.0)
-        return stock + fees_o + fees_w
+        fees_m = pyo.quicksum(spec.fee * _m.mitigation_capacity[i]
+                              for i, spec in data.mitigations.items()
+                              if spec.party == p and spec.fee != 0.0)
+        return stock + fees_o + fees_w + fees_m
 
     m.spend = pyo.Expression(m.PARTIES, rule=spend, doc="F_p: preparedness spending (currency)")
     budgeted = [p for p in idx.PARTIES if data.budget.get(p) is not None]
@@ -48,7 +51,8 @@ def add_spending(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
 def add_scenario_cost(b: pyo.Block, ctx: ModelContext) -> None:
     """operating_cost_s: delivered offtake purchases + value of returns still owed (currency)."""
     b.operating_cost = pyo.Expression(
-        expr=offtakes.delivered_cost(b, ctx) + swaps.outstanding_value(b, ctx),
+        expr=offtakes.delivered_cost(b, ctx) + swaps.outstanding_value(b, ctx)
+        + mitigation.mitigation_cost(b, ctx),
         doc="delivered offtake cost + replacement value of outstanding returns (currency)")
 
 

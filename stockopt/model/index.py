@@ -44,6 +44,14 @@ class ModelIndex:
     holdings_of_mineral: dict[str, list[str]] = field(default_factory=dict)
     supply_sources: dict[tuple[str, str, int], list[tuple[str, float]]] = field(
         default_factory=dict)
+    # policy levers (empty without the optional sheets)
+    COVER_TARGETS: list[str] = field(default_factory=list)
+    CONCENTRATION_ROWS: list[tuple[str, str, str, int]] = field(default_factory=list)
+    concentration_share: dict[tuple[str, str], float] = field(default_factory=dict)
+    concentration_fixed: list[tuple[str, str, str, int]] = field(default_factory=list)
+    MITIGATIONS: list[str] = field(default_factory=list)
+    MITIGATION_PERIODS: list[tuple[str, int]] = field(default_factory=list)
+    mitigations_of: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def build_index(data: ModelData) -> ModelIndex:
@@ -95,7 +103,9 @@ def build_index(data: ModelData) -> ModelIndex:
     order = {pm: i for i, pm in enumerate((p, m) for p in data.parties for m in data.minerals)}
     balance_list = sorted(balances, key=lambda pmt: (order[(pmt[0], pmt[1])], pmt[2]))
 
+    levers = _lever_index(data, periods, supply_sources, offtakes_to)
     return ModelIndex(
+        **levers,
         PERIODS=periods, HOLDINGS=holdings, RELEASES=releases, OFFTAKES=offtakes,
         OFFTAKE_PERIODS=offtake_periods, SWAPS=swaps, SWAP_PERIODS=swap_periods,
         DEMANDS=demands, BALANCES=balance_list, PARTIES=list(data.parties),
@@ -105,6 +115,53 @@ def build_index(data: ModelData) -> ModelIndex:
         swaps_received=dict(swaps_received), swaps_repaid_by=dict(swaps_repaid_by),
         holdings_of_mineral=dict(holdings_of_mineral), supply_sources=dict(supply_sources),
     )
+
+
+CONCENTRATION_TOLERANCE = 1e-9
+"""Relative slack allowed before a fixed (offtake-free) concentration row counts as violated."""
+
+
+def concentration_terms(data: ModelData, supply_sources: dict, offtakes_to: dict, p: str,
+                        m: str, t: int) -> tuple[dict[str, float], list[str]]:
+    """Baseline supply by source (t/period) and the offtakes delivering in period t."""
+    by_source: dict[str, float] = {}
+    for c, q in supply_sources.get((p, m, t), ()):
+        by_source[c] = by_source.get(c, 0.0) + q
+    active = [o for o in offtakes_to.get((p, m), ()) if t >= data.offtakes[o].first_period]
+    return by_source, active
+
+
+def _lever_index(data: ModelData, periods: list[int], supply_sources: dict,
+                 offtakes_to: dict) -> dict:
+    """Index sets of the policy levers: cover floors, concentration rows, mitigation."""
+    rows, fixed, share = [], [], {}
+    for lim in data.concentration_limits:
+        share[(lim.party, lim.mineral)] = lim.max_share
+        for t in periods:
+            by_source, active = concentration_terms(data, supply_sources, offtakes_to,
+                                                    lim.party, lim.mineral, t)
+            sources = sorted(set(by_source) | {data.offtakes[o].source for o in active})
+            total = sum(by_source.values())
+            for c in sources:
+                if c in lim.excluded:
+                    continue
+                if active:
+                    rows.append((lim.party, lim.mineral, c, t))
+                elif by_source.get(c, 0.0) > lim.max_share * total * (1 + CONCENTRATION_TOLERANCE):
+                    fixed.append((lim.party, lim.mineral, c, t))
+    mitigations_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for i, spec in data.mitigations.items():
+        mitigations_of[(spec.party, spec.mineral)].append(i)
+    return {
+        "COVER_TARGETS": list(data.cover_targets),
+        "CONCENTRATION_ROWS": rows,
+        "concentration_share": share,
+        "concentration_fixed": fixed,
+        "MITIGATIONS": list(data.mitigations),
+        "MITIGATION_PERIODS": [(i, t) for i, spec in data.mitigations.items() for t in periods
+                               if t >= spec.lead_time + 1],
+        "mitigations_of": dict(mitigations_of),
+    }
 
 
 def family_index(idx: ModelIndex, family: str) -> list:
@@ -126,5 +183,7 @@ def family_index(idx: ModelIndex, family: str) -> list:
         "swap_draw": lambda: list(idx.SWAP_PERIODS),
         "shortfall": lambda: list(idx.DEMANDS),
         "cvar_excess": lambda: [None],
+        "mitigation_capacity": lambda: list(idx.MITIGATIONS),
+        "mitigation_use": lambda: list(idx.MITIGATION_PERIODS),
     }
     return lists[family]()

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from . import balance, budgets, offtakes, risk, stockpiles, swaps
+from . import balance, budgets, concentration, cover, mitigation, offtakes, risk, stockpiles, swaps
 from .context import ModelContext
 
 
 def build_scenario(b: pyo.Block, ctx: ModelContext, s: str, fs: pyo.Block) -> None:
     """Add scenario ``s``'s variables, constraints, loss and cost terms to block ``b``."""
-    for family in (stockpiles, offtakes, swaps, balance):
+    for family in (stockpiles, offtakes, swaps, mitigation, balance):
         family.add_scenario_variables(b, ctx, s)
-    for family in (stockpiles, offtakes, swaps, balance):
+    for family in (stockpiles, offtakes, swaps, mitigation, balance):
         family.add_scenario_constraints(b, ctx, s, fs)
     risk.add_scenario_components(b, ctx, s, fs)
     budgets.add_scenario_cost(b, ctx)
@@ -30,3 +30,6 @@ def add_first_stage(m: pyo.Block, ctx: ModelContext) -> None:
     offtakes.add_first_stage(m, ctx)
     swaps.add_first_stage(m, ctx)
     risk.add_first_stage(m, ctx)
+    mitigation.add_first_stage(m, ctx)
+    cover.add_first_stage(m, ctx)
+    concentration.add_first_stage(m, ctx)
