@@ -686,5 +686,11 @@ write("DemandShocks", ["scenario", "party", "mineral", "start_period", "end_peri
 # the hand-written ones above); inputs/us_eu_risks/ holds an example register.
 write("Risks", ["risk", "group", "source", "mineral", "start_probability", "min_duration",
                 "max_duration", "availability", "party", "demand_multiplier"], [])
+# The policy levers stay empty here (the plain example gives the v1 optimum);
+# inputs/us_eu_policy/ holds the variant that uses them.
+write("CoverTargets", ["target", "party", "stockpile", "mineral", "periods", "basis",
+                       "domestic_sources"], [])
+write("ConcentrationLimits", ["party", "mineral", "max_share", "excluded_sources"], [])
+write("Mitigation", ["option", "party", "mineral", "max_share", "cost", "lead_time", "fee"], [])
 write("sources", ["item", "value", "basis", "source", "kind"], sources)
 print(f"wrote {len(sources)} sources lines and the sheet CSVs to {OUT}")

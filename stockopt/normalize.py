@@ -12,15 +12,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import Holding, ModelData, Offtake, Swap
+from .data import ConcentrationLimit, CoverTarget, Holding, Mitigation, ModelData, Offtake, Swap
 from .problems import Problems
 from .reader import RawWorkbook, read_workbook
 from .schema import (
+    CONCENTRATION_LIMITS,
+    COVER_TARGETS,
     DEMAND,
     DEMAND_SHOCKS,
     DISRUPTIONS,
     HOLDINGS,
     MINERALS,
+    MITIGATION,
     OFFTAKES,
     PARTIES,
     SCENARIOS,
@@ -31,7 +34,7 @@ from .schema import (
     SWAPS,
     WILDCARD,
 )
-from .validate import _as_number, period_positions, validate
+from .validate import _as_number, cover_basis, period_positions, split_names, validate
 
 
 def _default(sheet, column: str, value):  # noqa: ANN001, ANN202
@@ -156,7 +159,81 @@ def normalize(raw: RawWorkbook) -> ModelData:
         pooled_budget=None if settings["pooled_budget"] is None else float(
             settings["pooled_budget"]),
         currency=str(settings["currency"]), scenario_description=description,
+        cover_targets=_cover_targets(raw, members, demand, supply, n),
+        concentration_limits=_concentration_limits(raw, parties, minerals, supply, offtakes),
+        mitigations=_mitigations(raw),
     )
+
+
+def _cover_targets(raw: RawWorkbook, members: dict[str, dict[str, float]],
+                   demand: dict[tuple[str, str, int], float],
+                   supply: dict[tuple[str, str, str, int], float], n: int
+                   ) -> dict[str, CoverTarget]:
+    """CoverTargets rows with their floors in tonnes, keyed by target name.
+
+    ``required`` = periods × (1/n) Σ_t b_t, where b_t sums over the covered parties (the
+    party, or the stockpile's members) the per-period basis: baseline demand d[p,m,t], or
+    net imports max(0, d[p,m,t] − Σ_{c ∈ domestic} q[p,m,c,t]) (t/period).
+    """
+    targets: dict[str, CoverTarget] = {}
+    for r in raw[COVER_TARGETS.name].records:
+        party = None if r["party"] is None else str(r["party"])
+        stockpile = None if r["stockpile"] is None else str(r["stockpile"])
+        mineral = str(r["mineral"])
+        basis = cover_basis(r["basis"]) or "demand"
+        domestic = split_names(_default(COVER_TARGETS, "domestic_sources",
+                                        r["domestic_sources"]))
+        covered = [party] if party is not None else list(members.get(stockpile or "", {}))
+        total = 0.0
+        for p in covered:
+            for t in range(1, n + 1):
+                d = demand.get((p, mineral, t), 0.0)
+                if basis == "net_imports":
+                    d = max(0.0, d - sum(supply.get((p, mineral, c, t), 0.0) for c in domestic))
+                total += d
+        periods = float(r["periods"])
+        targets[str(r["target"])] = CoverTarget(
+            party=party, stockpile=stockpile, mineral=mineral, periods=periods, basis=basis,
+            domestic_sources=domestic, required=periods * total / n if n else 0.0)
+    return targets
+
+
+def _concentration_limits(raw: RawWorkbook, parties: list[str], minerals: list[str],
+                          supply: dict[tuple[str, str, str, int], float],
+                          offtakes: dict[str, Offtake]) -> list[ConcentrationLimit]:
+    """One limit per (party, mineral), in Parties × Minerals order.
+
+    A ``*`` row stands for every mineral the party has baseline supply or offtake options
+    for; a row naming the mineral overrides it.
+    """
+    options: dict[str, set[str]] = {p: set() for p in parties}
+    for (p, m, _c, _t) in supply:
+        options.setdefault(p, set()).add(m)
+    for o in offtakes.values():
+        options.setdefault(o.party, set()).add(o.mineral)
+    chosen: dict[tuple[str, str], ConcentrationLimit] = {}
+    rows = raw[CONCENTRATION_LIMITS.name].records
+    for r in sorted(rows, key=lambda r: r["mineral"] != WILDCARD):  # * rows first
+        party = str(r["party"])
+        share = float(_default(CONCENTRATION_LIMITS, "max_share", r["max_share"]))
+        excluded = split_names(r["excluded_sources"])
+        targets = sorted(options.get(party, set())) if r["mineral"] == WILDCARD \
+            else [str(r["mineral"])]
+        for m in targets:
+            chosen[(party, m)] = ConcentrationLimit(party, m, share, excluded)
+    rank_p = {p: i for i, p in enumerate(parties)}
+    rank_m = {m: i for i, m in enumerate(minerals)}
+    return [chosen[k] for k in sorted(chosen, key=lambda k: (rank_p[k[0]], rank_m[k[1]]))]
+
+
+def _mitigations(raw: RawWorkbook) -> dict[str, Mitigation]:
+    """Mitigation rows with the defaults applied, keyed by option name (row order)."""
+    return {str(r["option"]): Mitigation(
+        party=str(r["party"]), mineral=str(r["mineral"]), max_share=float(r["max_share"]),
+        cost=float(_default(MITIGATION, "cost", r["cost"])),
+        lead_time=int(_default(MITIGATION, "lead_time", r["lead_time"])),
+        fee=float(_default(MITIGATION, "fee", r["fee"])),
+    ) for r in raw[MITIGATION.name].records}
 
 
 def _span(rec, positions: dict[str, int], n: int) -> tuple[int, int]:  # noqa: ANN001

@@ -398,11 +398,106 @@ RISKS = Sheet(
     key=("risk",),
 )
 
+COVER_BASES: tuple[str, ...] = ("demand", "net_imports")
+"""Allowed values of CoverTargets.basis (case-insensitive); the first is the default."""
+
+LIST_SEPARATOR = ";"
+"""Separates the names in a list cell (CoverTargets.domestic_sources,
+ConcentrationLimits.excluded_sources)."""
+
+CRMA_MAX_SHARE = 0.65
+"""The EU Critical Raw Materials Act benchmark: at most 65% of a strategic raw material's
+annual consumption from a single third country (Regulation (EU) 2024/1252, Art. 1(2)(c))."""
+
+COVER_TARGETS = Sheet(
+    "CoverTargets",
+    "Stockpile floors in periods of cover (as JOGMEC's 60 days, KOMIR's 100 days or the IEA's "
+    "90 days of net imports): the stock of a mineral at the start of the horizon must be at "
+    "least periods × the average per-period basis (baseline demand, or net imports) over the "
+    "horizon. A party target counts the party's own stockpiles and its cost share of joint "
+    "ones (its demand is the basis); a stockpile target counts that stockpile (its members' "
+    "demand, summed, is the basis). Fill exactly one of party and stockpile.",
+    (
+        _ident("target", "Name of this floor (unique)."),
+        _ident("party", "Party whose stock (own stockpiles plus its cost share of joint ones) "
+               "must cover its basis; leave blank for a stockpile target.", Ref.PARTY,
+               required=False, default_text="none (a stockpile target)"),
+        _ident("stockpile", "Stockpile whose stock must cover its members' basis; leave blank "
+               "for a party target.", Ref.STOCKPILE, required=False,
+               default_text="none (a party target)", width=18),
+        _ident("mineral", "Mineral covered.", Ref.MINERAL),
+        _number("periods", "Cover required, in periods of the basis (with annual periods, "
+                "60 days ≈ 0.164, 90 days ≈ 0.247, 180 days ≈ 0.493).", "periods",
+                required=True, number_format=_FRACTION),
+        Column("basis", Kind.TEXT, "What is covered: demand (baseline demand d) or "
+               "net_imports (per period max(0, demand − supply from the domestic_sources)).",
+               default=COVER_BASES[0], default_text=COVER_BASES[0], width=14),
+        Column("domestic_sources", Kind.TEXT, "For basis net_imports: the sources counted as "
+               f"own production, separated by '{LIST_SEPARATOR}' (for example "
+               "'US-domestic; Canada').", default="domestic", default_text="domestic",
+               width=22),
+    ),
+    key=("target",),
+)
+
+CONCENTRATION_LIMITS = Sheet(
+    "ConcentrationLimits",
+    "Concentration caps (as the EU Critical Raw Materials Act's 65% benchmark): in every "
+    "period, no single source may provide more than max_share of a party's baseline supply "
+    "plus contracted offtake capacity of a mineral. Excluded sources (own or allied "
+    "production) are not capped but count in the total. A row for a specific mineral "
+    "overrides the party's * row for that mineral; the * row applies to every mineral the "
+    "party has supply or offtake options for.",
+    (
+        _ident("party", "Party whose supply is capped.", Ref.PARTY),
+        _ident("mineral", "Mineral capped, or * for every mineral the party is supplied with "
+               "or offered offtakes of.", Ref.MINERAL, wildcard=True),
+        _number("max_share", "The most any single (not excluded) source may provide, as a "
+                "share of the party's baseline supply plus offtake capacity.", "fraction",
+                default=CRMA_MAX_SHARE, default_text=f"{CRMA_MAX_SHARE} (the CRMA benchmark)",
+                maximum=1.0, number_format=_FRACTION),
+        Column("excluded_sources", Kind.TEXT, "Sources not capped (own or allied production), "
+               f"separated by '{LIST_SEPARATOR}'; they still count in the total.",
+               default_text="none", width=24),
+    ),
+    key=("party", "mineral"),
+)
+
+MITIGATION = Sheet(
+    "Mitigation",
+    "Demand-side mitigation options (substitution, economizing, austerity): in a scenario a "
+    "party may cut its demand for a mineral by up to max_share, at a cost per tonne not "
+    "consumed, from period lead_time + 1 on. A fee per t/period of prepared capacity is paid "
+    "once from the party's budget.",
+    (
+        _ident("option", "Mitigation option name (unique)."),
+        _ident("party", "Party whose demand is cut.", Ref.PARTY),
+        _ident("mineral", "Mineral whose demand is cut.", Ref.MINERAL),
+        _number("max_share", "The most of the party's demand (in each scenario and period) "
+                "the option can cut.", "fraction", required=True, maximum=1.0,
+                number_format=_FRACTION),
+        _number("cost", "Cost per tonne of demand cut (substitute material, redesign, lost "
+                "output), paid in the scenario.", "currency/t", default=0.0, default_text="0",
+                number_format=_MONEY),
+        _number("lead_time", "Periods before the option can cut demand (it works from period "
+                "lead_time + 1 on).", "periods", default=0.0, default_text="0", integer=True,
+                number_format="0"),
+        _number("fee", "Preparation fee per t/period of mitigation capacity, paid once from "
+                "the party's budget.", "currency per t/period", default=0.0, default_text="0",
+                number_format=_MONEY, width=18),
+    ),
+    key=("option",),
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, PERIODS, PARTIES, MINERALS, STOCKPILES, HOLDINGS, DEMAND, SUPPLY, OFFTAKES,
-    SWAPS, SCENARIOS, DISRUPTIONS, DEMAND_SHOCKS, RISKS,
+    SWAPS, SCENARIOS, DISRUPTIONS, DEMAND_SHOCKS, RISKS, COVER_TARGETS, CONCENTRATION_LIMITS,
+    MITIGATION,
 )
 """All input sheets, in the order the template lays them out."""
+
+POLICY_SHEETS: tuple[Sheet, ...] = (COVER_TARGETS, CONCENTRATION_LIMITS, MITIGATION)
+"""The optional policy-lever sheets (issue 8); a workbook without them gives the plain model."""
 
 SHEETS_BY_KEY: dict[str, Sheet] = {s.name.lower(): s for s in SHEETS}
 """Sheets by case-folded name, for matching workbook sheet names."""

@@ -12,11 +12,16 @@ from collections import defaultdict
 from .problems import Problems, found_text, number_text
 from .reader import INVALID, RawWorkbook, Record, Table, _Invalid
 from .schema import (
+    CONCENTRATION_LIMITS,
+    COVER_BASES,
+    COVER_TARGETS,
     DEMAND,
     DEMAND_SHOCKS,
     DISRUPTIONS,
     HOLDINGS,
+    LIST_SEPARATOR,
     MINERALS,
+    MITIGATION,
     OFFTAKES,
     PARTIES,
     PERIODS,
@@ -57,6 +62,9 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     _check_sources(raw, problems)
     _check_unused(raw, problems)
     _check_risks(raw, problems)
+    _check_cover_targets(raw, declared, problems)
+    _check_concentration_limits(raw, declared, problems)
+    _check_mitigation(raw, declared, problems)
 
 
 def _valid(value: object) -> bool:
@@ -239,8 +247,10 @@ def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
 
 
 def _check_keys(raw: RawWorkbook, problems: Problems) -> None:
-    """Two records with the same key on Stockpiles, Holdings or Demand are errors."""
-    for sheet in (STOCKPILES, HOLDINGS, DEMAND):
+    """Two records with the same key on Stockpiles, Holdings, Demand or ConcentrationLimits
+    are errors (on ConcentrationLimits a * row and a row for one mineral are different keys:
+    the specific row overrides the * row for that mineral)."""
+    for sheet in (STOCKPILES, HOLDINGS, DEMAND, CONCENTRATION_LIMITS):
         table = raw[sheet.name]
         if not all(k in table.columns or k == "period" for k in sheet.key):
             continue
@@ -486,3 +496,174 @@ def _check_risks(raw: RawWorkbook, problems: Problems) -> None:
                                f"the same {column} on every row of group '{name}' (one "
                                "event: its rows start and end together)",
                                f"different values ({shown})")
+
+
+# --- Policy levers: CoverTargets, ConcentrationLimits, Mitigation ------------------------------
+
+def split_names(value: object) -> tuple[str, ...]:
+    """The names in a list cell ('US-domestic; Canada' -> ('US-domestic', 'Canada')).
+
+    Names are separated by ``schema.LIST_SEPARATOR`` and trimmed; blank items are dropped,
+    repeated ones kept once (first-seen order). A blank or unreadable cell gives ().
+    """
+    if not _valid(value):
+        return ()
+    parts = (part.strip() for part in str(value).split(LIST_SEPARATOR))
+    return tuple(dict.fromkeys(part for part in parts if part))
+
+
+def cover_basis(value: object) -> str | None:
+    """The CoverTargets basis of a cell: its default when blank, the lower-case choice when
+    it is one of ``schema.COVER_BASES``, None otherwise (an error)."""
+    if value is None:
+        return str(COVER_TARGETS.column("basis").default)
+    text = str(value).strip().lower()
+    return text if text in COVER_BASES else None
+
+
+def _supply_sources(raw: RawWorkbook, sheets: tuple = (SUPPLY, OFFTAKES)) -> set[str]:
+    return {str(r["source"]) for t in sheets for r in raw[t.name].records if _valid(r["source"])}
+
+
+def _held(raw: RawWorkbook) -> set[tuple[str, str]] | None:
+    """(stockpile, mineral) pairs with a Holdings row; None when the sheet lacks a key column."""
+    holdings = raw[HOLDINGS.name]
+    if holdings.present and not {"stockpile", "mineral"} <= set(holdings.columns):
+        return None  # reported as a missing column
+    return {(str(r["stockpile"]), str(r["mineral"])) for r in holdings.records
+            if _valid(r["stockpile"]) and _valid(r["mineral"])}
+
+
+def _known(name: object, names: set[str] | None) -> bool:
+    """A readable name that is declared (or whose kind could not be checked)."""
+    return _valid(name) and name != WILDCARD and (names is None or name in names)
+
+
+def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
+                         problems: Problems) -> None:
+    """CoverTargets: unique names; exactly one of party and stockpile; a known basis; the
+    floor's stockpile (or one of the party's stockpiles) holds the mineral; domestic
+    sources that no Supply row names get a warning."""
+    table = raw[COVER_TARGETS.name]
+    if not table.present or not table.records:
+        return
+    _unique_names(table, "target", problems)
+    held = _held(raw)
+    memberships: dict[str, set[str]] = defaultdict(set)  # party -> stockpiles it is in
+    members: dict[str, set[str]] = defaultdict(set)  # stockpile -> its member parties
+    for rec in raw[STOCKPILES.name].records:
+        if _valid(rec["stockpile"]) and _valid(rec["party"]):
+            memberships[str(rec["party"])].add(str(rec["stockpile"]))
+            members[str(rec["stockpile"])].add(str(rec["party"]))
+    supplied: dict[tuple[str, str], set[str]] = defaultdict(set)  # (party, mineral) -> sources
+    for rec in raw[SUPPLY.name].records:
+        if _valid(rec["party"]) and _valid(rec["mineral"]) and _valid(rec["source"]):
+            supplied[(str(rec["party"]), str(rec["mineral"]))].add(str(rec["source"]))
+    parties, stockpiles = declared[Ref.PARTY], declared[Ref.STOCKPILE]
+    minerals = declared[Ref.MINERAL]
+    for rec in table.records:
+        party, stockpile, mineral = rec["party"], rec["stockpile"], rec["mineral"]
+        if party is None and stockpile is None:
+            problems.error(table.title, rec.row, "party, stockpile",
+                           "a party or a stockpile (exactly one: whose stock must cover the "
+                           "floor)", "both blank")
+        elif party is not None and stockpile is not None:
+            problems.error(table.title, rec.row, "party, stockpile",
+                           "a party or a stockpile, not both (a party target counts the "
+                           "party's stockpiles; a stockpile target one stockpile)",
+                           f"both filled (party '{party}', stockpile '{stockpile}')")
+        elif held is not None and _known(mineral, minerals):
+            if stockpile is not None and _known(stockpile, stockpiles) \
+                    and (stockpile, mineral) not in held:
+                problems.error(table.title, rec.row, "mineral",
+                               f"a mineral that stockpile '{stockpile}' holds (a Holdings row "
+                               "for that stockpile and mineral)",
+                               f"'{mineral}', which '{stockpile}' does not hold (the floor "
+                               "could never be met)", cell=_cell(table, "mineral", rec.row))
+            if party is not None and _known(party, parties) and not any(
+                    (k, mineral) in held for k in memberships.get(str(party), ())):
+                problems.error(table.title, rec.row, "mineral",
+                               f"a mineral that a stockpile of party '{party}' holds (a "
+                               "Holdings row for a stockpile the party is a member of)",
+                               f"'{mineral}', which no stockpile of '{party}' holds (the floor "
+                               "could never be met)", cell=_cell(table, "mineral", rec.row))
+        basis = cover_basis(rec["basis"]) if not isinstance(rec["basis"], _Invalid) else ""
+        if basis is None:
+            problems.error(table.title, rec.row, "basis",
+                           " or ".join(COVER_BASES) + " (blank means "
+                           f"{COVER_BASES[0]})", found_text(rec["basis"]),
+                           cell=_cell(table, "basis", rec.row))
+        given = rec["domestic_sources"]
+        if basis == "net_imports":
+            names = split_names(given) if given is not None else split_names(
+                COVER_TARGETS.column("domestic_sources").default)
+            covered = [str(party)] if party is not None else sorted(
+                members.get(str(stockpile), ()))
+            named = set().union(*(supplied[(p, str(mineral))] for p in covered))
+            unknown = [c for c in names if c not in named]
+            if unknown and (party is None) != (stockpile is None):
+                what = "" if given is not None else " (the default)"
+                who = f"party '{party}'" if party is not None else \
+                    f"the members of '{stockpile}'"
+                problems.warning(table.title, rec.row, "domestic_sources",
+                                 f"sources that supply {who} with '{mineral}' on the Supply "
+                                 "sheet", ", ".join(f"'{c}'" for c in unknown) + f"{what}, "
+                                 "which supply none (they reduce no imports)",
+                                 cell=_cell(table, "domestic_sources", rec.row))
+        elif basis == "demand" and _valid(given) and split_names(given):
+            problems.warning(table.title, rec.row, "domestic_sources",
+                             "domestic_sources only with basis net_imports",
+                             f"'{given}' with basis demand (ignored)",
+                             cell=_cell(table, "domestic_sources", rec.row))
+
+
+def _check_concentration_limits(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
+                                problems: Problems) -> None:
+    """ConcentrationLimits (duplicate rows are checked with the other keys): excluded
+    sources that no Supply or Offtakes row names, and rows that cap nothing, get warnings."""
+    table = raw[CONCENTRATION_LIMITS.name]
+    if not table.present or not table.records:
+        return
+    named = _supply_sources(raw)
+    options: set[tuple[str, str]] = set()  # (party, mineral) with supply or offtakes
+    for sheet in (SUPPLY, OFFTAKES):
+        for r in raw[sheet.name].records:
+            if _valid(r["party"]) and _valid(r["mineral"]):
+                options.add((str(r["party"]), str(r["mineral"])))
+    minerals = declared[Ref.MINERAL]
+    for rec in table.records:
+        unknown = [c for c in split_names(rec["excluded_sources"]) if c not in named]
+        if unknown:
+            problems.warning(table.title, rec.row, "excluded_sources",
+                             "sources named on the Supply or Offtakes sheet",
+                             ", ".join(f"'{c}'" for c in unknown) + ", which no Supply or "
+                             "Offtakes row names (excluding them changes nothing)",
+                             cell=_cell(table, "excluded_sources", rec.row))
+        party, mineral = rec["party"], rec["mineral"]
+        if _valid(party) and _known(mineral, minerals) and (party, mineral) not in options:
+            problems.warning(table.title, rec.row, "mineral",
+                             f"a mineral that party '{party}' is supplied with or offered "
+                             "offtakes of", f"'{mineral}', which it is not (the row caps "
+                             "nothing)", cell=_cell(table, "mineral", rec.row))
+
+
+def _check_mitigation(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
+                      problems: Problems) -> None:
+    """Mitigation: unique option names; an option on a (party, mineral) without demand gets
+    a warning (it cuts nothing)."""
+    table = raw[MITIGATION.name]
+    if not table.present or not table.records:
+        return
+    _unique_names(table, "option", problems)
+    demanded = {(str(r["party"]), str(r["mineral"])) for r in raw[DEMAND.name].records
+                if _valid(r["party"]) and _valid(r["mineral"]) and _valid(r["demand"])
+                and r["demand"] > 0}
+    parties, minerals = declared[Ref.PARTY], declared[Ref.MINERAL]
+    for rec in table.records:
+        party, mineral = rec["party"], rec["mineral"]
+        if _known(party, parties) and _known(mineral, minerals) \
+                and (party, mineral) not in demanded:
+            problems.warning(table.title, rec.row, "mineral",
+                             f"a mineral that party '{party}' demands (a Demand row above 0)",
+                             f"'{mineral}', which it does not (the option cuts nothing)",
+                             cell=_cell(table, "mineral", rec.row))

@@ -66,6 +66,14 @@ def full_sheets() -> Sheets:
                    "max_duration", "availability", "party", "demand_multiplier"],
                   ["cut_ga", "war", "china", "ga", 0.1, 1, 2, 0, None, None],
                   ["surge_ga", "war", None, "*", 0.1, 1, 2, None, "US", 1.5]],
+        "CoverTargets": [["target", "party", "stockpile", "mineral", "periods", "basis",
+                          "domestic_sources"],
+                         ["us_ga", "US", None, "ga", 0.5, None, None],
+                         ["joint_ge", None, "joint", "ge", 1, "net_imports", "domestic"]],
+        "ConcentrationLimits": [["party", "mineral", "max_share", "excluded_sources"],
+                                ["US", "*", None, None], ["EU", "ge", 0.8, "domestic"]],
+        "Mitigation": [["option", "party", "mineral", "max_share", "cost", "lead_time", "fee"],
+                       ["us_thrift", "US", "ga", 0.2, 5, 1, 0.5]],
     }
 
 
