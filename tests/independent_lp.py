@@ -1,0 +1,601 @@
+"""An independent implementation of the model contract, for cross-checking stockopt.
+
+Written from the shared specification only (FORMULATION.md and WORKBOOK.md), not from
+stockopt's model code. Three parts:
+
+* ``read_sheets`` / ``data_from_sheets``: an independent reading of a workbook (or of the
+  ``{sheet: [header, rows...]}`` lists the tests write) into a ``ModelData`` container, so
+  that stockopt's own reader/normalizer can be checked too (``compare_data``).
+* ``solve_independent``: the extensive-form LP of FORMULATION.md built row by row into a
+  sparse matrix and solved by HiGHS dual simplex through ``scipy.optimize.linprog``.
+  Phase 1 minimizes R; phase 2 adds R <= R* + 1e-7·max(1, |R*|) and minimizes Cost.
+* ``budget_dual_interval``: the exact range of valid phase-1 budget duals, from one-sided
+  finite differences of R*(B) (R* is convex and piecewise linear in each budget, so the
+  set of optimal duals of one budget row is [left derivative, right derivative]).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from stockopt.data import Holding, ModelData, Offtake, Swap
+
+# --------------------------------------------------------------------------------------
+# Reading (WORKBOOK.md)
+# --------------------------------------------------------------------------------------
+
+KNOWN_COLUMNS = {
+    "party", "mineral", "stockpile", "offtake", "swap", "scenario", "period", "source",
+    "lender_stockpile", "receiver", "return_mineral", "first_period", "start_period",
+    "end_period", "key", "value", "budget", "price", "max_acquisition", "cost_share",
+    "initial_stock", "max_stock", "holding_cost", "max_release", "demand", "criticality",
+    "volume", "max_volume", "fee", "return_ratio", "return_lag", "probability", "description",
+    "availability", "multiplier",
+}
+"""Every column WORKBOOK.md names; a row counts as a record if one of these is non-blank."""
+
+
+def read_sheets(path: str | Path) -> dict[str, list[dict]]:
+    """Read an .xlsx into {lower-case sheet name: [record dicts keyed by lower-case header]}."""
+    wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    out: dict[str, list[dict]] = {}
+    for ws in wb.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        out[ws.title.strip().lower()] = _records(rows)
+    wb.close()
+    return out
+
+
+def sheets_from_lists(sheets: dict[str, list[list]]) -> dict[str, list[dict]]:
+    """The same structure as ``read_sheets`` from the lists given to ``write_workbook``."""
+    return {name.strip().lower(): _records(rows) for name, rows in sheets.items()}
+
+
+def _records(rows: list[list]) -> list[dict]:
+    if not rows:
+        return []
+    header = [None if h is None else str(h).strip().lower() for h in rows[0]]
+    recs = []
+    for row in rows[1:]:
+        rec = {}
+        for h, v in zip(header, row, strict=False):
+            if h not in KNOWN_COLUMNS:
+                continue
+            if isinstance(v, str) and not v.strip():
+                v = None
+            rec[h] = v
+        if any(v is not None for v in rec.values()):
+            recs.append(rec)
+    return recs
+
+
+def _ident(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise ValueError(f"boolean identifier {v!r}")
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v.is_integer():
+            return str(int(v))
+        return repr(v)
+    s = str(v).strip()
+    return s or None
+
+
+def _num(v: object, default: float | None = None) -> float | None:
+    if v is None:
+        return default
+    if isinstance(v, str):
+        return float(v.strip())
+    return float(v)
+
+
+def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
+    """Apply WORKBOOK.md's rules (defaults, blank periods, min/product, wildcards)."""
+    def table(name: str) -> list[dict]:
+        return sheets.get(name, [])
+
+    def g(rec: dict, col: str) -> object:
+        return rec.get(col)
+
+    periods = [_ident(g(r, "period")) for r in table("periods")]
+    pos = {p: i + 1 for i, p in enumerate(periods)}
+    n = len(periods)
+
+    settings = {"risk_weight": 0.5, "cvar_alpha": 0.9, "pooled_budget": None}
+    for r in table("settings"):
+        key = str(g(r, "key")).strip().lower()
+        if key in settings and g(r, "value") is not None:
+            settings[key] = _num(g(r, "value"))
+
+    parties = [_ident(g(r, "party")) for r in table("parties")]
+    budget = {_ident(g(r, "party")): _num(g(r, "budget")) for r in table("parties")}
+    minerals = [_ident(g(r, "mineral")) for r in table("minerals")]
+    price = {_ident(g(r, "mineral")): _num(g(r, "price")) for r in table("minerals")}
+    maxacq = {_ident(g(r, "mineral")): _num(g(r, "max_acquisition")) for r in table("minerals")}
+
+    members: dict[str, dict[str, float]] = {}
+    for r in table("stockpiles"):
+        members.setdefault(_ident(g(r, "stockpile")), {})[_ident(g(r, "party"))] = \
+            _num(g(r, "cost_share"), 1.0)
+    holdings = {}
+    for r in table("holdings"):
+        holdings[(_ident(g(r, "stockpile")), _ident(g(r, "mineral")))] = Holding(
+            initial_stock=_num(g(r, "initial_stock"), 0.0),
+            max_stock=_num(g(r, "max_stock")),
+            holding_cost=_num(g(r, "holding_cost"), 0.0),
+            max_release=_num(g(r, "max_release")),
+        )
+
+    demand: dict = {}
+    crit: dict = {}
+    # Blank-period rows first (every period), then period rows override their period.
+    for blank in (True, False):
+        for r in table("demand"):
+            per = _ident(g(r, "period"))
+            if (per is None) != blank:
+                continue
+            p, m = _ident(g(r, "party")), _ident(g(r, "mineral"))
+            for t in (range(1, n + 1) if per is None else [pos[per]]):
+                demand[(p, m, t)] = _num(g(r, "demand"))
+                crit[(p, m, t)] = _num(g(r, "criticality"), 1.0)
+
+    supply: dict = {}
+    for r in table("supply"):
+        per = _ident(g(r, "period"))
+        key3 = (_ident(g(r, "party")), _ident(g(r, "mineral")), _ident(g(r, "source")))
+        for t in (range(1, n + 1) if per is None else [pos[per]]):
+            supply[(*key3, t)] = supply.get((*key3, t), 0.0) + _num(g(r, "volume"))
+
+    offtakes = {}
+    for r in table("offtakes"):
+        fp = _ident(g(r, "first_period"))
+        offtakes[_ident(g(r, "offtake"))] = Offtake(
+            party=_ident(g(r, "party")), mineral=_ident(g(r, "mineral")),
+            source=_ident(g(r, "source")), max_volume=_num(g(r, "max_volume")),
+            fee=_num(g(r, "fee"), 0.0), price=_num(g(r, "price"), 0.0),
+            first_period=1 if fp is None else pos[fp],
+        )
+    swaps = {}
+    for r in table("swaps"):
+        m = _ident(g(r, "mineral"))
+        swaps[_ident(g(r, "swap"))] = Swap(
+            lender=_ident(g(r, "lender_stockpile")), receiver=_ident(g(r, "receiver")),
+            mineral=m, return_mineral=_ident(g(r, "return_mineral")) or m,
+            return_ratio=_num(g(r, "return_ratio"), 1.0),
+            return_lag=int(_num(g(r, "return_lag"), 1.0)),
+            max_volume=_num(g(r, "max_volume")), fee=_num(g(r, "fee"), 0.0),
+        )
+
+    scenarios = [_ident(g(r, "scenario")) for r in table("scenarios")]
+    prob = {_ident(g(r, "scenario")): _num(g(r, "probability")) for r in table("scenarios")}
+
+    def span(r: dict) -> range:
+        a, b = _ident(g(r, "start_period")), _ident(g(r, "end_period"))
+        return range(1 if a is None else pos[a], (n if b is None else pos[b]) + 1)
+
+    # Availability for every (source, mineral) any Supply or Offtakes row could use.
+    sources = {c for (_p, _m, c, _t) in supply} | {o.source for o in offtakes.values()}
+    avail: dict = {}
+    for r in table("disruptions"):
+        s, c0, m0 = _ident(g(r, "scenario")), _ident(g(r, "source")), _ident(g(r, "mineral"))
+        for c in sources:
+            for m in minerals:
+                if c0 not in ("*", c) or m0 not in ("*", m):
+                    continue
+                for t in span(r):
+                    k = (c, m, t, s)
+                    avail[k] = min(avail.get(k, 1.0), _num(g(r, "availability")))
+    mult: dict = {}
+    for r in table("demandshocks"):
+        s, p0, m0 = _ident(g(r, "scenario")), _ident(g(r, "party")), _ident(g(r, "mineral"))
+        for p in parties:
+            for m in minerals:
+                if p0 not in ("*", p) or m0 not in ("*", m):
+                    continue
+                for t in span(r):
+                    k = (p, m, t, s)
+                    mult[k] = mult.get(k, 1.0) * _num(g(r, "multiplier"))
+
+    return ModelData(
+        periods=periods, parties=parties, minerals=minerals, scenarios=scenarios,
+        stockpiles=list(members), budget=budget, price=price, max_acquisition=maxacq,
+        members=members, holdings=holdings, demand=demand, criticality=crit,
+        supply=supply, offtakes=offtakes, swaps=swaps, probability=prob,
+        availability=avail, demand_multiplier=mult,
+        risk_weight=float(settings["risk_weight"]), cvar_alpha=float(settings["cvar_alpha"]),
+        pooled_budget=settings["pooled_budget"],
+    )
+
+
+def compare_data(mine: ModelData, theirs: ModelData) -> list[str]:
+    """Differences that matter to the LP between two readings of one workbook."""
+    diffs: list[str] = []
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, int | float) and isinstance(b, int | float):
+            return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, Holding | Offtake | Swap) and type(a) is type(b):
+            return same(vars(a), vars(b))
+        return a == b
+
+    def check(what: str, a: object, b: object) -> None:
+        if not same(a, b):
+            diffs.append(f"{what}: mine {a!r} theirs {b!r}")
+
+    for name in ("periods", "parties", "minerals", "scenarios", "budget", "price",
+                 "max_acquisition", "members", "holdings", "offtakes", "swaps", "probability",
+                 "risk_weight", "cvar_alpha", "pooled_budget"):
+        check(name, getattr(mine, name), getattr(theirs, name))
+    if set(mine.stockpiles) != set(theirs.stockpiles):
+        diffs.append(f"stockpiles: {mine.stockpiles} vs {theirs.stockpiles}")
+    ts = mine.period_numbers
+    for p in mine.parties:
+        for m in mine.minerals:
+            for t in ts:
+                d1 = mine.demand.get((p, m, t), 0.0)
+                check(f"d{(p, m, t)}", d1, theirs.demand.get((p, m, t), 0.0))
+                if d1 > 0:
+                    check(f"crit{(p, m, t)}", mine.criticality[(p, m, t)],
+                          theirs.criticality.get((p, m, t), 1.0))
+                for s in mine.scenarios:
+                    check(f"D{(p, m, t, s)}", _D(mine, p, m, t, s), _D(theirs, p, m, t, s))
+    keys = {k for k, v in mine.supply.items() if v != 0} | set(theirs.supply)
+    for k in keys:
+        check(f"q{k}", mine.supply.get(k, 0.0), theirs.supply.get(k, 0.0))
+    flows = {(c, m) for (_p, m, c, _t) in keys} | \
+        {(o.source, o.mineral) for o in mine.offtakes.values()}
+    for c, m in sorted(flows):
+        for t in ts:
+            for s in mine.scenarios:
+                check(f"A{(c, m, t, s)}", mine.availability.get((c, m, t, s), 1.0),
+                      theirs.availability.get((c, m, t, s), 1.0))
+    return diffs
+
+
+def _D(data: ModelData, p: str, m: str, t: int, s: str) -> float:
+    d = data.demand.get((p, m, t), 0.0)
+    return d * data.demand_multiplier.get((p, m, t, s), 1.0)
+
+
+# --------------------------------------------------------------------------------------
+# The LP (FORMULATION.md)
+# --------------------------------------------------------------------------------------
+
+INF = math.inf
+
+
+class _LP:
+    """Columns with bounds and sparse rows lo <= a·x <= hi, built by name."""
+
+    def __init__(self) -> None:
+        self.col: dict[tuple, int] = {}
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.rows: list[tuple[dict[int, float], float, float]] = []
+        self.row_name: dict[tuple, int] = {}
+
+    def var(self, key: tuple, lb: float = 0.0, ub: float = INF) -> int:
+        assert key not in self.col, key
+        self.col[key] = len(self.lb)
+        self.lb.append(lb)
+        self.ub.append(ub)
+        return self.col[key]
+
+    def row(self, terms: list[tuple[tuple, float]], lo: float, hi: float,
+            name: tuple | None = None) -> None:
+        coef: dict[int, float] = {}
+        for key, c in terms:
+            j = self.col[key]
+            coef[j] = coef.get(j, 0.0) + c
+        if name is not None:
+            self.row_name[name] = len(self.rows)
+        self.rows.append((coef, lo, hi))
+
+    def objective(self, terms: list[tuple[tuple, float]]) -> np.ndarray:
+        c = np.zeros(len(self.lb))
+        for key, v in terms:
+            c[self.col[key]] += v
+        return c
+
+
+@dataclass
+class IndependentResult:
+    status: str
+    risk: float = math.nan
+    cost: float = math.nan
+    expected_loss: float = math.nan
+    cvar: float = math.nan
+    losses: dict[str, float] = field(default_factory=dict)
+    spend: dict[str, float] = field(default_factory=dict)
+    budget_dual: dict[str, float] = field(default_factory=dict)
+    pooled_dual: float = 0.0
+    phase2_risk: float = math.nan
+
+
+def exact_cvar(losses: dict[str, float], prob: dict[str, float], alpha: float) -> float:
+    """min over ζ of ζ + Σ π_s max(0, L_s − ζ)/(1−α); the minimum is at some L_s."""
+    best = math.inf
+    for z in losses.values():
+        val = z + sum(prob[s] * max(0.0, L - z) for s, L in losses.items()) / (1.0 - alpha)
+        best = min(best, val)
+    return best
+
+
+def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
+    """The extensive form. Returns (lp, risk terms, cost terms, loss terms, spend terms)."""
+    lp = _LP()
+    T = list(range(1, data.n_periods + 1))
+    n = data.n_periods
+    S = data.scenarios
+    pi = data.probability
+    H = data.holdings
+    lam, alpha = data.risk_weight, data.cvar_alpha
+
+    # First stage
+    for (k, m), h in H.items():
+        ub = INF if h.max_stock is None else h.max_stock - h.initial_stock
+        lp.var(("a", k, m), 0.0, max(ub, 0.0))
+    for o, off in data.offtakes.items():
+        lp.var(("x", o), 0.0, off.max_volume)
+    for w, sw in data.swaps.items():
+        lp.var(("y", w), 0.0, sw.max_volume)
+
+    # Market depth
+    for m in data.minerals:
+        if data.max_acquisition.get(m) is not None:
+            terms = [(("a", k, mm), 1.0) for (k, mm) in H if mm == m]
+            if terms:
+                lp.row(terms, -INF, data.max_acquisition[m])
+
+    # Spending F_p
+    spend: dict[str, list] = {p: [] for p in data.parties}
+    for (k, m), h in H.items():
+        for p, share in data.members[k].items():
+            spend[p].append((("a", k, m), share * (data.price[m] + n * h.holding_cost)))
+    for o, off in data.offtakes.items():
+        spend[off.party].append((("x", o), off.fee))
+    for w, sw in data.swaps.items():
+        spend[sw.receiver].append((("y", w), sw.fee))
+    for p in data.parties:
+        if data.budget.get(p) is not None:
+            lp.row(spend[p], -INF, data.budget[p], name=("budget", p))
+    if data.pooled_budget is not None:
+        lp.row([tm for p in data.parties for tm in spend[p]], -INF, data.pooled_budget,
+               name=("pooled",))
+
+    # Second stage
+    for s in S:
+        for t in T:
+            for (k, m), h in H.items():
+                lp.var(("z", k, m, t, s), 0.0, INF if h.max_stock is None else h.max_stock)
+                for p in data.members[k]:
+                    lp.var(("r", k, p, m, t, s))
+            for o in data.offtakes:
+                lp.var(("v", o, t, s))
+            for w in data.swaps:
+                lp.var(("f", w, t, s))
+            for p in data.parties:
+                for m in data.minerals:
+                    D = _D(data, p, m, t, s)
+                    if D > 0:
+                        lp.var(("e", p, m, t, s), 0.0, D)
+        lp.var(("eta", s))
+    lp.var(("zeta",), -INF, INF)
+
+    def ret_terms(w: str, t: int, s: str, sign: float) -> list:
+        sw = data.swaps[w]
+        t_draw = t - sw.return_lag
+        if t_draw >= 1:
+            return [(("f", w, t_draw, s), sign * sw.return_ratio)]
+        return []
+
+    losses: dict[str, list] = {}
+    for s in S:
+        for t in T:
+            # Offtake deliveries
+            for o, off in data.offtakes.items():
+                if t < off.first_period:
+                    lp.row([(("v", o, t, s), 1.0)], -INF, 0.0)
+                else:
+                    A = data.availability.get((off.source, off.mineral, t, s), 1.0)
+                    lp.row([(("v", o, t, s), 1.0), (("x", o), -A)], -INF, 0.0)
+            # Stock balance, capacity (bounds on z), release limit
+            for (k, m), h in H.items():
+                terms = [(("z", k, m, t, s), 1.0)]
+                rhs = 0.0
+                if t == 1:
+                    terms.append((("a", k, m), -1.0))
+                    rhs = h.initial_stock
+                else:
+                    terms.append((("z", k, m, t - 1, s), -1.0))
+                rel = [(("r", k, p, m, t, s), 1.0) for p in data.members[k]]
+                rel += [(("f", w, t, s), 1.0) for w, sw in data.swaps.items()
+                        if sw.lender == k and sw.mineral == m]
+                terms += rel
+                for w, sw in data.swaps.items():
+                    if sw.lender == k and sw.return_mineral == m:
+                        terms += ret_terms(w, t, s, -1.0)
+                lp.row(terms, rhs, rhs)
+                if h.max_release is not None:
+                    lp.row(rel, -INF, h.max_release)
+            # Party balance (every p, m, including D = 0: returns must be covered)
+            for p in data.parties:
+                for m in data.minerals:
+                    D = _D(data, p, m, t, s)
+                    base = sum(q * data.availability.get((c, m, t, s), 1.0)
+                               for (pp, mm, c, tt), q in data.supply.items()
+                               if pp == p and mm == m and tt == t)
+                    terms = []
+                    for o, off in data.offtakes.items():
+                        if off.party == p and off.mineral == m:
+                            terms.append((("v", o, t, s), 1.0))
+                    for k in data.stockpiles:
+                        if p in data.members[k] and (k, m) in H:
+                            terms.append((("r", k, p, m, t, s), 1.0))
+                    for w, sw in data.swaps.items():
+                        if sw.receiver == p and sw.mineral == m:
+                            terms.append((("f", w, t, s), 1.0))
+                        if sw.receiver == p and sw.return_mineral == m:
+                            terms += ret_terms(w, t, s, -1.0)
+                    if D > 0:
+                        terms.append((("e", p, m, t, s), 1.0))
+                    if terms:
+                        lp.row(terms, D - base, INF)
+                    elif D - base > 1e-12:
+                        raise AssertionError("infeasible balance row")
+        # Swap capacity per scenario
+        for w in data.swaps:
+            lp.row([(("f", w, t, s), 1.0) for t in T] + [(("y", w), -1.0)], -INF, 0.0)
+        # Loss and CVaR: eta_s >= L_s - zeta
+        loss = []
+        for p in data.parties:
+            for m in data.minerals:
+                for t in T:
+                    d = data.demand.get((p, m, t), 0.0)
+                    if d > 0 and _D(data, p, m, t, s) > 0:
+                        loss.append((("e", p, m, t, s), data.criticality[(p, m, t)] / d))
+        losses[s] = loss
+        lp.row([(("eta", s), 1.0), (("zeta",), 1.0)] + [(key, -c) for key, c in loss],
+               0.0, INF)
+
+    risk = [(key, (1 - lam) * pi[s] * c) for s in S for key, c in losses[s]]
+    risk.append((("zeta",), lam))
+    risk += [(("eta", s), lam * pi[s] / (1 - alpha)) for s in S]
+
+    cost = [tm for p in data.parties for tm in spend[p]]
+    for s in S:
+        for o, off in data.offtakes.items():
+            cost += [(("v", o, t, s), pi[s] * off.price) for t in T]
+        for w, sw in data.swaps.items():
+            cost += [(("f", w, t, s), pi[s] * sw.return_ratio * data.price[sw.return_mineral])
+                     for t in T if t + sw.return_lag > n]
+    return lp, risk, cost, losses, spend
+
+
+def _solve(lp: _LP, c: np.ndarray, extra: list[tuple[np.ndarray, float]] = ()):
+    """linprog (HiGHS dual simplex) over lo <= Ax <= hi split into A_ub / A_eq."""
+    ub_rows, ub_rhs, ub_id, eq_rows, eq_rhs = [], [], [], [], []
+    for i, (coef, lo, hi) in enumerate(lp.rows):
+        if lo == hi:
+            eq_rows.append(coef)
+            eq_rhs.append(hi)
+            continue
+        if hi < INF:
+            ub_rows.append(coef)
+            ub_rhs.append(hi)
+            ub_id.append((i, 1.0))
+        if lo > -INF:
+            ub_rows.append({j: -v for j, v in coef.items()})
+            ub_rhs.append(-lo)
+            ub_id.append((i, -1.0))
+    n = len(lp.lb)
+
+    def mat(rows: list[dict]) -> csr_matrix:
+        data, ri, ci = [], [], []
+        for r, coef in enumerate(rows):
+            for j, v in coef.items():
+                ri.append(r)
+                ci.append(j)
+                data.append(v)
+        return csr_matrix((data, (ri, ci)), shape=(len(rows), n))
+
+    A_ub = mat(ub_rows)
+    b_ub = np.array(ub_rhs, dtype=float)
+    for vec, rhs in extra:
+        A_ub = _vstack(A_ub, csr_matrix(vec.reshape(1, -1)))
+        b_ub = np.append(b_ub, rhs)
+    for presolve in (True, False):
+        # scipy's bundled HiGHS presolve has been seen to call a bounded phase 2 (all cost
+        # coefficients >= 0 on columns >= 0) "unbounded" on a rescaled instance (seed 2423
+        # of test_independent.random_sheets, with rescale and scramble); without presolve
+        # it solves. So a failure is retried once without presolve.
+        res = linprog(
+            c, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
+            A_eq=mat(eq_rows) if eq_rows else None,
+            b_eq=np.array(eq_rhs) if eq_rows else None,
+            bounds=list(zip(lp.lb, [None if u == INF else u for u in lp.ub], strict=True)),
+            method="highs-ds",
+            options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9,
+                     "presolve": presolve},
+        )
+        if res.status == 0:
+            break
+    duals = {}
+    if res.status == 0 and A_ub.shape[0]:
+        marg = res.ineqlin.marginals
+        for r, (i, _sign) in enumerate(ub_id):
+            duals[i] = duals.get(i, 0.0) + marg[r] * _sign
+    return res, duals
+
+
+def _vstack(a: csr_matrix, b: csr_matrix) -> csr_matrix:
+    from scipy.sparse import vstack
+
+    return vstack([a, b], format="csr")
+
+
+def phase1_risk(data: ModelData) -> float:
+    """R* only (inf when infeasible)."""
+    lp, risk, _cost, _l, _s = build(data)
+    res, _ = _solve(lp, lp.objective(risk))
+    return res.fun if res.status == 0 else math.inf
+
+
+def solve_independent(data: ModelData) -> IndependentResult:
+    lp, risk, cost, losses, spend = build(data)
+    c_risk = lp.objective(risk)
+    res1, duals = _solve(lp, c_risk)
+    if res1.status != 0:
+        return IndependentResult(status=f"phase 1: {res1.message}")
+    r_star = float(res1.fun)
+    bud = {p: duals.get(lp.row_name[("budget", p)], 0.0) if ("budget", p) in lp.row_name
+           else 0.0 for p in data.parties}
+    pooled = duals.get(lp.row_name[("pooled",)], 0.0) if ("pooled",) in lp.row_name else 0.0
+
+    bound = r_star + 1e-7 * max(1.0, abs(r_star))
+    res2, _ = _solve(lp, lp.objective(cost), extra=[(c_risk, bound)])
+    if res2.status != 0:
+        return IndependentResult(status=f"phase 2: {res2.message}", risk=r_star)
+    x = res2.x
+    L = {s: float(sum(c * x[lp.col[key]] for key, c in terms)) for s, terms in losses.items()}
+    el = sum(data.probability[s] * L[s] for s in data.scenarios)
+    cv = exact_cvar(L, data.probability, data.cvar_alpha)
+    sp = {p: float(sum(c * x[lp.col[key]] for key, c in spend[p])) for p in data.parties}
+    return IndependentResult(
+        status="optimal", risk=r_star, cost=float(res2.fun), expected_loss=el, cvar=cv,
+        losses=L, spend=sp, budget_dual=bud, pooled_dual=pooled,
+        phase2_risk=float(c_risk @ x),
+    )
+
+
+def budget_dual_interval(data: ModelData, party: str | None, r_star: float,
+                         rel_step: float = 1e-6) -> tuple[float, float]:
+    """[left, right] derivative of R* in B_party (party None: the pooled budget)."""
+    b0 = data.pooled_budget if party is None else data.budget[party]
+    assert b0 is not None
+    delta = rel_step * max(1.0, abs(b0))
+
+    def with_budget(b: float) -> ModelData:
+        if party is None:
+            return replace(data, pooled_budget=b)
+        return replace(data, budget={**data.budget, party: b})
+
+    up = phase1_risk(with_budget(b0 + delta))
+    right = (up - r_star) / delta
+    if b0 - delta < 0:
+        return -INF, right
+    down = phase1_risk(with_budget(b0 - delta))
+    left = (r_star - down) / delta if down < INF else -INF
+    return left, right
