@@ -1,7 +1,8 @@
 """The output workbook, the reviewer's record of a run: ``write_report`` and ``RunAudit``.
 
-Sheets, in order: Summary, Decisions, Scenarios, Shortfalls, Stock and swaps, Inputs,
-Dictionary (``report_sheets``), with native charts (``report_charts``). Every column
+Sheets, in order: Summary, Decisions, Scenarios, Shortfalls, Stock and swaps, Policy
+levers (only when the input has policy levers, ``report_policy``), Inputs, Dictionary
+(``report_sheets``), with native charts (``report_charts``). Every column
 is declared once in ``OUTPUT_COLUMNS`` (``report_columns``), which gives the headers
 their units and generates the Dictionary. The workbook is streamed with openpyxl's
 write-only mode (time linear in the number of cells), every user-supplied string is
@@ -83,7 +84,7 @@ def build_workbook(results: Results, data: ModelData, audit: RunAudit,
                    raw: RawWorkbook | None = None) -> openpyxl.Workbook:
     """The output workbook (write-only: it can be saved once)."""
     wb = openpyxl.Workbook(write_only=True)
-    ws = {name: wb.create_sheet(name) for name in sheets.SHEET_NAMES}
+    ws = {name: wb.create_sheet(name) for name in sheets.sheet_names(data)}
     step = step_words(budget_step(data))
     used: dict[str, list[str]] = {}
 
@@ -98,8 +99,11 @@ def build_workbook(results: Results, data: ModelData, audit: RunAudit,
     sheets.write_decisions(writer(sheets.DECISIONS), results, data)
     sheets.write_shortfalls(writer(sheets.SHORTFALLS), results, data)
     sheets.write_stock_and_swaps(writer(sheets.STOCK), results, data)
+    if sheets.POLICY in ws:
+        sheets.write_policy(writer(sheets.POLICY), results, data)
     sheets.write_inputs(writer(sheets.INPUTS), data, raw, facts)
-    sheets.write_dictionary(writer(sheets.DICTIONARY), data.currency, step)
+    sheets.write_dictionary(writer(sheets.DICTIONARY), data.currency, step,
+                            sheets.echoed_sheets(raw))
     return wb
 
 

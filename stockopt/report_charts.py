@@ -18,8 +18,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from .report_cells import TableSpan
 
 BLUE, RED = "2E75B6", "C00000"
-LEVER_COLORS = ("2E75B6", "9DC3E6", "70AD47", "FFC000")
-"""Purchases, holding, offtake fees, swap fees."""
+LEVER_COLORS = ("2E75B6", "9DC3E6", "70AD47", "FFC000", "7030A0")
+"""Purchases, holding, offtake fees, swap fees, mitigation fees."""
 WIDTH_CM, HEIGHT_CM = 16.0, 8.0
 LINE_HEIGHT_CM = HEIGHT_CM + 1
 

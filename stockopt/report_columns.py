@@ -64,7 +64,7 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "offtake_fees": _c("{currency}", "Reservation fees of the party's offtake contracts.", MONEY),
     "swap_fees": _c("{currency}", "Reservation fees of the swaps the party receives.", MONEY),
     "spend": _c("{currency}", "Preparedness spending F_p: purchases, holding, offtake and swap "
-                "fees; what the budget limits.", MONEY),
+                "fees (and mitigation fees, when offered); what the budget limits.", MONEY),
     "budget": _c("{currency}", "Preparedness budget B_p (blank = unlimited).", MONEY),
     "budget_used": _c("fraction", "Spend ÷ budget.", PERCENT),
     "risk_reduction_per_step": _c(
@@ -148,6 +148,57 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
                             "mineral's price).", MONEY),
     "delivery": _c("t/period", "Offtake delivery taken (v).", TONNES),
     "cost": _c("{currency}", "Cost of the deliveries.", MONEY),
+    # policy levers: cover floors
+    "target": _c("", "Cover floor (CoverTargets sheet of the input)."),
+    "basis": _c("", "What the floor covers: demand (baseline demand) or net_imports (baseline "
+                "demand less supply from the domestic sources, at least 0)."),
+    "cover_periods": _c("periods", "Cover required, in periods of the basis (CoverTargets "
+                        "periods).", "0.000"),
+    "required_level": _c("t", "The floor: cover_periods × the average per-period basis over "
+                         "the horizon (for a stockpile, summed over its members).", TONNES),
+    "covered_level": _c("t", "Stock counted against the floor at the start of the horizon: "
+                        "the stockpile's level, or for a party its own stockpiles plus its cost "
+                        "share of joint ones.", TONNES),
+    "cover_held": _c("periods", "Periods of the basis the covered level holds: covered_level "
+                     "÷ (required_level ÷ cover_periods); blank for a floor of 0.", "0.000"),
+    "floor_status": _c("", "binding (the plan holds exactly the floor, so the floor costs "
+                       "money), met (above the floor) or not met."),
+    # policy levers: concentration caps
+    "share_limit": _c("fraction", "The most any single source that is not excluded may "
+                      "provide (ConcentrationLimits max_share).", PERCENT),
+    "top_source_before": _c("", "The capped source with the largest share of the party's "
+                            "baseline supply (no offtake capacity), over the periods."),
+    "top_share_before": _c("fraction", "Its share: the largest over capped sources and "
+                           "periods, before the plan.", PERCENT),
+    "top_source_after": _c("", "The capped source with the largest share of the party's "
+                           "baseline supply plus the plan's offtake capacity."),
+    "top_share_after": _c("fraction", "Its share: the largest over capped sources and "
+                          "periods, with the plan.", PERCENT),
+    "within_limit": _c("", "yes when top_share_after ≤ share_limit."),
+    "excluded_sources": _c("", "Sources not capped (own or allied production); they count in "
+                           "the total."),
+    "share_before": _c("fraction", "The source's share of the party's baseline supply of the "
+                       "mineral in the period (before the plan).", PERCENT),
+    "share_after": _c("fraction", "The source's share of the party's baseline supply plus the "
+                      "plan's offtake capacity in the period.", PERCENT),
+    "excluded": _c("", "yes when the source is excluded from the cap."),
+    # policy levers: demand-side mitigation
+    "option": _c("", "Demand-side mitigation option (Mitigation sheet of the input)."),
+    "mitigation_capacity": _c("t/period", "Mitigation capacity prepared by the plan: the most "
+                              "demand the option can cut in a period.", TONNES),
+    "max_cut_share": _c("fraction", "The most of the party's demand the option can cut "
+                        "(Mitigation max_share).", PERCENT),
+    "lead_time": _c("periods", "Periods before the option can cut demand.", "0"),
+    "expected_mitigation": _c("t over the horizon", "Σ_s π_s Σ_t demand cut by the option.",
+                              TONNES),
+    "expected_mitigation_cost": _c("{currency}", "Σ_s π_s Σ_t demand cut × cost per tonne.",
+                                   MONEY),
+    "mitigation_use": _c("t/period", "Demand cut by the option in the scenario and period.",
+                         TONNES),
+    "mitigation_cost": _c("{currency}", "Cost of that demand cut (cut × cost per tonne).",
+                          MONEY),
+    "mitigation_fees": _c("{currency}", "Preparation fees of the party's mitigation options.",
+                          MONEY),
     # inputs and dictionary
     "setting": _c("", "Settings key."),
     "value": _c("", "Value used in this run (defaults applied)."),

@@ -16,6 +16,7 @@ from openpyxl.formatting.rule import ColorScaleRule
 
 from . import __version__
 from . import report_charts as charts
+from . import report_policy as policy
 from . import report_tables as tables
 from .data import ModelData
 from .reader import RawWorkbook
@@ -26,14 +27,25 @@ from .schema import SETTINGS, SETTINGS_KEYS, SHEETS
 
 SUMMARY, DECISIONS, SCENARIOS, SHORTFALLS = "Summary", "Decisions", "Scenarios", "Shortfalls"
 STOCK, INPUTS, DICTIONARY = "Stock and swaps", "Inputs", "Dictionary"
+POLICY = policy.POLICY
 SHEET_NAMES = (SUMMARY, DECISIONS, SCENARIOS, SHORTFALLS, STOCK, INPUTS, DICTIONARY)
-"""The sheets, in workbook order (every name ≤ 31 characters)."""
+"""The sheets, in workbook order (every name ≤ 31 characters), for an input without policy
+levers; ``sheet_names`` adds the Policy levers sheet after Stock and swaps when it has them."""
+
+
+def sheet_names(data: ModelData) -> tuple[str, ...]:
+    """The sheets of the output for ``data``, in workbook order."""
+    if not policy.has_policy_levers(data):
+        return SHEET_NAMES
+    at = SHEET_NAMES.index(STOCK) + 1
+    return (*SHEET_NAMES[:at], POLICY, *SHEET_NAMES[at:])
 
 SHEET_PURPOSE = {
     DECISIONS: "what the plan buys and reserves, and the options not chosen",
     SCENARIOS: "loss per scenario, worst first, CVaR tail marked",
     SHORTFALLS: "tonnes short per scenario, party, mineral and period (heat map)",
     STOCK: "stock levels, releases, swap draws and returns, obligations at the end",
+    POLICY: "cover floors, concentration before and after the plan, mitigation and its use",
     INPUTS: "the settings and the input tables, as read",
     DICTIONARY: "every column: unit and meaning",
 }
@@ -95,7 +107,7 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
                      + (" (both phases solved to optimality)" if ok else " (not optimal: see "
                         "the audit below)"), font=BOLD),
               None, None, None, w.cell(f"run {audit.timestamp}", font=NOTE_FONT)])
-    w.nav([(name, name, "A1") for name in SHEET_NAMES[1:]])
+    w.nav([(name, name, "A1") for name in sheet_names(data)[1:]])
     w.blank()
 
     w.section("How much risk is left")
@@ -129,13 +141,20 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
                   f"{data.pooled_budget:,.0f} {cur}."])
     w.blank()
 
+    if policy.has_policy_levers(data):
+        w.section("Policy levers")
+        for sentence in policy.policy_sentences(results, data):
+            w.append([sentence])
+        w.append([w.link(f"Details on {POLICY}", POLICY)])
+        w.blank()
+
     w.section("Charts")
     anchor = w.row + 1
     loss_chart = charts.loss_by_scenario(scenarios_ws, scenario_span, tail)
     w.ws.add_chart(loss_chart, f"A{anchor}")
     if len(spend):
-        w.ws.add_chart(charts.spend_by_party(w.ws, spend_span, tables.LEVER_COLUMNS, cur),
-                       f"F{anchor}")
+        w.ws.add_chart(charts.spend_by_party(w.ws, spend_span, tables.lever_columns(data),
+                                             cur), f"F{anchor}")
     rows = int(max(loss_chart.height, charts.HEIGHT_CM) / 0.53) + 2
     for _ in range(rows):
         w.blank()
@@ -408,17 +427,22 @@ def _places(places: list[str]) -> str:
 
 # --- Dictionary ------------------------------------------------------------------------------
 
-def write_dictionary(w: SheetWriter, currency: str, step: str) -> None:
+def write_dictionary(w: SheetWriter, currency: str, step: str,
+                     input_sheets: set[str] | None = None) -> None:
     """Dictionary: every output column written, with its unit, meaning and where it appears.
 
     Generated from OUTPUT_COLUMNS (declaration order) and the places recorded while the
-    other sheets were written; the Inputs echo is described by the input format's schema.
+    other sheets were written; the Inputs echo is described by the input format's schema,
+    for the sheets in ``input_sheets`` (every sheet when None; ``echoed_sheets`` gives those
+    with rows).
     """
     rows = [{"column": name, "unit": spec.unit_text(currency, step),
              "meaning": spec.meaning.format(currency=currency, step=step),
              "appears_in": _places(w.used[name])}
             for name, spec in OUTPUT_COLUMNS.items() if name in w.used]
     for sheet in SHEETS:
+        if input_sheets is not None and sheet.name not in input_sheets:
+            continue
         for col in sheet.columns:
             rows.append({"column": col.name, "unit": col.unit.replace("currency", currency),
                          "meaning": col.description,
@@ -432,3 +456,19 @@ def write_dictionary(w: SheetWriter, currency: str, step: str) -> None:
            "demand.")
     span = w.table(df, None, widths=widths)
     w.ws.auto_filter.ref = span.ref
+
+
+# --- Policy levers ---------------------------------------------------------------------------
+
+def write_policy(w: SheetWriter, results: Results, data: ModelData) -> None:
+    """Policy levers: see ``report_policy.write_policy_levers``."""
+    policy.write_policy_levers(w, results, data, back_to=SUMMARY)
+
+
+def echoed_sheets(raw: RawWorkbook | None) -> set[str] | None:
+    """The input sheets with rows, whose columns the Dictionary describes (every sheet when
+    the input tables were not passed)."""
+    if raw is None:
+        return None
+    return {s.name for s in SHEETS if s is not SETTINGS and s.name in raw.tables
+            and raw.tables[s.name].records}

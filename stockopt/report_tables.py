@@ -17,6 +17,13 @@ from .results import ZERO_TOLERANCE, Results
 
 LEVER_COLUMNS = ("purchase_cost", "holding_cost", "offtake_fees", "swap_fees")
 """Spend by lever, in the order the stacked bar chart stacks them."""
+MITIGATION_FEES = "mitigation_fees"
+"""The spend column added when the input offers mitigation options."""
+
+
+def lever_columns(data: ModelData) -> tuple[str, ...]:
+    """The spend columns for ``data``: LEVER_COLUMNS, then mitigation fees when offered."""
+    return (*LEVER_COLUMNS, MITIGATION_FEES) if data.mitigations else LEVER_COLUMNS
 
 
 def _yes_no(flags: pd.Series) -> pd.Series:
@@ -47,7 +54,8 @@ def step_words(step: float) -> str:
 
 def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
     """Spend per party and lever, budget, use of budget and marginal value of more budget."""
-    rows = {p: dict.fromkeys(LEVER_COLUMNS, 0.0) for p in data.parties}
+    levers = lever_columns(data)
+    rows = {p: dict.fromkeys(levers, 0.0) for p in data.parties}
     purchases = results.tables["purchases"]
     for k, pur, hold in zip(purchases["stockpile"], purchases["purchase_cost"],
                             purchases["holding_cost"], strict=True):
@@ -60,6 +68,11 @@ def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
     for p, fee in zip(results.tables["swaps"]["receiver"], results.tables["swaps"]["fee_paid"],
                       strict=True):
         rows[p]["swap_fees"] += fee
+    if MITIGATION_FEES in levers:
+        from .report_policy import mitigation_fees_by_party
+
+        for p, fee in mitigation_fees_by_party(results, data).items():
+            rows.setdefault(p, dict.fromkeys(levers, 0.0))[MITIGATION_FEES] += fee
     step = budget_step(data)
     records = []
     for p in data.parties:
@@ -69,7 +82,7 @@ def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
                         "budget_used": spend / budget if budget else None,
                         "risk_reduction_per_step":
                             -results.budget_shadow_price.get(p, 0.0) * step + 0.0})
-    return pd.DataFrame(records, columns=["party", *LEVER_COLUMNS, "spend", "budget",
+    return pd.DataFrame(records, columns=["party", *levers, "spend", "budget",
                                           "budget_used", "risk_reduction_per_step"])
 
 
