@@ -123,8 +123,9 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
          f"the mean loss of the worst {tail_share:.0%} of probability (the shaded rows on "
          "Scenarios)"),
         ("cost", results.cost, MONEY, cur,
-         "preparedness spending + expected offtake purchases + value of swap returns owed at "
-         "the end (the cheapest plan at this risk)"),
+         "preparedness spending + expected offtake purchases "
+         + ("+ expected mitigation costs " if data.mitigations else "")
+         + "+ value of swap returns owed at the end (the cheapest plan at this risk)"),
     ]
     for label, value, fmt, unit, meaning in headline:
         w.append([w.cell(label, font=BOLD), w.cell(value, fmt), unit,

@@ -8,10 +8,13 @@ validation rule of the three sheets, on a copy of it with one thing broken.
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
-from test_validation import assert_problem, check
+from test_validation import assert_problem, check, check_file
 from workbooks import minimal_sheets, write_workbook
 
 from stockopt.data import ConcentrationLimit, CoverTarget, Mitigation, ModelData
@@ -264,3 +267,53 @@ def test_mitigation_without_demand_is_a_warning(tmp_path: Path) -> None:
 def test_references_are_checked(tmp_path: Path) -> None:
     outcome = check(tmp_path, _broken(Mitigation=[["m", "XX", "ga", 0.1, 1, 0, 0]]))
     assert_problem(outcome, "Mitigation", (4,), "party", "'XX', which is not declared")
+
+
+# --- the bundled policy example --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY_WORKBOOK = ROOT / "inputs" / "us_eu_policy.xlsx"
+
+
+def test_committed_policy_example_is_what_the_script_builds(tmp_path: Path) -> None:
+    out = tmp_path / "policy.xlsx"
+    proc = subprocess.run([sys.executable, str(ROOT / "inputs" / "build_policy_example.py"),
+                           "--output", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+
+    def values(path: Path) -> dict[str, list[tuple]]:
+        wb = openpyxl.load_workbook(path)
+        try:
+            return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)]
+                    for ws in wb.worksheets}
+        finally:
+            wb.close()
+
+    committed, fresh = values(POLICY_WORKBOOK), values(out)
+    assert list(committed) == list(fresh)
+    for sheet in fresh:
+        assert committed[sheet] == fresh[sheet], (
+            f"sheet {sheet} differs: rerun `python inputs/build_policy_example.py` and commit "
+            "the workbook")
+
+
+def test_policy_example_validates_without_warnings() -> None:
+    outcome = check_file(POLICY_WORKBOOK)
+    assert outcome.exit_code == 0 and not outcome.problems, outcome.stderr
+
+
+def test_policy_example_levers() -> None:
+    """The example's floors, in tonnes: 60 days of US cobalt = 0.1644 × 9,600 = 1,578.24 t;
+    the IEA-style US nickel floor = 0.2466 × (90,000 − 10,000 US-domestic) = 19,728 t; KOMIR
+    on the joint stockpile: 0.274 × (11,700 + 11,700) t of tungsten = 6,411.6 t. EU caps at
+    the CRMA's 65%, EU-domestic excluded; six mitigation options."""
+    loaded = load(POLICY_WORKBOOK)
+    assert loaded.data is not None
+    floors = loaded.data.cover_targets
+    assert floors["US_cobalt_60d"].required == pytest.approx(1578.24)
+    assert floors["US_nickel_90d_net_imports"].required == pytest.approx(19728.0)
+    assert floors["joint_tungsten_100d"].required == pytest.approx(6411.6)
+    eu = [lim for lim in loaded.data.concentration_limits if lim.party == "EU"]
+    assert eu and all(lim.max_share == 0.65 and lim.excluded == ("EU-domestic",) for lim in eu)
+    assert len(loaded.data.mitigations) == 6
