@@ -63,14 +63,16 @@ def explain_cover_floors(data: ModelData, idx: ModelIndex) -> str:
         weights, _rhs = floor_terms(ctx, name)
         unit = min(data.price[m] + n * data.holdings[(k, m)].holding_cost for (k, m), _w in weights)
         who = target.party if target.party is not None else f"the members of {target.stockpile}"
-        impossible = short_without.get(name, 0.0)
+        impossible = min(short, short_without.get(name, 0.0))
+        buyable = short - impossible
         text = (f"cover floor '{name}' ({target.party or target.stockpile}, {target.mineral}, "
                 f"{target.periods:g} periods of {target.basis.replace('_', ' ')} = "
-                f"{target.required:,.1f} t) is short by {short:,.1f} t within the budgets; "
-                f"meeting it needs about {_money((short - impossible) * unit, data.currency)} "
-                f"more for {who}")
-        if impossible > 1e-6:
-            text += (f", and {impossible:,.1f} t cannot be bought at any price (stockpile "
+                f"{target.required:,.1f} t) is short by {short:,.1f} t within the budgets")
+        if buyable > 1e-6 * max(1.0, target.required):
+            text += (f"; buying the {buyable:,.1f} t that can be bought needs about "
+                     f"{_money(buyable * unit, data.currency)} more for {who}")
+        if impossible > 1e-6 * max(1.0, target.required):
+            text += (f"; {impossible:,.1f} t cannot be bought at any price (stockpile "
                      "capacity or market depth)")
         lines.append(text)
     return "; ".join(lines)

@@ -66,7 +66,7 @@ DEFAULT_STEPS = 11
 MAX_STEPS = 1000
 """More points than this is almost certainly a typo."""
 
-LEVERS = ("stockpile purchases", "offtake fees", "swap fees")
+LEVERS = ("stockpile purchases", "offtake fees", "swap fees", "mitigation fees")
 """Spending levers, in the order of the output table (all in currency)."""
 
 _ITERATION_LIMIT_DEFAULT = 2147483647
@@ -273,7 +273,13 @@ def plan_metrics(data: ModelData, idx: ModelIndex, sol: Solution
         amount = data.swaps[w].fee * float(swap[i])
         swap_total += amount
         spend[data.swaps[w].receiver] += amount
-    levers = dict(zip(LEVERS, (stock_total, offtake_total, swap_total), strict=True))
+    mitigation_total = 0.0
+    for i, name in enumerate(idx.MITIGATIONS):
+        amount = data.mitigations[name].fee * float(sol.first["mitigation_capacity"][i])
+        mitigation_total += amount
+        spend[data.mitigations[name].party] += amount
+    levers = dict(zip(LEVERS, (stock_total, offtake_total, swap_total, mitigation_total),
+                      strict=True))
     return spend, levers, scenario_losses(data, idx, sol)
 
 

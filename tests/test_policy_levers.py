@@ -117,6 +117,18 @@ def test_infeasible_floor_is_explained_in_money(tmp_path: Path) -> None:
     assert "'f'" in text and "US" in text and "10" in text
 
 
+def test_floor_beyond_market_depth_is_not_priced(tmp_path: Path) -> None:
+    """At most 3 t can be bought (market depth), unlimited budget: a 15 t floor cannot be
+    met at any price, and the explanation says so instead of quoting money."""
+    data = _data(tmp_path)
+    data = dataclasses.replace(data, max_acquisition={"ga": 3.0}, cover_targets=_floor(15.0))
+    with pytest.raises(SolveFailed) as info:
+        _solve(data)
+    text = info.value.explanation
+    assert "12.0 t cannot be bought at any price" in text
+    assert "USD more" not in text
+
+
 def test_concentration_cap_buys_diversifying_offtake(tmp_path: Path) -> None:
     """US gets 8 t/period from china and 2 from aus (80 % china). A 0.65 cap needs
     8 ≤ 0.65·(10 + x) for offtake capacity x from canada: x ≥ 8/0.65 − 10 = 2.3077,
