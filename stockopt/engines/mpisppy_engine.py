@@ -1,0 +1,250 @@
+"""Scenario decomposition of phase 1 (min R) on mpi-sppy, under MPI (issue #9, in progress).
+
+The same model code feeds both engines: ``scenario_creator`` builds a Pyomo model with
+the first stage (``add_first_stage`` and the budget rows of ``budgets.add_spending``,
+which involve first-stage variables only, so repeating them in every scenario model is
+exact) and ONE scenario block built by ``build_scenario``, named ``scenario[s]`` as in
+the extensive form. Its objective is the π-free per-scenario risk
+R_s = (1−λ)·L_s + λ·ζ + λ·η_s/(1−α) (``risk.scenario_risk``); mpi-sppy weights it by
+``_mpisppy_probability`` = π_s, so Σ_s π_s·R_s = R. The nonanticipative variables are
+the first stage: purchases, offtake, swap and mitigation capacities, and the CVaR
+threshold ζ.
+
+``solve_phase1`` runs mpi-sppy's hub and spokes (``WheelSpinner``): a progressive
+hedging hub, a Lagrangian lower-bound spoke and an x-hat (shuffle) upper-bound spoke,
+stopping at a relative gap, an iteration limit or a time limit. It needs a number of
+MPI ranks that is a multiple of 3 (one third per cylinder). ``solve_extensive_form``
+solves mpi-sppy's own extensive form built from the same scenario creator (one process),
+a check that the creator is right.
+
+Zero-probability scenarios are left out of the decomposition: they contribute nothing
+to R and their second stage is always feasible (shortfall absorbs any deficit).
+
+Phase 2 (cheapest plan at R ≤ R̄) is not decomposed yet; see README, "Scenario
+decomposition (in progress)".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+from mpi4py import MPI
+from mpisppy.utils import sputils
+
+from ..data import ModelData
+from ..model import budgets, risk
+from ..model.context import ModelContext
+from ..model.index import build_index
+from ..model.scenario import add_first_stage, build_scenario
+
+SOLVER_NAME = "appsi_highs"
+"""HiGHS through Pyomo's APPSI interface (highspy). It solves the PH subproblems with
+their quadratic proximal term (convex QP) as well as the LPs of the spokes."""
+
+NONANT_COMPONENTS = ("purchase", "offtake_capacity", "swap_capacity", "mitigation_capacity",
+                     "cvar_threshold")
+"""First-stage variables, on every scenario model: the nonanticipative ones."""
+
+DEFAULT_GAP = 0.005
+"""Stop when (upper − lower) / |upper| ≤ this (the issue's 0.5%)."""
+
+
+def scenario_names(data: ModelData) -> list[str]:
+    """The scenarios that enter the decomposition: those with positive probability."""
+    return [s for s in data.scenarios if data.probability[s] > 0.0]
+
+
+def make_context(data: ModelData) -> ModelContext:
+    """The model context (data and index sets), built once per process."""
+    return ModelContext(data, build_index(data))
+
+
+def scenario_creator(scenario_name: str, ctx: ModelContext) -> pyo.ConcreteModel:
+    """mpi-sppy's scenario creator: first stage + scenario ``scenario_name``, objective R_s."""
+    data = ctx.data
+    m = pyo.ConcreteModel(name=scenario_name)
+    m.ctx = ctx
+    add_first_stage(m, ctx)
+    budgets.add_spending(m, ctx)
+    m.SCENARIOS = pyo.Set(initialize=[scenario_name], ordered=True)
+    m.scenario = pyo.Block(m.SCENARIOS, rule=lambda b, s: build_scenario(b, ctx, s, m))
+    block = m.scenario[scenario_name]
+    m.risk_value = pyo.Expression(expr=risk.scenario_risk(block, ctx, m),
+                                  doc="R_s: this scenario's risk (periods of demand lost)")
+    m.risk = pyo.Objective(expr=m.risk_value, sense=pyo.minimize)
+    nonants = [getattr(m, name) for name in NONANT_COMPONENTS
+               if len(getattr(m, name)) > 0]
+    first_stage_risk = data.risk_weight * m.cvar_threshold
+    sputils.attach_root_node(m, first_stage_risk, nonants)
+    m._mpisppy_probability = data.probability[scenario_name]
+    return m
+
+
+def scenario_denouement(rank: int, scenario_name: str, scenario: pyo.ConcreteModel) -> None:
+    """Called by mpi-sppy after the solve, per scenario; nothing to do."""
+
+
+def rho_setter(scenario: pyo.ConcreteModel, rho_scale: float = 1.0) -> list[tuple[int, float]]:
+    """PH penalties per first-stage variable, scaled to the variable's own size.
+
+    R is measured in periods of demand lost (order 1) while purchases and capacities are
+    in tonnes (up to 1e5), so one rho for all would be far too stiff for tonnages or far
+    too loose for ζ. Each variable gets rho_scale / u², u its upper bound (or, without
+    one, the mineral's largest baseline demand; 1 for ζ), i.e. rho_scale in the
+    variable's own unit.
+    """
+    ctx: ModelContext = scenario.ctx
+    data = ctx.data
+    peak = {}
+    for (_p, mi, _t), d in data.demand.items():
+        peak[mi] = max(peak.get(mi, 0.0), abs(d))
+
+    def unit(var: pyo.Var, mineral: str | None) -> float:
+        ub = var.ub
+        if ub is not None and ub > 0:
+            return float(ub)
+        return max(peak.get(mineral, 1.0), 1.0) if mineral else 1.0
+
+    pairs: list[tuple[int, float]] = []
+    for (_k, mi), v in scenario.purchase.items():
+        pairs.append((id(v), rho_scale / unit(v, mi) ** 2))
+    for o, v in scenario.offtake_capacity.items():
+        pairs.append((id(v), rho_scale / unit(v, data.offtakes[o].mineral) ** 2))
+    for w, v in scenario.swap_capacity.items():
+        pairs.append((id(v), rho_scale / unit(v, data.swaps[w].mineral) ** 2))
+    for i, v in scenario.mitigation_capacity.items():
+        pairs.append((id(v), rho_scale / unit(v, data.mitigations[i].mineral) ** 2))
+    pairs.append((id(scenario.cvar_threshold), rho_scale))
+    return pairs
+
+
+@dataclass
+class Phase1Result:
+    """Bounds on R* and the best first-stage plan found (x-hat), on every rank."""
+
+    lower_bound: float
+    upper_bound: float
+    first_stage: dict[str, float] = field(default_factory=dict)
+    """Nonanticipative variable name (as in the extensive form) -> value of x-hat."""
+    iterations: int = 0
+    seconds: float = 0.0
+    ranks: int = 1
+
+    @property
+    def gap(self) -> float:
+        """(upper − lower) / max(1e-12, |upper|), the relative gap mpi-sppy reports."""
+        return (self.upper_bound - self.lower_bound) / max(1e-12, abs(self.upper_bound))
+
+
+def _config(gap: float, max_iterations: int, time_limit: float | None, rho: float,
+            verbose: bool):
+    from mpisppy.utils import config
+
+    cfg = config.Config()
+    cfg.popular_args()
+    cfg.two_sided_args()
+    cfg.ph_args()
+    cfg.lagrangian_args()
+    cfg.xhatshuffle_args()
+    cfg.solver_name = SOLVER_NAME
+    cfg.default_rho = rho
+    cfg.max_iterations = max_iterations
+    cfg.rel_gap = gap
+    cfg.time_limit = time_limit
+    cfg.verbose = verbose
+    cfg.display_progress = verbose
+    return cfg
+
+
+def solve_phase1(data: ModelData, *, gap: float = DEFAULT_GAP, max_iterations: int = 200,
+                 time_limit: float | None = None, rho: float = 1.0, verbose: bool = False,
+                 comm=None) -> Phase1Result:  # noqa: ANN001
+    """Phase 1 (min R) by PH hub + Lagrangian spoke + x-hat shuffle spoke on ``comm``.
+
+    ``comm`` (default MPI.COMM_WORLD) must have a multiple of 3 ranks. Every rank builds
+    only its own scenarios. Returns the same ``Phase1Result`` on every rank.
+    """
+    import mpisppy.utils.cfg_vanilla as vanilla
+    from mpisppy.spin_the_wheel import WheelSpinner
+
+    comm = MPI.COMM_WORLD if comm is None else comm
+    if comm.Get_size() % 3 != 0:
+        raise ValueError(f"the mpisppy engine needs a multiple of 3 MPI ranks (hub, Lagrangian "
+                         f"bound, x-hat bound); got {comm.Get_size()}")
+    t0 = time.perf_counter()
+    cfg = _config(gap, max_iterations, time_limit, rho, verbose)
+    ctx = make_context(data)
+    names = scenario_names(data)
+    kwargs = {"ctx": ctx}
+    beans = (cfg, scenario_creator, scenario_denouement, names)
+    hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs, rho_setter=rho_setter)
+    hub["opt_kwargs"]["options"]["rho_setter_kwargs"] = {"rho_scale": rho}
+    lagrangian = vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs,
+                                          rho_setter=rho_setter)
+    lagrangian["opt_kwargs"]["options"]["rho_setter_kwargs"] = {"rho_scale": rho}
+    xhat = vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs)
+    wheel = WheelSpinner(hub, [lagrangian, xhat])
+    wheel.spin(comm_world=comm)
+
+    payload = None
+    if comm.Get_rank() == 0:
+        iterations = int(getattr(wheel.spcomm.opt, "_PHIter", 0))
+        payload = (float(wheel.BestInnerBound), float(wheel.BestOuterBound), iterations)
+    inner, outer, iterations = comm.bcast(payload, root=0)
+    first_stage = _best_first_stage(wheel, comm)
+    return Phase1Result(lower_bound=outer, upper_bound=inner, first_stage=first_stage,
+                        iterations=iterations, seconds=time.perf_counter() - t0,
+                        ranks=comm.Get_size())
+
+
+def _best_first_stage(wheel, comm) -> dict[str, float]:  # noqa: ANN001
+    """The incumbent first stage (x-hat), gathered to every rank.
+
+    ``WheelSpinner.local_nonant_cache`` holds the best x-hat on the ranks of the cylinder
+    that found it; rank 0 (hub) asks for it by collective, then broadcasts it.
+    """
+    local: dict[str, float] | None = None
+    try:
+        cache = wheel.local_nonant_cache()
+    except Exception:  # noqa: BLE001 - a cylinder without the incumbent has none
+        cache = None
+    if cache:
+        local = {}
+        for _scenario_name, s in _local_scenarios(wheel):
+            for v in s._mpisppy_data.nonant_indices.values():
+                local[v.name] = float(v.value) if v.value is not None else 0.0
+            break
+        if "ROOT" in cache:
+            values = list(cache["ROOT"])
+            names = list(local)
+            if len(values) == len(names):
+                local = dict(zip(names, values, strict=True))
+    candidates = comm.allgather(local)
+    for c in candidates:
+        if c:
+            return c
+    return {}
+
+
+def _local_scenarios(wheel):  # noqa: ANN001
+    return list(wheel.spcomm.opt.local_scenarios.items())
+
+
+def solve_extensive_form(data: ModelData, *, verbose: bool = False
+                         ) -> tuple[float, dict[str, float]]:
+    """mpi-sppy's extensive form from ``scenario_creator`` (one process): R* and x*."""
+    from mpisppy.opt.ef import ExtensiveForm
+
+    ctx = make_context(data)
+    ef = ExtensiveForm({"solver": SOLVER_NAME}, scenario_names(data), scenario_creator,
+                       model_name="stockopt_ef", scenario_creator_kwargs={"ctx": ctx})
+    results = ef.solve_extensive_form(tee=verbose)
+    status = results.solver.termination_condition
+    if str(status) != "optimal":
+        raise RuntimeError(f"mpi-sppy extensive form ended '{status}'")
+    first_stage = {}
+    for _node, var, value in sputils.ef_nonants(ef.ef):
+        first_stage[var.name.split(".", 1)[1]] = float(value)
+    return float(ef.get_objective_value()), first_stage
