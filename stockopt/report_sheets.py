@@ -252,16 +252,31 @@ def write_scenarios(w: SheetWriter, results: Results, data: ModelData
 
 # --- Shortfalls ------------------------------------------------------------------------------
 
+SHORTFALL_ROWS_IN_FULL = 10_000
+"""Up to this many (scenario, party, mineral, period) rows the Shortfalls sheet lists them
+all; beyond it, only the rows with a shortfall (most are zero in large sampled runs, and
+writing them dominated the time outside the solver)."""
+
+
 def write_shortfalls(w: SheetWriter, results: Results, data: ModelData) -> None:
     """Shortfalls: one row per scenario, party, mineral and period, as a heat map."""
     sf = tables.worst_first(results.tables["shortfalls"], results)
     sf = sf[["scenario", "party", "mineral", "period", "demand", "shortfall", "shortfall_share",
              "loss_contribution"]]
+    left_out = 0
+    if len(sf) > SHORTFALL_ROWS_IN_FULL:
+        short = sf[sf["shortfall"] > 0]
+        left_out = len(sf) - len(short)
+        sf = short
     widths = w.fit_widths([sf])
     w.layout(widths, freeze="A4")
     w.title("Shortfalls: tonnes short per scenario, party, mineral and period")
-    w.note("Scenarios worst first (as on Scenarios). Colour: white = no shortfall, deep red = "
-           "the whole demand short (share) or the largest shortfall (tonnes).")
+    note = ("Scenarios worst first (as on Scenarios). Colour: white = no shortfall, deep red = "
+            "the whole demand short (share) or the largest shortfall (tonnes).")
+    if left_out:
+        note += (f" Only rows with a shortfall are listed: the other {left_out:,} (scenario, "
+                 "party, mineral, period) rows had their demand met in full.")
+    w.note(note)
     span = w.table(sf, SHORTFALLS, widths=widths)
     if span.last_row >= span.first_row:
         w.ws.auto_filter.ref = span.ref

@@ -273,6 +273,24 @@ def test_table_beyond_the_row_limit_is_truncated_with_a_note(tmp_path: Path) -> 
     assert "1 more rows are not shown" in ws["A4"].value
 
 
+def test_large_runs_list_only_rows_with_a_shortfall(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond SHORTFALL_ROWS_IN_FULL rows, Shortfalls lists only rows with a shortfall and
+    says how many rows (demand met in full) it left out. Here: 4 rows, 2 short (the
+    'ban' scenario's two periods), limit lowered to 3."""
+    from stockopt import report_sheets
+
+    monkeypatch.setattr(report_sheets, "SHORTFALL_ROWS_IN_FULL", 3)
+    results, data = _solved(tmp_path, _small())
+    out = tmp_path / "out.xlsx"
+    write_report(out, results, data, RunAudit(tmp_path / "in.xlsx"))
+    ws = openpyxl.load_workbook(out)["Shortfalls"]
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any("the other 2 (scenario, party, mineral, period) rows" in t for t in texts)
+    scenarios = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
+    assert scenarios.count("ban") == 2 and "calm" not in scenarios
+
+
 # --- safe writing ----------------------------------------------------------------------------
 
 INJECTIONS = {"party": "=1+2", "stockpile": "+cmd", "scenario": "-2+3", "mineral": "@SUM(A1)"}
