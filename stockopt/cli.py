@@ -202,6 +202,17 @@ def _refuse_input_as_output(workbook: Path, targets: tuple[tuple[Path | None, st
             sys.exit(EXIT_BAD_INPUT)
 
 
+def _load_with_risks(workbook: Path, quiet: bool) -> Loaded:
+    """Load WORKBOOK (exit 2 on errors), show its warnings, and require Risks rows."""
+    loaded = load_or_exit(workbook)
+    if loaded.data is None or loaded.raw is None:  # pragma: no cover - exits on errors
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        _echo_problems(loaded)
+    _risks_or_exit(workbook, loaded)
+    return loaded
+
+
 def _risks_or_exit(workbook: Path, loaded: Loaded) -> None:
     """Exit 2 when the workbook has no Risks rows to sample from."""
     from .schema import RISKS
@@ -232,12 +243,7 @@ def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
 
     output = output or workbook.with_name(f"{workbook.stem}-sampled.xlsx")
     _refuse_input_as_output(workbook, ((output, "output workbook"),))
-    loaded = load_or_exit(workbook)
-    if loaded.data is None or loaded.raw is None:  # pragma: no cover - exits on errors
-        sys.exit(EXIT_BAD_INPUT)
-    if not quiet:
-        _echo_problems(loaded)
-    _risks_or_exit(workbook, loaded)
+    loaded = _load_with_risks(workbook, quiet)
     sys.exit(run_scenarios_command(workbook, loaded.raw, loaded.data, output=output,
                                    samples=samples, seed=seed, quiet=quiet))
 
@@ -269,12 +275,7 @@ def evaluate_cmd(workbook: Path, plan_path: Path, samples: int, seed: int, batch
                                        (summary_json, "summary JSON")))
     _refuse_input_as_output(plan_path, ((output, "output workbook"),
                                         (summary_json, "summary JSON")))
-    loaded = load_or_exit(workbook)
-    if loaded.data is None or loaded.raw is None:  # pragma: no cover - exits on errors
-        sys.exit(EXIT_BAD_INPUT)
-    if not quiet:
-        _echo_problems(loaded)
-    _risks_or_exit(workbook, loaded)
+    loaded = _load_with_risks(workbook, quiet)
     try:
         plan = read_plan(plan_path)
         code = run_evaluate_command(workbook, loaded.raw, loaded.data, plan, plan_path,
