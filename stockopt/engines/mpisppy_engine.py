@@ -39,8 +39,8 @@ from ..model.context import ModelContext
 from ..model.index import build_index
 from ..model.scenario import add_first_stage, build_scenario
 
-SOLVER_NAME = "appsi_highs"
-"""HiGHS through Pyomo's APPSI interface (highspy). It solves the PH subproblems with
+SOLVER_NAME = "highs"
+"""HiGHS through Pyomo's pyomo.contrib.solver interface (highspy). It solves the PH subproblems with
 their quadratic proximal term (convex QP) as well as the LPs of the spokes."""
 
 NONANT_COMPONENTS = ("purchase", "offtake_capacity", "swap_capacity", "mitigation_capacity",
@@ -61,8 +61,30 @@ def make_context(data: ModelData) -> ModelContext:
     return ModelContext(data, build_index(data))
 
 
-def scenario_creator(scenario_name: str, ctx: ModelContext) -> pyo.ConcreteModel:
-    """mpi-sppy's scenario creator: first stage + scenario ``scenario_name``, objective R_s."""
+def loss_ceiling(data: ModelData) -> float:
+    """The largest loss any scenario can have: Σ crit/d · D[p,m,t,s] (every shortfall at
+    its upper bound D), maximised over the scenarios."""
+    periods = sorted({t for (_p, _m, t) in data.demand})
+    worst = 0.0
+    for s in scenario_names(data):
+        total = 0.0
+        for (p, mi, t), d in data.demand.items():
+            if d > 0 and t in periods:
+                total += data.criticality[(p, mi, t)] / d * data.scenario_demand(p, mi, t, s)
+        worst = max(worst, total)
+    return worst
+
+
+def scenario_creator(scenario_name: str, ctx: ModelContext,
+                     zeta_bounds: tuple[float, float] | None = None) -> pyo.ConcreteModel:
+    """mpi-sppy's scenario creator: first stage + scenario ``scenario_name``, objective R_s.
+
+    ``zeta_bounds`` (lower, upper) bounds the CVaR threshold ζ, free in the extensive
+    form. Some optimal ζ always lies in [0, ``loss_ceiling``] (ζ* is an α-quantile of
+    the loss, and 0 ≤ L_s ≤ the ceiling), so those bounds are exact; the Lagrangian
+    subproblems need them, since min R_s + W·ζ is unbounded in a free ζ once |W| is
+    large enough.
+    """
     data = ctx.data
     m = pyo.ConcreteModel(name=scenario_name)
     m.ctx = ctx
@@ -76,6 +98,9 @@ def scenario_creator(scenario_name: str, ctx: ModelContext) -> pyo.ConcreteModel
     m.risk = pyo.Objective(expr=m.risk_value, sense=pyo.minimize)
     nonants = [getattr(m, name) for name in NONANT_COMPONENTS
                if len(getattr(m, name)) > 0]
+    if zeta_bounds is not None:
+        m.cvar_threshold.setlb(zeta_bounds[0])
+        m.cvar_threshold.setub(zeta_bounds[1])
     first_stage_risk = data.risk_weight * m.cvar_threshold
     sputils.attach_root_node(m, first_stage_risk, nonants)
     m._mpisppy_probability = data.probability[scenario_name]
@@ -153,6 +178,8 @@ def _config(gap: float, max_iterations: int, time_limit: float | None, rho: floa
     cfg.max_iterations = max_iterations
     cfg.rel_gap = gap
     cfg.time_limit = time_limit
+    cfg.linearize_proximal_terms = True
+    cfg.proximal_linearization_tolerance = 1e-4
     cfg.verbose = verbose
     cfg.display_progress = verbose
     return cfg
@@ -177,7 +204,7 @@ def solve_phase1(data: ModelData, *, gap: float = DEFAULT_GAP, max_iterations: i
     cfg = _config(gap, max_iterations, time_limit, rho, verbose)
     ctx = make_context(data)
     names = scenario_names(data)
-    kwargs = {"ctx": ctx}
+    kwargs = {"ctx": ctx, "zeta_bounds": (0.0, loss_ceiling(data))}
     beans = (cfg, scenario_creator, scenario_denouement, names)
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs, rho_setter=rho_setter)
     hub["opt_kwargs"]["options"]["rho_setter_kwargs"] = {"rho_scale": rho}
