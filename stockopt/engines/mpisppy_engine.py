@@ -227,36 +227,23 @@ def solve_phase1(data: ModelData, *, gap: float = DEFAULT_GAP, max_iterations: i
 
 
 def _best_first_stage(wheel, comm) -> dict[str, float]:  # noqa: ANN001
-    """The incumbent first stage (x-hat), gathered to every rank.
+    """The incumbent first stage (x-hat) that gave the upper bound, on every rank.
 
-    ``WheelSpinner.local_nonant_cache`` holds the best x-hat on the ranks of the cylinder
-    that found it; rank 0 (hub) asks for it by collective, then broadcasts it.
+    The cylinder that found the best inner bound (usually the x-hat spoke) caches that
+    solution per scenario; its ranks load it, and one of them shares the nonanticipative
+    values (the same in every scenario) with all ranks.
     """
     local: dict[str, float] | None = None
-    try:
-        cache = wheel.local_nonant_cache()
-    except Exception:  # noqa: BLE001 - a cylinder without the incumbent has none
-        cache = None
-    if cache:
-        local = {}
-        for _scenario_name, s in _local_scenarios(wheel):
-            for v in s._mpisppy_data.nonant_indices.values():
-                local[v.name] = float(v.value) if v.value is not None else 0.0
-            break
-        if "ROOT" in cache:
-            values = list(cache["ROOT"])
-            names = list(local)
-            if len(values) == len(names):
-                local = dict(zip(names, values, strict=True))
-    candidates = comm.allgather(local)
-    for c in candidates:
-        if c:
-            return c
+    if wheel._determine_innerbound_winner():  # collective; mpi-sppy's own writers use it
+        opt = wheel.spcomm.opt
+        if opt.load_best_solution() and opt.local_scenarios:
+            s = next(iter(opt.local_scenarios.values()))
+            local = {v.name: float(pyo.value(v)) for v in
+                     s._mpisppy_data.nonant_indices.values()}
+    for candidate in comm.allgather(local):
+        if candidate:
+            return candidate
     return {}
-
-
-def _local_scenarios(wheel):  # noqa: ANN001
-    return list(wheel.spcomm.opt.local_scenarios.items())
 
 
 def solve_extensive_form(data: ModelData, *, verbose: bool = False
@@ -275,3 +262,43 @@ def solve_extensive_form(data: ModelData, *, verbose: bool = False
     for _node, var, value in sputils.ef_nonants(ef.ef):
         first_stage[var.name.split(".", 1)[1]] = float(value)
     return float(ef.get_objective_value()), first_stage
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``mpiexec -n 3 python -m stockopt.engines.mpisppy_engine IN.xlsx [--json OUT]``:
+    phase 1 by decomposition; prints the bounds and gap (rank 0) and writes them, with
+    x-hat, as JSON. A stopgap entry point until ``stockopt solve --engine mpisppy``."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from ..normalize import load
+
+    parser = argparse.ArgumentParser(prog="python -m stockopt.engines.mpisppy_engine")
+    parser.add_argument("workbook", type=Path)
+    parser.add_argument("--gap", type=float, default=DEFAULT_GAP)
+    parser.add_argument("--max-iterations", type=int, default=200)
+    parser.add_argument("--time-limit", type=float, default=None)
+    parser.add_argument("--rho", type=float, default=1.0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    loaded = load(args.workbook)
+    if loaded.data is None:
+        raise SystemExit(f"error: {args.workbook} did not validate; run `stockopt validate`")
+    result = solve_phase1(loaded.data, gap=args.gap, max_iterations=args.max_iterations,
+                          time_limit=args.time_limit, rho=args.rho)
+    if MPI.COMM_WORLD.Get_rank() == 0:
+        payload = {"engine": "mpisppy", "phase": 1, "lower_bound": result.lower_bound,
+                   "upper_bound": result.upper_bound, "relative_gap": result.gap,
+                   "iterations": result.iterations, "seconds": result.seconds,
+                   "ranks": result.ranks, "first_stage": result.first_stage}
+        print(f"risk bounds [{result.lower_bound:.6g}, {result.upper_bound:.6g}], relative gap "
+              f"{result.gap:.3%}, {result.iterations} PH iterations, {result.seconds:.1f} s "
+              f"on {result.ranks} ranks")
+        if args.json is not None:
+            args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
