@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from workbooks import minimal_sheets, write_workbook
 
-pytest.importorskip("mpi4py", reason="the [mpi] extra (mpi4py) is not installed")
-pytest.importorskip("mpisppy", reason="the [mpi] extra (mpi-sppy) is not installed")
+pytest.importorskip("mpi4py", reason="the [mpi] extra (mpi4py, an MPI) is not installed",
+                    exc_type=ImportError)
+pytest.importorskip("mpisppy", reason="the [mpi] extra (mpi-sppy) is not installed",
+                    exc_type=ImportError)
 
 from stockopt.engines import mpisppy_engine  # noqa: E402
 from stockopt.normalize import load  # noqa: E402
