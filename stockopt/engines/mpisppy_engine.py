@@ -282,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rho", type=float, default=1.0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if MPI.COMM_WORLD.Get_size() % 3 != 0:
+        raise SystemExit("error: run under `mpiexec -n R` with R a multiple of 3 (PH hub, "
+                         f"Lagrangian bound, x-hat bound); got {MPI.COMM_WORLD.Get_size()}")
     loaded = load(args.workbook)
     if loaded.data is None:
         raise SystemExit(f"error: {args.workbook} did not validate; run `stockopt validate`")
