@@ -23,18 +23,27 @@ def _money(x: float, currency: str) -> str:
 
 
 def fixed_concentration_violations(data: ModelData, idx: ModelIndex) -> str:
-    """Sentences for caps that baseline supply breaks with no offtake to dilute it ("" if none)."""
-    lines = []
+    """Sentences for caps that baseline supply breaks with no offtake to dilute it ("" if none).
+
+    One sentence per (party, mineral, source), listing the periods and the largest share.
+    """
+    grouped: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
     for (p, m, c, t) in idx.concentration_fixed:
         by_source, _active = concentration_terms(data, idx.supply_sources, idx.offtakes_to,
                                                  p, m, t)
         total = sum(by_source.values())
-        share = by_source.get(c, 0.0) / total if total else 1.0
+        grouped.setdefault((p, m, c), []).append(
+            (t, by_source.get(c, 0.0) / total if total else 1.0))
+    lines = []
+    for (p, m, c), rows in grouped.items():
         cap = idx.concentration_share[(p, m)]
-        lines.append(f"concentration cap for {p}, {m}: {c} supplies {share:.0%} of the baseline "
-                     f"supply in period {data.period_label(t)}, above the {cap:.0%} limit, and "
-                     "no offtake option delivers then to dilute it (add offtake options from "
-                     "other sources, raise the limit, or exclude the source)")
+        periods = ", ".join(data.period_label(t) for t, _share in rows)
+        worst = max(share for _t, share in rows)
+        lines.append(f"concentration cap for {p}, {m}: {c} supplies up to {worst:.0%} of the "
+                     f"baseline supply (period{'s' if len(rows) > 1 else ''} {periods}), above "
+                     f"the {cap:.0%} limit, and no offtake option delivers then to dilute it "
+                     "(add offtake options from other sources, raise the limit, or exclude "
+                     "the source)")
     return "; ".join(lines)
 
 

@@ -53,7 +53,9 @@ def build_and_solve(data: ModelData, *, builder: str = "arrays",
     fixed = fixed_concentration_violations(data, index)
     if fixed:
         raise SolveFailed("the check before solving", "infeasible",
-                          SolveOutcome(status="infeasible"), fixed)
+                          SolveOutcome(status="infeasible"), fixed,
+                          message="the plan is infeasible: a concentration cap cannot hold "
+                                  "(found before solving)")
     try:
         if builder == "pyomo":
             model = build_model(data)

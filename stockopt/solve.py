@@ -60,8 +60,9 @@ class SolveFailed(Exception):
     """A phase did not end optimal. ``status`` is HiGHS's model status in lower case."""
 
     def __init__(self, phase: str, status: str, outcome: SolveOutcome,
-                 explanation: str = "") -> None:
-        super().__init__(f"{phase} did not solve to optimality: HiGHS status '{status}'")
+                 explanation: str = "", message: str | None = None) -> None:
+        super().__init__(message or
+                         f"{phase} did not solve to optimality: HiGHS status '{status}'")
         self.phase = phase
         self.status = status
         self.outcome = outcome
