@@ -50,7 +50,7 @@ from .model.arrays import build_matrix_lp
 from .model.index import build_index
 from .results import exact_cvar, scenario_losses
 from .sampling import Sample, scenario_model_data
-from .solve import LoadedLP
+from .solve import LoadedLP, SolveFailed
 from .workbook_file import open_workbook
 
 Z95 = 1.959963984540054
@@ -261,12 +261,11 @@ def batch_losses(data: ModelData, first: dict[str, np.ndarray]) -> np.ndarray:
     lp = build_matrix_lp(flat, idx)
     fix_first_stage(lp, first)
     loaded = LoadedLP(lp)
-    loaded.h.setOptionValue("solver", "simplex")
-    loaded.h.run()
-    status = loaded.h.modelStatusToString(loaded.h.getModelStatus()).strip().lower()
-    if status != "optimal":
+    try:
+        loaded.solve_risk()
+    except SolveFailed as exc:
         raise EvaluationFailed(f"the evaluation LP of {n} scenarios ended with HiGHS status "
-                               f"'{status}'")
+                               f"'{exc.status}'") from exc
     return np.asarray(scenario_losses(flat, idx, loaded.solution()), dtype=float)
 
 

@@ -256,6 +256,22 @@ class LoadedLP:
         outcome.status = "optimal"
         return outcome
 
+    def solve_risk(self, *, time_limit: float | None = None,
+                   algorithm: str = DEFAULT_ALGORITHM) -> PhaseRecord:
+        """Phase 1 only: minimize R and return its record (no risk bound, no cost phase).
+
+        For uses that need the risk optimum alone, e.g. evaluating a fixed plan. Raises
+        SolveFailed when it does not end optimal.
+        """
+        self._reset_to_phase1()
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        record = self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
+        if record.status != "optimal":
+            raise SolveFailed("phase 1 (risk)", record.status,
+                              SolveOutcome(status=record.status, phases=[record]))
+        self._phase1_basis = self.h.getBasis()
+        return record
+
     def _record_budget_duals(self, outcome: SolveOutcome) -> None:
         """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals, unscaled."""
         duals = self.h.getSolution().row_dual
