@@ -1,8 +1,9 @@
 """The one module that talks to the solver: HiGHS, in two lexicographic phases.
 
-The Pyomo model is compiled once to matrix form by Pyomo's standard-form compiler
-(``LinearStandardFormCompiler``) and passed to HiGHS (highspy) as arrays, the cheapest
-hand-off route; both phases then run on that same loaded HiGHS model:
+The LP arrives in matrix form (a ``MatrixLP``: built directly by the array builder, or
+compiled from the Pyomo model by Pyomo's standard-form compiler) and is passed to HiGHS
+(highspy) as arrays, the cheapest hand-off route; both phases then run on that same
+loaded HiGHS model:
 
 1. phase 1 minimizes the risk R (by default HiGHS's dual simplex; interior point with
    crossover on request), so the optimum is basic and the budget rows' duals
