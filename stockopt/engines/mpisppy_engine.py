@@ -10,12 +10,21 @@ R_s = (1−λ)·L_s + λ·ζ + λ·η_s/(1−α) (``risk.scenario_risk``); mpi-s
 the first stage: purchases, offtake, swap and mitigation capacities, and the CVaR
 threshold ζ.
 
-``solve_phase1`` runs mpi-sppy's hub and spokes (``WheelSpinner``): a progressive
-hedging hub, a Lagrangian lower-bound spoke and an x-hat (shuffle) upper-bound spoke,
-stopping at a relative gap, an iteration limit or a time limit. It needs a number of
-MPI ranks that is a multiple of 3 (one third per cylinder). ``solve_extensive_form``
+``solve_phase1`` runs mpi-sppy's hub and spokes (``WheelSpinner``), the cylinders chosen
+by the number of MPI ranks (``cylinder_layout``):
+
+- a multiple of 3: a progressive hedging hub, a Lagrangian lower-bound spoke and an x-hat
+  (shuffle) upper-bound spoke, one third of the ranks each;
+- 2: the PH hub and the Lagrangian spoke, one rank each; the hub finds the upper bound
+  itself, evaluating x-hat = x̄ (PH's average first stage) every ``XBAR_EVERY`` PH
+  iterations (``_XbarIncumbent``), and stops at the gap like the three-cylinder wheel
+  (``_SelfBoundingPHHub``; mpi-sppy's PH hub never stops on the gap without an
+  upper-bound spoke);
+- 1: no decomposition, mpi-sppy's extensive form (lower = upper = R*).
+
+Each stops at a relative gap, an iteration limit or a time limit. ``solve_extensive_form``
 solves mpi-sppy's own extensive form built from the same scenario creator (one process),
-a check that the creator is right.
+also a check that the creator is right.
 
 Zero-probability scenarios are left out of the decomposition: they contribute nothing
 to R and their second stage is always feasible (shortfall absorbs any deficit).
@@ -31,6 +40,8 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 from mpi4py import MPI
+from mpisppy.cylinders.hub import PHHub
+from mpisppy.extensions.xhatxbar import XhatXbar
 from mpisppy.utils import sputils
 
 from ..data import ModelData
@@ -49,6 +60,40 @@ NONANT_COMPONENTS = ("purchase", "offtake_capacity", "swap_capacity", "mitigatio
 
 DEFAULT_GAP = 0.005
 """Stop when (upper − lower) / |upper| ≤ this (the issue's 0.5%)."""
+
+XBAR_EVERY = 3
+"""On 2 ranks, the hub evaluates x-hat = x̄ at PH iterations 1, 1 + this, 1 + 2·this, ...
+Each evaluation is one more LP per scenario on the hub; on the bundled example, every 3rd
+iteration reached a 2.7% gap in 120 s where every iteration reached 5.3%."""
+
+SUPPORTED_RANKS = "1, 2 or a multiple of 3"
+"""The MPI rank counts ``solve_phase1`` accepts (see ``cylinder_layout``)."""
+
+CYLINDERS = {
+    "ef": "extensive form (no decomposition)",
+    "ph+lagrangian": "PH hub with x-hat = x-bar incumbents + Lagrangian bound spoke",
+    "ph+lagrangian+xhatshuffle": "PH hub + Lagrangian bound spoke + x-hat shuffle spoke",
+}
+"""The cylinder sets, by the key ``cylinder_layout`` returns."""
+
+
+def cylinder_layout(ranks: int) -> str:
+    """The cylinder set for ``ranks`` MPI ranks (a key of ``CYLINDERS``).
+
+    1: the extensive form; 2: PH hub (own x-hat = x̄ upper bound) + Lagrangian spoke;
+    a multiple of 3: PH hub + Lagrangian spoke + x-hat shuffle spoke. mpi-sppy splits the
+    ranks evenly between the cylinders (its ``rank_ratio`` allows uneven splits, but every
+    cylinder needs at least one rank), so other counts are refused.
+    """
+    if ranks == 1:
+        return "ef"
+    if ranks == 2:
+        return "ph+lagrangian"
+    if ranks >= 3 and ranks % 3 == 0:
+        return "ph+lagrangian+xhatshuffle"
+    raise ValueError(f"the mpisppy engine runs on {SUPPORTED_RANKS} MPI ranks (1: extensive "
+                     f"form; 2: PH hub + Lagrangian bound; 3k: PH hub + Lagrangian bound + "
+                     f"x-hat bound); got {ranks}")
 
 
 def scenario_names(data: ModelData) -> list[str]:
@@ -156,6 +201,8 @@ class Phase1Result:
     iterations: int = 0
     seconds: float = 0.0
     ranks: int = 1
+    cylinders: str = "ph+lagrangian+xhatshuffle"
+    """The cylinder set used (a key of ``CYLINDERS``)."""
 
     @property
     def gap(self) -> float:
@@ -188,19 +235,25 @@ def _config(gap: float, max_iterations: int, time_limit: float | None, rho: floa
 def solve_phase1(data: ModelData, *, gap: float = DEFAULT_GAP, max_iterations: int = 200,
                  time_limit: float | None = None, rho: float = 1.0, verbose: bool = False,
                  comm=None) -> Phase1Result:  # noqa: ANN001
-    """Phase 1 (min R) by PH hub + Lagrangian spoke + x-hat shuffle spoke on ``comm``.
+    """Phase 1 (min R) on ``comm`` (default MPI.COMM_WORLD), cylinders by its size.
 
-    ``comm`` (default MPI.COMM_WORLD) must have a multiple of 3 ranks. Every rank builds
-    only its own scenarios. Returns the same ``Phase1Result`` on every rank.
+    ``comm`` must have 1, 2 or a multiple of 3 ranks (``cylinder_layout``): the extensive
+    form on 1; PH hub (x-hat = x̄ upper bounds) + Lagrangian spoke on 2; PH hub +
+    Lagrangian spoke + x-hat shuffle spoke on 3k. Every rank builds only its own
+    scenarios. Returns the same ``Phase1Result`` on every rank.
     """
     import mpisppy.utils.cfg_vanilla as vanilla
     from mpisppy.spin_the_wheel import WheelSpinner
 
     comm = MPI.COMM_WORLD if comm is None else comm
-    if comm.Get_size() % 3 != 0:
-        raise ValueError(f"the mpisppy engine needs a multiple of 3 MPI ranks (hub, Lagrangian "
-                         f"bound, x-hat bound); got {comm.Get_size()}")
+    layout = cylinder_layout(comm.Get_size())
     t0 = time.perf_counter()
+    if layout == "ef":
+        risk_value, first_stage = solve_extensive_form(data, verbose=verbose)
+        return Phase1Result(lower_bound=risk_value, upper_bound=risk_value,
+                            first_stage=first_stage, iterations=0,
+                            seconds=time.perf_counter() - t0, ranks=comm.Get_size(),
+                            cylinders=layout)
     cfg = _config(gap, max_iterations, time_limit, rho, verbose)
     ctx = make_context(data)
     names = scenario_names(data)
@@ -211,8 +264,17 @@ def solve_phase1(data: ModelData, *, gap: float = DEFAULT_GAP, max_iterations: i
     lagrangian = vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs,
                                           rho_setter=rho_setter)
     lagrangian["opt_kwargs"]["options"]["rho_setter_kwargs"] = {"rho_scale": rho}
-    xhat = vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs)
-    wheel = WheelSpinner(hub, [lagrangian, xhat])
+    if layout == "ph+lagrangian":
+        hub["hub_class"] = _SelfBoundingPHHub
+        vanilla.extension_adder(hub, _XbarIncumbent)
+        hub_options = hub["opt_kwargs"]["options"]
+        hub_options["xhat_xbar_options"] = {
+            "xhat_solver_options": hub_options.get("iterk_solver_options"),
+            "keep_solution": False, "every": XBAR_EVERY}
+        spokes = [lagrangian]
+    else:
+        spokes = [lagrangian, vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs)]
+    wheel = WheelSpinner(hub, spokes)
     wheel.spin(comm_world=comm)
 
     payload = None
@@ -223,7 +285,57 @@ def solve_phase1(data: ModelData, *, gap: float = DEFAULT_GAP, max_iterations: i
     first_stage = _best_first_stage(wheel, comm)
     return Phase1Result(lower_bound=outer, upper_bound=inner, first_stage=first_stage,
                         iterations=iterations, seconds=time.perf_counter() - t0,
-                        ranks=comm.Get_size())
+                        ranks=comm.Get_size(), cylinders=layout)
+
+
+class _XbarIncumbent(XhatXbar):
+    """PH hub extension for the two-cylinder wheel: every ``XBAR_EVERY`` PH iterations
+    (option ``every``), once x̄ and W are updated, evaluate x-hat = x̄ (W and the
+    proximal term off, the first stage fixed at x̄, each local scenario solved) and keep
+    it as the hub's incumbent if it improves (mpi-sppy's
+    ``update_best_solution_if_improving``, which also caches the solution for
+    ``load_best_solution``). x̄ is an average of first stages satisfying the first-stage
+    rows (all linear), so it satisfies them too, and every second stage is feasible
+    (shortfalls absorb any deficit): each evaluation gives a valid upper bound. mpi-sppy's
+    own ``XhatXbar`` only tries x̄ once, after the last iteration."""
+
+    def miditer(self) -> None:
+        opt = self.opt
+        every = int(self.options.get("every", 1))
+        if every > 1 and opt._PHIter % every != 1:
+            return
+        opt._save_nonants()
+        opt.disable_W_and_prox()
+        try:
+            self._fix_nonants_xhat()
+            opt.solve_loop(solver_options=self.solver_options, verbose=False, tee=False,
+                           need_solution=False)
+            if opt.no_incumbent_prob() == 0.0:
+                opt.update_best_solution_if_improving(opt.Eobjective())
+        finally:
+            opt.reenable_W_and_prox()
+            opt._restore_nonants()
+
+    def post_everything(self) -> None:
+        """Nothing more: the incumbent is kept by ``miditer``."""
+
+
+class _SelfBoundingPHHub(PHHub):
+    """mpi-sppy's PH hub, stopping at the gap without an upper-bound spoke.
+
+    ``PHHub.is_converged`` never reports convergence when no spoke sends upper bounds,
+    even if the hub has its own incumbent (``opt.best_solution_obj_val``, here from
+    ``_XbarIncumbent``); this one takes both bounds as PHHub does (the Lagrangian
+    spoke's lower bound arrives through ``sync``) and applies the same gap test."""
+
+    def is_converged(self, screen_trace: bool = True) -> bool:
+        if self.opt.best_bound_obj_val is not None:
+            self.BestOuterBound = self.OuterBoundUpdate(self.opt.best_bound_obj_val)
+        if self.opt.best_solution_obj_val is not None:
+            self.BestInnerBound = self.InnerBoundUpdate(self.opt.best_solution_obj_val)
+        if self.global_rank == 0 and screen_trace:
+            self.screen_trace()
+        return self.determine_termination(screen_trace)
 
 
 def _best_first_stage(wheel, comm) -> dict[str, float]:  # noqa: ANN001
@@ -265,9 +377,10 @@ def solve_extensive_form(data: ModelData, *, verbose: bool = False
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``mpiexec -n 3 python -m stockopt.engines.mpisppy_engine IN.xlsx [--json OUT]``:
-    phase 1 by decomposition; prints the bounds and gap (rank 0) and writes them, with
-    x-hat, as JSON. A stopgap entry point until ``stockopt solve --engine mpisppy``."""
+    """``mpiexec -n R python -m stockopt.engines.mpisppy_engine IN.xlsx [--json OUT]``, R in
+    1, 2 or a multiple of 3: phase 1 by decomposition (on 1 rank, the extensive form);
+    prints the bounds and gap (rank 0) and writes them, with x-hat and the cylinder set, as
+    JSON. A stopgap entry point until ``stockopt solve --engine mpisppy``."""
     import argparse
     import json
     from pathlib import Path
@@ -282,9 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rho", type=float, default=1.0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    if MPI.COMM_WORLD.Get_size() % 3 != 0:
-        raise SystemExit("error: run under `mpiexec -n R` with R a multiple of 3 (PH hub, "
-                         f"Lagrangian bound, x-hat bound); got {MPI.COMM_WORLD.Get_size()}")
+    try:
+        cylinder_layout(MPI.COMM_WORLD.Get_size())
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}; run under `mpiexec -n R`") from None
     loaded = load(args.workbook)
     if loaded.data is None:
         raise SystemExit(f"error: {args.workbook} did not validate; run `stockopt validate`")
@@ -294,10 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"engine": "mpisppy", "phase": 1, "lower_bound": result.lower_bound,
                    "upper_bound": result.upper_bound, "relative_gap": result.gap,
                    "iterations": result.iterations, "seconds": result.seconds,
-                   "ranks": result.ranks, "first_stage": result.first_stage}
+                   "ranks": result.ranks, "cylinders": result.cylinders,
+                   "first_stage": result.first_stage}
         print(f"risk bounds [{result.lower_bound:.6g}, {result.upper_bound:.6g}], relative gap "
               f"{result.gap:.3%}, {result.iterations} PH iterations, {result.seconds:.1f} s "
-              f"on {result.ranks} ranks")
+              f"on {result.ranks} ranks ({CYLINDERS[result.cylinders]})")
         if args.json is not None:
             args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0
