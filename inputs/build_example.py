@@ -141,13 +141,18 @@ def build(output: Path = OUTPUT, csv_dir: Path = CSV_DIR) -> Path:
     return output
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", "-o", type=Path, default=OUTPUT,
-                        help=f"workbook to write (default {OUTPUT.relative_to(ROOT)})")
+def command_line(build_fn, default: Path, description: str,  # noqa: ANN001
+                 argv: list[str] | None = None) -> None:
+    """The shared command line of the example builders: ``[--output PATH]``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--output", "-o", type=Path, default=default,
+                        help=f"workbook to write (default {default.relative_to(ROOT)})")
     args = parser.parse_args(argv)
-    path = build(args.output)
-    print(f"wrote {path}")
+    print(f"wrote {build_fn(args.output)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    command_line(build, OUTPUT, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

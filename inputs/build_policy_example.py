@@ -16,7 +16,6 @@ README sheet carries these notes and the bundled example's. Deterministic.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -71,11 +70,7 @@ def build(output: Path = OUTPUT) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", "-o", type=Path, default=OUTPUT,
-                        help="workbook to write (default inputs/us_eu_policy.xlsx)")
-    args = parser.parse_args(argv)
-    print(f"wrote {build(args.output)}")
+    base.command_line(build, OUTPUT, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

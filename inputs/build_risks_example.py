@@ -13,7 +13,6 @@ and these. Use it with ``stockopt scenarios`` and ``stockopt evaluate``. Determi
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -59,11 +58,7 @@ def build(output: Path = OUTPUT) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", "-o", type=Path, default=OUTPUT,
-                        help="workbook to write (default inputs/us_eu_risks.xlsx)")
-    args = parser.parse_args(argv)
-    print(f"wrote {build(args.output)}")
+    base.command_line(build, OUTPUT, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
