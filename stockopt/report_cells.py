@@ -359,18 +359,8 @@ class SheetWriter:
                 font, fill = ROW_STYLES.get(variant, (None, None)) if variant else (None, None)
                 row = []
                 for spec in specs:
-                    cell = WriteOnlyCell(self.ws)
-                    if spec.number_format != "General":
-                        cell.number_format = spec.number_format
-                    if spec.wrap:
-                        cell.alignment = WRAP_ALIGN
-                    elif top is not None:
-                        cell.alignment = top
-                    if font is not None:
-                        cell.font = font
-                    if fill is not None:
-                        cell.fill = fill
-                    row.append(cell)
+                    fmt = spec.number_format if spec.number_format != "General" else None
+                    row.append(self.cell(None, fmt, font, fill, WRAP_ALIGN if spec.wrap else top))
                 prototypes[variant] = row
             return prototypes[variant]
 
