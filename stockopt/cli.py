@@ -117,17 +117,33 @@ def _same_file(a: Path, b: Path) -> bool:
 @click.option("--builder", type=click.Choice(["arrays", "pyomo"]), default="arrays",
               show_default=True, help="How the LP is built: vectorized arrays (fast), or the "
               "readable Pyomo model compiled to the same matrix (reference).")
+@click.option("--engine", type=click.Choice(["highs", "mpisppy"]), default="highs",
+              show_default=True, help="highs: the extensive form, solved exactly by HiGHS. "
+              "mpisppy: scenario decomposition on mpi-sppy under `mpiexec -n R` (R = 1 or "
+              "even; needs the [mpi] extra), stopping at --gap.")
+@click.option("--gap", type=click.FloatRange(min=0, max=1, min_open=True), default=0.005,
+              show_default=True, help="--engine mpisppy: stop each phase at this relative gap "
+              "between its lower and upper bound (0.005 = 0.5%).")
+@click.option("--max-iterations", type=click.IntRange(min=1), default=300, show_default=True,
+              help="--engine mpisppy: progressive hedging iterations per phase at most.")
+@click.option("--rho", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="--engine mpisppy: PH penalty, in each variable's own "
+              "unit (see README).")
 @click.option("--verbose", is_flag=True, help="Stream the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
-              time_limit: float | None, algorithm: str, builder: str, verbose: bool,
-              quiet: bool) -> None:
+              time_limit: float | None, algorithm: str, builder: str, engine: str, gap: float,
+              max_iterations: int, rho: float, verbose: bool, quiet: bool) -> None:
     """Optimize the plan for WORKBOOK and write the results workbook."""
     from .run import run_solve
 
     output = output or default_output(workbook)
     _refuse_input_as_output(workbook, ((output, "output workbook"),
                                        (summary_json, "summary JSON")))
+    if engine == "mpisppy":
+        sys.exit(_solve_mpisppy(workbook, output, summary_json, time_limit=time_limit,
+                                gap=gap, max_iterations=max_iterations, rho=rho,
+                                verbose=verbose, quiet=quiet))
     loaded = load_or_exit(workbook)
     if not quiet:
         _echo_problems(loaded)
@@ -135,6 +151,37 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
                      time_limit=time_limit, algorithm=algorithm, verbose=verbose, quiet=quiet,
                      builder=builder)
     sys.exit(code)
+
+
+def _solve_mpisppy(workbook: Path, output: Path, summary_json: Path | None, **options: object
+                   ) -> int:
+    """``solve --engine mpisppy``: every rank reads; rank 0 alone reports and writes."""
+    try:
+        from mpi4py import MPI
+
+        from .engines.mpisppy_run import run_mpisppy_solve
+    except ImportError as exc:
+        click.echo(f"error: --engine mpisppy needs the [mpi] extra (mpi-sppy, mpi4py, an MPI): "
+                   f"pip install '.[mpi]' ({exc})", err=True)
+        return EXIT_FAILURE
+    rank = MPI.COMM_WORLD.Get_rank()
+    if rank == 0:
+        try:
+            loaded = load_or_exit(workbook)
+        except SystemExit:
+            MPI.COMM_WORLD.bcast(False, root=0)  # the other ranks stop too
+            raise
+        MPI.COMM_WORLD.bcast(True, root=0)
+        if not options["quiet"]:
+            _echo_problems(loaded)
+    else:
+        if not MPI.COMM_WORLD.bcast(None, root=0):
+            return EXIT_BAD_INPUT
+        loaded = load(workbook)
+        options["quiet"] = True
+        options["verbose"] = False
+    return run_mpisppy_solve(workbook, loaded, output=output, summary_json=summary_json,
+                             **options)
 
 
 def default_frontier_output(workbook: Path) -> Path:

@@ -88,6 +88,11 @@ def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
 
 def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
     """The budget shadow prices in words, one sentence per party (and the pooled budget)."""
+    if results.bounds is not None:
+        return ["Budget shadow prices are not available from the decomposition engine (the "
+                "duals of progressive hedging are not those of the whole model); solve with "
+                "the default engine, or sweep the budget with `stockopt frontier`, to see what "
+                "more money would buy."]
     step = budget_step(data)
     amount = f"{step_words(step)} {data.currency}"
     sentences = []

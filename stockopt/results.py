@@ -58,6 +58,9 @@ class Results:
     pooled_budget_shadow_price: float
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outcome: SolveOutcome | None = None
+    bounds: dict | None = None
+    """Set by the decomposition engine: its bounds on R* and the cost (see
+    ``stockopt.engines.mpisppy_run.bounds_payload``); None for the exact engine."""
 
     def summary_dict(self) -> dict:
         """The keys the contract's summary JSON requires, plus solver details."""
@@ -71,6 +74,10 @@ class Results:
             "budget_shadow_price": self.budget_shadow_price,
             "pooled_budget_shadow_price": self.pooled_budget_shadow_price,
         }
+        if self.bounds is not None:
+            data["budget_shadow_price"] = {p: None for p in self.spend}
+            data["pooled_budget_shadow_price"] = None
+            data["bounds"] = self.bounds
         if self.outcome is not None:
             data["solver"] = {
                 "name": self.outcome.solver, "version": self.outcome.solver_version,

@@ -136,8 +136,14 @@ def _safe_json(path: Path, payload: dict) -> None:
 def human_summary(results: Results, data, output: Path) -> str:  # noqa: ANN001
     """A few lines for the terminal: risk, loss, CVaR, cost, spend vs budget, top shortfalls."""
     cur = data.currency
-    lines = [
-        f"status        {results.status}",
+    lines = [f"status        {results.status}"]
+    if results.bounds is not None:
+        b = results.bounds
+        lines += [f"risk bounds   [{b['risk']['lower']:.6g}, {b['risk']['upper']:.6g}] "
+                  f"gap {b['risk']['relative_gap']:.3%}",
+                  f"cost bounds   [{b['cost']['lower']:,.0f}, {b['cost']['upper']:,.0f}] "
+                  f"gap {b['cost']['relative_gap']:.3%}"]
+    lines += [
         f"risk          {results.risk:.6g}  (periods of baseline demand lost; "
         f"λ={data.risk_weight:g}, α={data.cvar_alpha:g})",
         f"expected loss {results.expected_loss:.6g}",

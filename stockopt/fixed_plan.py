@@ -1,0 +1,227 @@
+"""A fixed first stage evaluated scenario by scenario: losses, operating costs, recourse.
+
+With the first stage (purchases, offtake, swap and mitigation capacities) fixed, every
+scenario's second stage is independent of the others. For a set of scenarios this
+module solves, batch by batch, the LP with the first stage fixed and
+
+1. minimizes Σ_s L_s (each scenario's loss at its minimum L_s*, periods of baseline
+   demand lost), then
+2. minimizes Σ_s operating_cost_s subject to Σ_s L_s ≤ Σ_s L_s* + 1e-7·max(1, Σ_s L_s*)
+   (the cheapest loss-minimal recourse: delivered offtake purchases, replacement value
+   of outstanding swap returns, mitigation costs; currency).
+
+Minimizing every L_s is optimal for any risk measure monotone in the losses, so
+R(x) = (1−λ)·E[L] + λ·CVaR_α(L) of the plan follows exactly from the losses
+(``plan_risk``), with the CVaR threshold ζ at the loss's α-quantile (``var_threshold``).
+
+Rows over first-stage columns only (budgets, market depth, cover floors, concentration
+caps) are released: the plan is given. The decomposition engine uses this to turn a
+candidate first stage into a valid upper bound and, at the end, into the reported plan;
+because every batch stands alone, the scenarios can be spread over MPI ranks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import ModelData
+from .lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, MatrixLP, Solution
+from .model.arrays import build_matrix_lp
+from .model.index import ModelIndex, build_index, family_index
+from .results import exact_cvar, scenario_losses
+from .solve import LoadedLP, SolveFailed
+
+DEFAULT_BATCH = 100
+"""Scenarios per evaluation LP (memory stays bounded by one batch)."""
+
+
+class EvaluationFailed(Exception):
+    """An evaluation LP did not solve to optimality (HiGHS status in lower case)."""
+
+
+def subset(data: ModelData, scenarios: Sequence[str]) -> ModelData:
+    """``data`` restricted to ``scenarios`` (probabilities kept as they are)."""
+    keep = set(scenarios)
+    return dataclasses.replace(
+        data, scenarios=list(scenarios),
+        probability={s: data.probability[s] for s in scenarios},
+        availability={k: v for k, v in data.availability.items() if k[3] in keep},
+        demand_multiplier={k: v for k, v in data.demand_multiplier.items() if k[3] in keep},
+        scenario_description={s: data.scenario_description.get(s, "") for s in scenarios})
+
+
+def fix_first_stage(lp: MatrixLP, first: dict[str, np.ndarray]) -> None:
+    """Fix the first-stage columns of ``lp`` at ``first`` (clipped to their bounds) and
+    release every row that holds first-stage columns only."""
+    for family, values in first.items():
+        cols = lp.layout.first.get(family)
+        if cols is None or not len(cols):
+            continue
+        v = np.clip(np.asarray(values, dtype=float), lp.col_lower[cols], lp.col_upper[cols])
+        lp.col_lower[cols] = v
+        lp.col_upper[cols] = v
+    is_first = np.zeros(lp.n_cols, dtype=bool)
+    for cols in lp.layout.first.values():
+        is_first[cols[cols >= 0]] = True
+    A = lp.A.tocsr()
+    second_nnz = np.add.reduceat(~is_first[A.indices], A.indptr[:-1]) if A.nnz else None
+    counts = np.diff(A.indptr)
+    only_first = counts > 0
+    if second_nnz is not None:
+        only_first &= np.where(counts > 0, second_nnz, 0) == 0
+    lp.row_lower[only_first] = -np.inf
+    lp.row_upper[only_first] = np.inf
+
+
+@dataclass
+class ScenarioEvaluation:
+    """A fixed plan on a list of scenarios (in that order).
+
+    ``losses`` L_s (periods of baseline demand lost), ``operating_costs`` (currency per
+    scenario, not probability weighted), ``second`` each second-stage family's values,
+    shape (len(scenarios), n) aligned with ``family_index`` (model units).
+    """
+
+    scenarios: list[str]
+    losses: np.ndarray
+    operating_costs: np.ndarray
+    second: dict[str, np.ndarray]
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[ScenarioEvaluation]) -> ScenarioEvaluation:
+        """The parts one after another (they must share the model's second-stage index)."""
+        parts = [p for p in parts if p.scenarios]
+        if not parts:
+            return cls([], np.zeros(0), np.zeros(0), {})
+        return cls([s for p in parts for s in p.scenarios],
+                   np.concatenate([p.losses for p in parts]),
+                   np.concatenate([p.operating_costs for p in parts]),
+                   {f: np.concatenate([p.second[f] for p in parts]) for f in parts[0].second})
+
+    def reordered(self, scenarios: Sequence[str]) -> ScenarioEvaluation:
+        """The same evaluation with rows in the order of ``scenarios`` (all present)."""
+        where = {s: i for i, s in enumerate(self.scenarios)}
+        order = np.array([where[s] for s in scenarios], dtype=int)
+        return ScenarioEvaluation(list(scenarios), self.losses[order],
+                                  self.operating_costs[order],
+                                  {f: v[order] for f, v in self.second.items()})
+
+
+def _batch(data: ModelData, first: dict[str, np.ndarray]) -> ScenarioEvaluation:
+    n = len(data.scenarios)
+    flat = dataclasses.replace(data, risk_weight=0.0,
+                               probability={s: 1.0 / n for s in data.scenarios})
+    idx = build_index(flat)
+    lp = build_matrix_lp(flat, idx)
+    fix_first_stage(lp, {f: v for f, v in first.items() if f != "cvar_threshold"})
+    loaded = LoadedLP(lp)
+    try:
+        loaded.solve()
+    except SolveFailed as exc:
+        raise EvaluationFailed(f"the evaluation LP of {n} scenarios with the plan fixed ended "
+                               f"with HiGHS status '{exc.status}'") from exc
+    sol = loaded.solution()
+    padded_cost = np.append(lp.cost_cost, 0.0)
+    operating = np.zeros(n)
+    for family in SECOND_STAGE_FAMILIES:
+        cols = lp.layout.second[family]
+        if cols.size:
+            operating += (padded_cost[cols] * sol.second[family]).sum(axis=1)
+    return ScenarioEvaluation(list(data.scenarios),
+                              np.asarray(scenario_losses(flat, idx, sol), dtype=float),
+                              operating * n, {f: np.asarray(sol.second[f], dtype=float)
+                                              for f in SECOND_STAGE_FAMILIES})
+
+
+def evaluate_scenarios(data: ModelData, scenarios: Sequence[str], first: dict[str, np.ndarray],
+                       *, batch: int = DEFAULT_BATCH) -> ScenarioEvaluation:
+    """The plan ``first`` (family -> values aligned with ``family_index``; model units) on
+    ``scenarios``, ``batch`` scenarios per LP. Raises EvaluationFailed."""
+    names = list(scenarios)
+    parts = [_batch(subset(data, names[i:i + batch]), first)
+             for i in range(0, len(names), batch)]
+    return ScenarioEvaluation.concatenate(parts)
+
+
+def var_threshold(losses: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:
+    """ζ*: the smallest loss z with P(L ≤ z) ≥ α (the α-quantile; periods). With it,
+    ζ + E[(L − ζ)⁺]/(1 − α) equals the exact CVaR_α."""
+    if not len(losses):
+        return 0.0
+    order = np.argsort(losses, kind="stable")
+    cumulative = np.cumsum(probabilities[order])
+    k = int(np.searchsorted(cumulative, alpha * cumulative[-1] - 1e-12))
+    return float(losses[order][min(k, len(order) - 1)])
+
+
+def plan_risk(data: ModelData, losses: np.ndarray, probabilities: np.ndarray) -> float:
+    """R = (1−λ)·Σ π_s L_s + λ·CVaR_α (periods) of losses with probabilities π_s."""
+    lam = data.risk_weight
+    expected = float(probabilities @ losses)
+    if lam == 0.0:
+        return expected
+    return (1.0 - lam) * expected + lam * exact_cvar(losses.tolist(), probabilities.tolist(),
+                                                      data.cvar_alpha)
+
+
+def first_stage_spend(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray]
+                      ) -> dict[str, float]:
+    """Σ_p F_p split by party (currency): purchases with holding for all n periods,
+    offtake, swap and mitigation fees."""
+    n = data.n_periods
+    spend = dict.fromkeys(data.parties, 0.0)
+    for (k, mi), a in zip(idx.HOLDINGS, first.get("purchase", ()), strict=False):
+        amount = (data.price[mi] + n * data.holdings[(k, mi)].holding_cost) * float(a)
+        for p, share in data.members[k].items():
+            spend[p] += share * amount
+    for o, x in zip(idx.OFFTAKES, first.get("offtake_capacity", ()), strict=False):
+        spend[data.offtakes[o].party] += data.offtakes[o].fee * float(x)
+    for w, y in zip(idx.SWAPS, first.get("swap_capacity", ()), strict=False):
+        spend[data.swaps[w].receiver] += data.swaps[w].fee * float(y)
+    for i, z in zip(idx.MITIGATIONS, first.get("mitigation_capacity", ()), strict=False):
+        spend[data.mitigations[i].party] += data.mitigations[i].fee * float(z)
+    return spend
+
+
+@dataclass
+class PlanValue:
+    """A fixed plan's exact value on all scenarios: risk R (periods), expected loss and
+    CVaR (periods), cost = Σ_p F_p + Σ_s π_s·operating_cost_s (currency)."""
+
+    risk: float
+    expected_loss: float
+    cvar: float
+    cost: float
+
+
+def plan_value(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray],
+               evaluation: ScenarioEvaluation) -> PlanValue:
+    """R, E[L], CVaR and cost of ``first`` from its evaluation on every scenario of
+    ``data`` (any order)."""
+    probs = np.array([data.probability[s] for s in evaluation.scenarios])
+    losses = evaluation.losses
+    cvar = exact_cvar(losses.tolist(), probs.tolist(), data.cvar_alpha)
+    cost = sum(first_stage_spend(data, idx, first).values())
+    cost += float(probs @ evaluation.operating_costs)
+    return PlanValue(plan_risk(data, losses, probs), float(probs @ losses), cvar, cost)
+
+
+def plan_solution(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray],
+                  evaluation: ScenarioEvaluation) -> Solution:
+    """The whole model's Solution for the plan: ``first``, ζ at the loss α-quantile,
+    the evaluated recourse, η_s = (L_s − ζ)⁺. ``evaluation`` covers every scenario."""
+    ev = evaluation.reordered(data.scenarios)
+    probs = np.array([data.probability[s] for s in data.scenarios])
+    zeta = var_threshold(ev.losses, probs, data.cvar_alpha)
+    first_out = {}
+    for family in FIRST_STAGE_FAMILIES:
+        n = len(family_index(idx, family))
+        values = np.asarray(first.get(family, np.zeros(n)), dtype=float)
+        first_out[family] = np.array([zeta]) if family == "cvar_threshold" else values
+    second = dict(ev.second)
+    second["cvar_excess"] = np.maximum(ev.losses - zeta, 0.0).reshape(-1, 1)
+    return Solution(first_out, second)
