@@ -38,16 +38,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .data import ModelData
-from .lp import MatrixLP
+from .fixed_plan import EvaluationFailed, fix_first_stage, subset
 from .model.arrays import build_matrix_lp
 from .model.index import build_index
+from .parallel import map_batches
 from .results import exact_cvar, scenario_losses
 from .sampling import Sample, scenario_model_data
 from .solve import LoadedLP, SolveFailed
@@ -65,19 +67,12 @@ BOOTSTRAP_STREAM = 2
 DEFAULT_BATCH = 100
 """Scenarios per evaluation LP (memory stays bounded by one batch)."""
 
-FIRST_STAGE_ONLY_ROWS = ("market_depth", "budget_limit", "pooled_budget_limit")
-"""Row families over first-stage variables only; dropped when the plan is fixed."""
-
 DECISIONS = "Decisions"
 SUMMARY = "Summary"
 
 
 class PlanError(Exception):
     """The results workbook does not hold a plan that fits the input workbook."""
-
-
-class EvaluationFailed(Exception):
-    """An evaluation LP did not solve to optimality (HiGHS status in lower case)."""
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -236,18 +231,6 @@ def plan_vectors(plan: Plan, data: ModelData) -> dict[str, np.ndarray]:
 
 # --- losses with the plan fixed ----------------------------------------------------------------
 
-def fix_first_stage(lp: MatrixLP, first: dict[str, np.ndarray]) -> None:
-    """Fix the first-stage columns of ``lp`` at ``first`` and drop first-stage-only rows."""
-    for family, values in first.items():
-        cols = lp.layout.first[family]
-        v = np.clip(values, lp.col_lower[cols], lp.col_upper[cols])
-        lp.col_lower[cols] = v
-        lp.col_upper[cols] = v
-    drop = np.array([f in FIRST_STAGE_ONLY_ROWS for f in lp.row_family], dtype=bool)
-    lp.row_lower[drop] = -np.inf
-    lp.row_upper[drop] = np.inf
-
-
 def batch_losses(data: ModelData, first: dict[str, np.ndarray]) -> np.ndarray:
     """L_s for every scenario of ``data`` with the first stage fixed at ``first``.
 
@@ -269,36 +252,38 @@ def batch_losses(data: ModelData, first: dict[str, np.ndarray]) -> np.ndarray:
     return np.asarray(scenario_losses(flat, idx, loaded.solution()), dtype=float)
 
 
-def _subset(data: ModelData, scenarios: Sequence[str]) -> ModelData:
-    keep = set(scenarios)
-    return dataclasses.replace(
-        data, scenarios=list(scenarios),
-        probability={s: data.probability[s] for s in scenarios},
-        availability={k: v for k, v in data.availability.items() if k[3] in keep},
-        demand_multiplier={k: v for k, v in data.demand_multiplier.items() if k[3] in keep},
-        scenario_description={s: data.scenario_description.get(s, "") for s in scenarios})
-
-
 def workbook_losses(data: ModelData, first: dict[str, np.ndarray], *,
-                    batch: int = DEFAULT_BATCH) -> np.ndarray:
-    """L_s of the workbook's own scenarios (in sample), in data order."""
-    out = []
-    for i in range(0, len(data.scenarios), batch):
-        out.append(batch_losses(_subset(data, data.scenarios[i:i + batch]), first))
+                    batch: int = DEFAULT_BATCH, comm: Any | None = None) -> np.ndarray:
+    """L_s of the workbook's own scenarios (in sample), in data order. With an MPI
+    ``comm``, the batches are shared over its ranks and every rank gets all losses."""
+    names = data.scenarios
+    starts = range(0, len(names), batch)
+    out = map_batches(comm, len(starts), lambda k: batch_losses(
+        subset(data, names[starts[k]:starts[k] + batch]), first))
     return np.concatenate(out) if out else np.zeros(0)
 
 
 def sample_losses(data: ModelData, sample: Sample, first: dict[str, np.ndarray], *,
                   batch: int = DEFAULT_BATCH,
-                  on_batch: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """L_s of every sampled scenario (out of sample), in sample order, batch by batch."""
-    out = []
-    for i in range(0, sample.size, batch):
-        rows = range(i, min(i + batch, sample.size))
-        out.append(batch_losses(scenario_model_data(data, sample, rows), first))
+                  on_batch: Callable[[int, int], None] | None = None,
+                  comm: Any | None = None) -> np.ndarray:
+    """L_s of every sampled scenario (out of sample), in sample order, batch by batch.
+
+    With an MPI ``comm`` the batches are shared over its ranks (batch k on rank
+    k mod size; each rank builds only its own batches' scenarios) and every rank gets
+    all losses; ``on_batch(done, total)`` then counts rank 0's batches times the ranks.
+    """
+    starts = range(0, sample.size, batch)
+    size = 1 if comm is None else comm.Get_size()
+
+    def one(k: int) -> np.ndarray:
+        rows = range(starts[k], min(starts[k] + batch, sample.size))
+        losses = batch_losses(scenario_model_data(data, sample, rows), first)
         if on_batch is not None:
-            on_batch(rows.stop, sample.size)
-    return np.concatenate(out)
+            on_batch(min(rows.stop * size, sample.size), sample.size)
+        return losses
+
+    return np.concatenate(map_batches(comm, len(starts), one))
 
 
 # --- statistics --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from .evaluate import (
     verdict,
     workbook_losses,
 )
+from .parallel import is_root, world
 from .reader import RawWorkbook
 from .run import write_json
 from .sampling import (
@@ -250,6 +251,9 @@ def run_evaluate_command(workbook: Path, raw: RawWorkbook, data: ModelData, plan
     sample = sample_scenarios(events, data.n_periods, samples, seed, evaluation=True,
                               prefix="eval")
 
+    comm = world()  # under `mpiexec -n R`: the batches are shared over the R ranks
+    root = is_root(comm)
+    quiet = quiet or not root
     show = not quiet and sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
@@ -257,13 +261,16 @@ def run_evaluate_command(workbook: Path, raw: RawWorkbook, data: ModelData, plan
             click.echo(f"\revaluated {done}/{total} scenarios", nl=done == total, err=True)
 
     try:
-        ins = in_sample_statistics(data, workbook_losses(data, first, batch=batch))
-        losses = sample_losses(data, sample, first, batch=batch, on_batch=progress)
+        ins = in_sample_statistics(data, workbook_losses(data, first, batch=batch, comm=comm))
+        losses = sample_losses(data, sample, first, batch=batch, on_batch=progress, comm=comm)
     except EvaluationFailed as exc:
-        click.echo(f"error: {exc}. Nothing was written.", err=True)
+        if root:
+            click.echo(f"error: {exc}. Nothing was written.", err=True)
         return EXIT_FAILURE
-    out = out_of_sample_statistics(losses, data.cvar_alpha, data.risk_weight, seed)
     seconds = time.perf_counter() - t0
+    if not root:
+        return EXIT_OK
+    out = out_of_sample_statistics(losses, data.cvar_alpha, data.risk_weight, seed)
     try:
         _write_xlsx(output, workbook, plan_path, ins, out, plan, data, sample, losses)
         if summary_json is not None:
