@@ -109,7 +109,8 @@ def _same_file(a: Path, b: Path) -> bool:
 @click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the headline results as JSON here.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Wall-clock limit for the solver, both phases together (seconds).")
+              help="Wall-clock limit for the solver, both phases together (seconds; with "
+              "--engine mpisppy phase 1 may use two thirds of it).")
 @click.option("--algorithm", type=click.Choice(["simplex", "ipx", "choose"]),
               default="simplex", show_default=True,
               help="HiGHS algorithm for phase 1: dual simplex, or ipx (interior point with "
@@ -125,7 +126,10 @@ def _same_file(a: Path, b: Path) -> bool:
               show_default=True, help="--engine mpisppy: stop each phase at this relative gap "
               "between its lower and upper bound (0.005 = 0.5%).")
 @click.option("--max-iterations", type=click.IntRange(min=1), default=300, show_default=True,
-              help="--engine mpisppy: progressive hedging iterations per phase at most.")
+              help="--engine mpisppy: progressive hedging iterations for phase 1 (risk) at most.")
+@click.option("--phase2-iterations", type=click.IntRange(min=1), default=60,
+              show_default=True, help="--engine mpisppy: PH iterations for phase 2 (cost) at "
+              "most; its bounds rarely meet --gap (see README).")
 @click.option("--rho", type=click.FloatRange(min=0, min_open=True), default=1.0,
               show_default=True, help="--engine mpisppy: PH penalty, in each variable's own "
               "unit (see README).")
@@ -133,7 +137,8 @@ def _same_file(a: Path, b: Path) -> bool:
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
               time_limit: float | None, algorithm: str, builder: str, engine: str, gap: float,
-              max_iterations: int, rho: float, verbose: bool, quiet: bool) -> None:
+              max_iterations: int, phase2_iterations: int, rho: float, verbose: bool,
+              quiet: bool) -> None:
     """Optimize the plan for WORKBOOK and write the results workbook."""
     from .run import run_solve
 
@@ -142,7 +147,8 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
                                        (summary_json, "summary JSON")))
     if engine == "mpisppy":
         sys.exit(_solve_mpisppy(workbook, output, summary_json, time_limit=time_limit,
-                                gap=gap, max_iterations=max_iterations, rho=rho,
+                                gap=gap, max_iterations=max_iterations,
+                                phase2_iterations=phase2_iterations, rho=rho,
                                 verbose=verbose, quiet=quiet))
     loaded = load_or_exit(workbook)
     if not quiet:

@@ -28,6 +28,9 @@ from . import mpisppy_engine as engine
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
+PHASE1_TIME_SHARE = 2.0 / 3.0
+"""Share of ``--time-limit`` phase 1 may use; phase 2 gets what is left."""
+
 
 def peak_memory_mb() -> float:
     """This process's peak resident memory (MB, Linux's ru_maxrss in KiB)."""
@@ -77,8 +80,14 @@ def evaluate_everywhere(comm: MPI.Comm, data, first: dict[str, np.ndarray]  # no
 
 def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
                       summary_json: Path | None, gap: float, time_limit: float | None,
-                      max_iterations: int, rho: float, verbose: bool, quiet: bool) -> int:
-    """Solve both phases decomposed and write the outputs on rank 0; the exit status."""
+                      max_iterations: int, rho: float, verbose: bool, quiet: bool,
+                      phase2_iterations: int = 60) -> int:
+    """Solve both phases decomposed and write the outputs on rank 0; the exit status.
+
+    Exit 0 when phase 1 reaches ``gap`` (phase 2 reports the gap it reaches), 1 when
+    phase 1 stops short of it (the workbook is still written, with the bounds) or fails.
+    ``time_limit`` (s) is shared: phase 1 gets ``PHASE1_TIME_SHARE`` of it, phase 2 the rest.
+    """
     from ..run import human_summary, write_json
 
     comm = MPI.COMM_WORLD
@@ -101,7 +110,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     t_start = time.perf_counter()
     say(f"mpisppy engine: {size} rank(s), {engine.CYLINDERS[engine.cylinder_layout(size)]}; "
         f"{len(engine.scenario_names(data))} scenarios; gap target {gap:.2%}")
-    limit1 = None if time_limit is None else time_limit / 2.0
+    limit1 = None if time_limit is None else time_limit * PHASE1_TIME_SHARE
     phase1 = engine.solve_phase1(data, gap=gap, max_iterations=max_iterations,
                                  time_limit=limit1, rho=rho, verbose=verbose, comm=comm)
     timings["phase1"] = phase1.seconds
@@ -109,7 +118,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
         f"{phase1.gap:.3%}, {phase1.iterations} PH iterations, {phase1.seconds:.1f} s")
     limit2 = None if time_limit is None else max(time_limit - (time.perf_counter() - t_start),
                                                  1.0)
-    phase2 = engine.solve_phase2(data, phase1, gap=gap, max_iterations=max_iterations,
+    phase2 = engine.solve_phase2(data, phase1, gap=gap, max_iterations=phase2_iterations,
                                  time_limit=limit2, rho=rho, verbose=verbose, comm=comm)
     timings["phase2"] = phase2.seconds
     say(f"phase 2 (cost): cost in [{phase2.lower_bound:,.0f}, {phase2.upper_bound:,.0f}] "
@@ -125,9 +134,8 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
         return EXIT_FAILURE
     timings["evaluate"] = time.perf_counter() - t0
     memory = comm.gather(peak_memory_mb(), root=0)
-    reached = phase1.gap <= gap and phase2.gap <= gap
-    status = "within gap" if reached else (
-        phase1.status if phase1.gap > gap else phase2.status)
+    reached = phase1.gap <= gap
+    status = "within gap" if reached else phase1.status
     exit_code = EXIT_OK if reached else EXIT_FAILURE
     if rank != 0:
         return exit_code
@@ -168,7 +176,11 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     if not quiet:
         click.echo(human_summary(results, data, output))
     if not reached:
-        click.echo(f"warning: the gap target {gap:.2%} was not reached ({status}); the "
+        click.echo(f"warning: phase 1 did not reach the gap target {gap:.2%} ({status}); the "
                    "workbook holds the best plan found, with its bounds on the Summary sheet.",
                    err=True)
+    elif phase2.gap > gap and not quiet:
+        click.echo(f"note: phase 2's cost bounds are {phase2.gap:.2%} apart ({phase2.status}); "
+                   "the cost of the plan is an upper bound (see README, \"Scenario "
+                   "decomposition\", on why phase 2's lower bound is weak).", err=True)
     return exit_code
