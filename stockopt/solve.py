@@ -47,12 +47,23 @@ ALGORITHMS: dict[str, dict[str, object]] = {
 }
 """Phase-1 algorithm choices (HiGHS options). Crossover stays on: duals need a basis."""
 
+ALGORITHM_NAMES = {"simplex": "dual simplex", "ipx": "interior point (ipx) with crossover",
+                   "choose": "HiGHS's choice of algorithm"}
+"""The phase-1 algorithm choices in words."""
+
 DEFAULT_ALGORITHM = "simplex"
 """Measured on the benchmark ladder (benchmarks/README.md): dual simplex on the scaled
 model beat interior point with crossover on this LP class."""
 
 PHASE2_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 4}
 """Phase 2: primal simplex from the phase-1 basis."""
+
+TIE_BREAK = 1e-4
+"""Phase 1 first minimizes R + w·Cost, w = TIE_BREAK · max|risk coefficient| / max|cost
+coefficient| (scaled LP), then R alone by primal simplex from that basis (usually 0
+iterations). The tie-break only chooses WHICH risk-optimal vertex phase 1 ends on: a cheap
+one, from which phase 2's primal simplex has little left to do. R* is the second solve's,
+exactly as without it (see benchmarks/README.md for the times)."""
 
 INF = highspy.kHighsInf
 
@@ -228,7 +239,7 @@ class LoadedLP:
         self._reset_to_phase1()
 
         notify("phase 1/2: minimizing risk")
-        phase1 = self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
+        phase1 = self._phase1(algorithm, deadline)
         outcome.phases.append(phase1)
         outcome.timings["phase1"] = phase1.seconds
         if phase1.status != "optimal":
@@ -256,6 +267,27 @@ class LoadedLP:
         phase2.objective = outcome.cost  # report in currency, not the solver's scaled units
         outcome.status = "optimal"
         return outcome
+
+    def _phase1(self, algorithm: str, deadline: float | None) -> PhaseRecord:
+        """min R + w·Cost (``TIE_BREAK``), then min R from that basis: one phase-1 record."""
+        cols, lp = self._all_cols, self.lp
+        cost_max = float(np.abs(lp.cost_cost).max(initial=0.0))
+        if TIE_BREAK <= 0 or cost_max == 0.0:
+            return self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
+        weight = TIE_BREAK * float(np.abs(lp.risk_cost).max(initial=0.0)) / cost_max
+        self.h.changeColsCost(len(cols), cols, lp.risk_cost + weight * lp.cost_cost)
+        first = self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
+        self.h.changeColsCost(len(cols), cols, lp.risk_cost)
+        if first.status != "optimal":
+            return first
+        polish = self._run("phase 1 (risk)", "primal simplex", PHASE2_OPTIONS, deadline)
+        polish.seconds += first.seconds
+        polish.simplex_iterations += first.simplex_iterations
+        polish.ipm_iterations += first.ipm_iterations
+        polish.crossover_iterations += first.crossover_iterations
+        polish.algorithm = (f"{ALGORITHM_NAMES.get(algorithm, algorithm)} on R + "
+                            f"{TIE_BREAK:g}·Cost (tie-break), then primal simplex on R")
+        return polish
 
     def solve_risk(self, *, time_limit: float | None = None,
                    algorithm: str = DEFAULT_ALGORITHM) -> PhaseRecord:
