@@ -56,7 +56,8 @@ def loadedlp_sweep(data, sweep) -> tuple[list[float], list[float], list[float]]:
     return seconds, risks, costs
 
 
-def bench(name: str, path: Path, steps: int, with_loadedlp: bool) -> dict:
+def bench(name: str, path: Path, steps: int, with_loadedlp: bool,
+          with_pyomo: bool = False) -> dict:
     """Run the three variants on one instance; print the table; return the totals."""
     from stockopt.frontier import define_sweep, run_cold, run_frontier
     from stockopt.normalize import load
@@ -75,13 +76,17 @@ def bench(name: str, path: Path, steps: int, with_loadedlp: bool) -> dict:
     t0 = time.perf_counter()
     cold = run_cold(data, sweep)
     cold_total = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rebuilt = run_cold(data, sweep, builder="pyomo") if with_pyomo else None
+    rebuilt_total = time.perf_counter() - t0
 
     print(f"\n{name}: {path.name}; {sweep.describe()}")
     print(f"  build + load once (warm): {warm.build_seconds:.3f} s; warm phases re-run cold: "
           f"{warm.fallbacks}")
     head = f"  {'scale':>6} {'risk R*':>12} {'warm s':>8} {'start':>5} {'iters':>6}"
     head += f" {'LoadedLP s':>10}" if with_loadedlp else ""
-    print(head + f" {'cold s':>8} {'cold/warm':>9}")
+    head += f" {'cold s':>8} {'cold/warm':>9}"
+    print(head + (f" {'Pyomo s':>8} {'Pyomo/warm':>10}" if with_pyomo else ""))
     agree = True
     for i, (w, c) in enumerate(zip(warm.points, cold, strict=True)):
         ok = (abs(w.risk - c.risk) <= 1e-6 + 1e-5 * abs(c.risk)
@@ -92,15 +97,21 @@ def bench(name: str, path: Path, steps: int, with_loadedlp: bool) -> dict:
         line = (f"  {w.value:>5.2f}× {w.risk:>12.6g} {w.seconds:>8.3f} "
                 f"{'warm' if w.warm else 'cold':>5} {w.iterations:>6}")
         line += f" {ll_seconds[i]:>10.3f}" if with_loadedlp else ""
-        print(line + f" {c.seconds:>8.3f} {c.seconds / w.seconds:>8.1f}×"
-              + ("" if ok else "  MISMATCH"))
+        line += f" {c.seconds:>8.3f} {c.seconds / w.seconds:>8.1f}×"
+        if rebuilt is not None:
+            r = rebuilt[i]
+            ok = ok and abs(r.risk - c.risk) <= 1e-6 + 1e-5 * abs(c.risk)
+            line += f" {r.seconds:>8.3f} {r.seconds / w.seconds:>9.1f}×"
+        print(line + ("" if ok else "  MISMATCH"))
     ratio = cold_total / warm_total
     print(f"  total: warm {warm_total:.3f} s (incl. build), "
           + (f"LoadedLP re-solve {ll_total:.3f} s, " if with_loadedlp else "")
           + f"cold {cold_total:.3f} s; ratio cold/warm {ratio:.1f}× (target ≥ 8×); "
+          + (f"Pyomo rebuild per point {rebuilt_total:.3f} s, ratio "
+             f"{rebuilt_total / warm_total:.1f}×; " if with_pyomo else "")
           + ("all points agree" if agree else "POINTS DISAGREE"))
     return {"name": name, "warm": warm_total, "cold": cold_total, "ratio": ratio,
-            "agree": agree}
+            "agree": agree, "pyomo_ratio": rebuilt_total / warm_total if with_pyomo else None}
 
 
 def main() -> None:
@@ -111,6 +122,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-loadedlp", action="store_true",
                         help="skip the LoadedLP.solve re-solve variant")
+    parser.add_argument("--pyomo", action="store_true",
+                        help="also solve every point cold by rebuilding the Pyomo model (the "
+                        "issue's 'rebuilding per point')")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     from generate import write_instance
@@ -120,8 +134,10 @@ def main() -> None:
         for name in args.instances:
             path = EXAMPLE if name == "example" else write_instance(
                 name, Path(tmp) / f"{name}.xlsx", args.seed)
-            results.append(bench(name, path, args.steps, not args.no_loadedlp))
-    print("\nsummary: " + "; ".join(f"{r['name']} {r['ratio']:.1f}×" for r in results))
+            results.append(bench(name, path, args.steps, not args.no_loadedlp, args.pyomo))
+    print("\nsummary (cold/warm): " + "; ".join(
+        f"{r['name']} {r['ratio']:.1f}×" + (f" (Pyomo rebuild {r['pyomo_ratio']:.1f}×)"
+                                            if r["pyomo_ratio"] else "") for r in results))
     if not all(r["agree"] for r in results):
         raise SystemExit(1)
 

@@ -533,19 +533,29 @@ def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = No
 
 
 def cold_point(data: ModelData, sweep: Sweep, value: float, *,
-               time_limit: float | None = None) -> FrontierPoint:
-    """One point solved from scratch: build the model, load it, solve (the reference)."""
+               time_limit: float | None = None, builder: str = "arrays") -> FrontierPoint:
+    """One point solved from scratch: build the model, load it, solve (the reference).
+
+    ``builder`` "arrays" builds the LP from arrays (what ``stockopt solve`` does);
+    "pyomo" rebuilds the Pyomo model and compiles it (the reference route).
+    """
     t0 = time.perf_counter()
     point_data = data_for(data, sweep, value)
     idx = build_index(point_data)
-    loaded = LoadedLP(build_matrix_lp(point_data, idx))
+    if builder == "pyomo":
+        from .model import build_model
+
+        loaded = LoadedLP(build_model(point_data))
+    else:
+        loaded = LoadedLP(build_matrix_lp(point_data, idx))
     outcome = loaded.solve(time_limit=time_limit)
     return make_point(point_data, idx, loaded.solution(), outcome, sweep, value,
                       time.perf_counter() - t0, warm=False)
 
 
 def run_cold(data: ModelData, sweep: Sweep, *, time_limit: float | None = None,
-             values: Sequence[float] | None = None) -> list[FrontierPoint]:
-    """Every point (or ``values``) solved cold, in ascending order."""
-    return [cold_point(data, sweep, v, time_limit=time_limit)
+             values: Sequence[float] | None = None,
+             builder: str = "arrays") -> list[FrontierPoint]:
+    """Every point (or ``values``) solved cold, in ascending order (see ``cold_point``)."""
+    return [cold_point(data, sweep, v, time_limit=time_limit, builder=builder)
             for v in (sweep.values if values is None else values)]

@@ -1,7 +1,7 @@
 """The decomposition benchmark (issue #9): a sampled scenario set on 1, 2 and 4 MPI ranks.
 
-    python benchmarks/mpisppy.py                          # 1,000 scenarios, ranks 1 2 4
-    python benchmarks/mpisppy.py --samples 200 --ranks 2 --time-limit 120
+    python benchmarks/decomposition.py                          # 1,000 scenarios, ranks 1 2 4
+    python benchmarks/decomposition.py --samples 200 --ranks 2 --time-limit 120
 
 Samples ``--samples`` scenarios from the bundled ``inputs/us_eu_risks.xlsx`` Risks sheet
 (``stockopt scenarios``, the issue-7 generator, seed 0), then solves the same workbook
