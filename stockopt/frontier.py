@@ -12,8 +12,10 @@ changes budget bounds and re-solves both phases (``WarmSweepSolver``). Phase 1 (
 and phase 2 (cost, with the risk row R ≤ R* + 1e-7·max(1, |R*|)) each keep their own
 HiGHS instance, so between points only row bounds move: each instance keeps its
 optimal basis, which a bound change leaves dual feasible, and dual simplex continues
-from it. The first point is solved cold, as ``LoadedLP.solve`` does (phase 2 by primal
-simplex from the phase-1 basis).
+from it. Phase 1 minimizes R + w·Cost (``solve.TIE_BREAK``) and then R alone from that
+basis (usually no iterations), as ``LoadedLP.solve`` does, so R* and the budget duals are
+the risk objective's. The first point is solved cold, as ``LoadedLP.solve`` does (phase 2
+by primal simplex from the phase-1 basis).
 
 Points are solved from the largest budget down (neighbouring optimal bases are alike;
 the zero-budget point, where no lever can be bought, is solved cold: warm starts into it
@@ -46,6 +48,7 @@ from .results import exact_cvar, scenario_losses
 from .solve import (
     INF,
     RISK_BOUND_RELATIVE,
+    TIE_BREAK,
     LoadedLP,
     PhaseRecord,
     SolveFailed,
@@ -341,13 +344,21 @@ class WarmSweepSolver:
         risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
         risk_scale = _power_of_two(float(np.abs(lp.risk_cost).max(initial=0.0)))
         self._risk_scale = risk_scale
+        # phase 1 minimizes R + w·Cost (the tie-break of LoadedLP: it ends on a cheap
+        # risk-optimal vertex), then R alone from that basis for the exact R*
+        cost_max = float(np.abs(lp.cost_cost).max(initial=0.0))
+        weight = 0.0 if cost_max == 0.0 or TIE_BREAK <= 0 else (
+            TIE_BREAK * float(np.abs(lp.risk_cost).max(initial=0.0)) / cost_max)
+        self._cols = np.arange(len(lp.col_lower), dtype=np.int32)
+        self._weighted = lp.risk_cost + weight * lp.cost_cost
+        self._tie_break = weight > 0.0
+        self.h1.changeColsCost(len(self._cols), self._cols, self._weighted)
         self.h2 = highspy.Highs()
         self.h2.setOptionValue("output_flag", False)
         self.h2.setOptionValue("solver", "simplex")
         self.h2.passModel(self.h1.getLp())
         self.h2.addRow(-INF, INF, len(risk_nz), risk_nz, lp.risk_cost[risk_nz] * risk_scale)
-        cols = np.arange(len(lp.col_lower), dtype=np.int32)
-        self.h2.changeColsCost(len(cols), cols, lp.cost_cost)
+        self.h2.changeColsCost(len(self._cols), self._cols, lp.cost_cost)
         self._phase2_solved = False
         self._reference_iterations: dict[str, int] = {}
         self.fallbacks = 0
@@ -414,12 +425,23 @@ class WarmSweepSolver:
 
         phase1 = self._phase(outcome, h1, "phase 1 (risk)", not cold, h1.clearSolver, 1,
                              "dual simplex", deadline)
+        if phase1.status == "optimal" and self._tie_break:
+            # R alone from the tie-broken basis (usually no iterations), then the weighted
+            # objective back for the next point: the basis is optimal for both
+            h1.changeColsCost(len(self._cols), self._cols, lp.risk_cost)
+            phase1 = self._run(h1, "phase 1 (risk)", "primal simplex on R alone", 4, deadline,
+                               None)
+            outcome.phases.append(phase1)
+            risk_duals = h1.getSolution().row_dual
+            h1.changeColsCost(len(self._cols), self._cols, self._weighted)
+        else:
+            risk_duals = None
         if phase1.status != "optimal":
             outcome.status = phase1.status
             raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
         risk_star = float(phase1.objective)
         outcome.risk = risk_star
-        self._record_duals(outcome)
+        self._record_duals(outcome, risk_duals)
 
         bound = risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))
         h2.changeRowBounds(loaded.n_rows, -INF, bound * self._risk_scale)
@@ -454,9 +476,11 @@ class WarmSweepSolver:
             raise ValueError("HiGHS returned a non-finite solution")
         return Solution.from_vector(self.loaded.raw.layout, x)
 
-    def _record_duals(self, outcome: SolveOutcome) -> None:
-        """Budget shadow prices ∂R*/∂B (≤ 0, periods per currency unit), unscaled."""
-        duals = self.h1.getSolution().row_dual
+    def _record_duals(self, outcome: SolveOutcome, duals: Sequence[float] | None = None
+                      ) -> None:
+        """Budget shadow prices ∂R*/∂B (≤ 0, periods per currency unit), unscaled, from
+        the row duals of the risk objective (``duals``, or h1's current ones)."""
+        duals = self.h1.getSolution().row_dual if duals is None else duals
         scale = self.loaded.lp.row_scale
         for party, i in self.loaded.budget_rows.items():
             outcome.budget_duals[party] = min(0.0, float(duals[i]) * float(scale[i]))
