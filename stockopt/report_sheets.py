@@ -120,10 +120,12 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
 
     w.section("How much risk is left")
     tail_share = 1 - data.cvar_alpha
+    decomposed = results.bounds is not None
     headline = [
-        ("risk R*", results.risk, LOSS, "periods of demand",
+        ("risk R" if decomposed else "risk R*", results.risk, LOSS, "periods of demand",
          f"(1−λ)·expected loss + λ·CVaR with λ = {data.risk_weight:g}: the objective the plan "
-         "minimizes"),
+         "minimizes" + ("; this plan's, an upper bound on the optimum R* (bounds below)"
+                        if decomposed else "")),
         ("expected loss", results.expected_loss, LOSS, "periods of demand",
          "Σ_s π_s L_s: a scenario's loss L_s is its shortfall in periods of baseline demand, "
          "criticality weighted"),
@@ -133,7 +135,9 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         ("cost", results.cost, MONEY, cur,
          "preparedness spending + expected offtake purchases "
          + ("+ expected mitigation costs " if data.mitigations else "")
-         + "+ value of swap returns owed at the end (the cheapest plan at this risk)"),
+         + "+ value of swap returns owed at the end "
+         + ("(the cheapest plan found within the risk bound below)" if decomposed
+            else "(the cheapest plan at this risk)")),
     ]
     for label, value, fmt, unit, meaning in headline:
         w.append([w.cell(label, font=BOLD), w.cell(value, fmt), unit,

@@ -168,6 +168,16 @@ def test_solve_on_two_ranks_brackets_the_default_optimum(minimal: Path, tmp_path
     assert result["cost"] == pytest.approx(bounds["cost"]["upper"], rel=1e-9)
     assert result["budget_shadow_price"] == {p: None for p in result["spend"]}
     assert "risk bounds" in run.stdout
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out, read_only=True)
+    text = " ".join(str(v) for row in wb["Summary"].iter_rows(values_only=True)
+                    for v in row if v is not None)
+    wb.close()
+    assert "How close to optimal: bounds from the decomposition" in text
+    assert "scenario decomposition on 2 ranks" in text
+    assert "Budget shadow prices are not available from the decomposition engine" in text
+    assert "Decisions" in wb.sheetnames and "Shortfalls" in wb.sheetnames
 
 
 @MPIEXEC
