@@ -99,25 +99,35 @@ def reference(mps: str, algorithm: str) -> dict:
     import highspy
     import numpy as np
 
-    from stockopt.solve import ALGORITHMS, PHASE2_OPTIONS, RISK_BOUND_RELATIVE
+    from stockopt.solve import ALGORITHMS, PHASE2_OPTIONS, RISK_BOUND_RELATIVE, TIE_BREAK
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.readModel(mps)
     lp = h.getLp()
     risk_cost = np.asarray(lp.col_cost_)
+    extra = Path(mps).with_name(Path(mps).stem + "-phase2.npz")
+    arrays = np.load(extra) if extra.exists() else None
+    all_cols = np.arange(len(risk_cost), dtype=np.int32)
+    tie = arrays is not None and TIE_BREAK > 0 and np.abs(arrays["cost"]).max() > 0
+    if tie:  # phase 1 as stockopt runs it: R + w·Cost, then R alone from that basis
+        weight = TIE_BREAK * np.abs(risk_cost).max() / np.abs(arrays["cost"]).max()
+        h.changeColsCost(len(all_cols), all_cols, risk_cost + weight * arrays["cost"])
     for key, value in ALGORITHMS[algorithm].items():
         h.setOptionValue(key, value)
     start = time.perf_counter()
     h.run()
+    if tie:
+        h.changeColsCost(len(all_cols), all_cols, risk_cost)
+        for key, value in PHASE2_OPTIONS.items():
+            h.setOptionValue(key, value)
+        h.run()
     phase1 = time.perf_counter() - start
     risk = h.getInfo().objective_function_value
     result = {"phase1": phase1, "phase2": 0.0, "risk": risk,
               "status": h.modelStatusToString(h.getModelStatus()),
               "risk_cost_nnz": int(np.count_nonzero(risk_cost))}
-    extra = Path(mps).with_name(Path(mps).stem + "-phase2.npz")
-    if extra.exists():  # phase 2 as stockopt runs it: the risk row, then the cost objective
-        arrays = np.load(extra)
+    if arrays is not None:  # phase 2 as stockopt runs it: the risk row, then the cost objective
         scale = float(arrays["risk_scale"])
         nz = np.flatnonzero(arrays["risk"]).astype(np.int32)
         bound = risk + RISK_BOUND_RELATIVE * max(1.0, abs(risk))

@@ -334,7 +334,7 @@ class WarmSweepSolver:
     same LoadedLP while this solver is in use.
     """
 
-    def __init__(self, loaded: LoadedLP) -> None:
+    def __init__(self, loaded: LoadedLP, *, phase2_start: str = "previous") -> None:
         self.loaded = loaded
         lp = loaded.lp
         self.h1 = loaded.h
@@ -360,6 +360,9 @@ class WarmSweepSolver:
         self.h2.addRow(-INF, INF, len(risk_nz), risk_nz, lp.risk_cost[risk_nz] * risk_scale)
         self.h2.changeColsCost(len(self._cols), self._cols, lp.cost_cost)
         self._phase2_solved = False
+        self.phase2_start = phase2_start
+        """"previous": phase 2 hot from the previous point's phase-2 basis (dual simplex);
+        "phase1": from this point's phase-1 basis (primal simplex), as a cold point does."""
         self._reference_iterations: dict[str, int] = {}
         self.fallbacks = 0
 
@@ -455,7 +458,8 @@ class WarmSweepSolver:
             start.valid = True
             h2.setBasis(start)
 
-        phase2 = self._phase(outcome, h2, "phase 2 (cost)", not cold and self._phase2_solved,
+        hot2 = not cold and self._phase2_solved and self.phase2_start == "previous"
+        phase2 = self._phase(outcome, h2, "phase 2 (cost)", hot2,
                              from_phase1, 4, "primal simplex (from phase 1)", deadline)
         if phase2.status != "optimal":
             outcome.status = phase2.status
@@ -525,7 +529,8 @@ class FrontierRun:
 
 
 def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = None,
-                 on_point: ProgressCallback | None = None) -> FrontierRun:
+                 on_point: ProgressCallback | None = None,
+                 phase2_start: str = "previous") -> FrontierRun:
     """Build once, solve every point warm-started; return the run (points ascending).
 
     ``time_limit`` (s) applies to each point. Raises PointFailed when a point is not
@@ -535,7 +540,7 @@ def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = No
     base = data_for(data, sweep, sweep.values[-1])
     idx = build_index(base)
     loaded = LoadedLP(build_matrix_lp(base, idx))
-    solver = WarmSweepSolver(loaded)
+    solver = WarmSweepSolver(loaded, phase2_start=phase2_start)
     build_seconds = time.perf_counter() - start
     points: dict[int, FrontierPoint] = {}
     order = solve_order(sweep)

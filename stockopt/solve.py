@@ -58,7 +58,7 @@ model beat interior point with crossover on this LP class."""
 PHASE2_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 4}
 """Phase 2: primal simplex from the phase-1 basis."""
 
-TIE_BREAK = 1e-3
+TIE_BREAK = 3e-4
 """Phase 1 first minimizes R + w·Cost, w = TIE_BREAK · max|risk coefficient| / max|cost
 coefficient| (scaled LP), then R alone by primal simplex from that basis (usually 0
 iterations). The tie-break only chooses WHICH risk-optimal vertex phase 1 ends on: a cheap
