@@ -69,6 +69,7 @@ DEFAULT_BATCH = 100
 
 DECISIONS = "Decisions"
 SUMMARY = "Summary"
+POLICY = "Policy levers"
 
 
 class PlanError(Exception):
@@ -89,6 +90,8 @@ class Plan:
     purchases: dict[tuple[str, str], float] = field(default_factory=dict)
     offtakes: dict[str, float] = field(default_factory=dict)
     swaps: dict[str, float] = field(default_factory=dict)
+    mitigations: dict[str, float] = field(default_factory=dict)
+    """Mitigation capacity per option (t/period), from the Policy levers sheet."""
     rows: dict[tuple[str, object], int] = field(default_factory=dict)
     summary: dict[str, float] = field(default_factory=dict)
 
@@ -103,6 +106,50 @@ _TABLES = {  # table -> (key columns, value column)
     "offtakes": (("offtake",), "offtake_capacity"),
     "swaps": (("swap",), "swap_capacity"),
 }
+
+
+_POLICY_TABLES = {  # on the Policy levers sheet, when the input has mitigation options
+    "mitigations": (("option",), "mitigation_capacity"),
+}
+
+
+def _scan(wb, sheet: str, shown: str, tables: dict[str, tuple[tuple[str, ...], str]],  # noqa: ANN001
+          plan: Plan, found: set[str]) -> None:
+    """Read ``tables`` (name -> (key columns, value column)) from sheet ``sheet`` into
+    ``plan``; each table sits under a header row 'name (unit)' and ends at its first row
+    with a blank key or value. Raises PlanError on a bad value or a repeated key."""
+    current: tuple[str, dict[str, int]] | None = None
+    for row, cells in wb.rows(sheet):
+        header = {_name(v): i for i, v in cells.items() if isinstance(v, str)}
+        table = next((t for t, (keys, value) in tables.items()
+                      if value in header and all(k in header for k in keys)), None)
+        if table is not None:
+            current = (table, header)
+            found.add(table)
+            continue
+        if current is None:
+            continue
+        table, header = current
+        keys, value_col = tables[table]
+        key = tuple(cells.get(header[k]) for k in keys)
+        value = cells.get(header[value_col])
+        if any(k is None for k in key) or value is None:
+            current = None  # a blank row, or a note such as "(none)", ends the table
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value) or value < 0:
+            raise PlanError(f"sheet '{shown}', row {row}, column '{value_col}': "
+                            f"expected a number ≥ 0; found {value!r}")
+        key = tuple(str(k) for k in key)
+        target = {"purchases": plan.purchases, "offtakes": plan.offtakes,
+                  "swaps": plan.swaps, "mitigations": plan.mitigations}[table]
+        entry = key if table == "purchases" else key[0]
+        if entry in target:
+            raise PlanError(f"sheet '{shown}', rows {plan.rows[(table, entry)]} and "
+                            f"{row}: expected each {' and '.join(keys)} once; found "
+                            f"{' '.join(key)} twice")
+        target[entry] = float(value)
+        plan.rows[(table, entry)] = row
 
 
 def read_plan(path: Path) -> Plan:
@@ -122,40 +169,11 @@ def read_plan(path: Path) -> Plan:
             raise PlanError(f"{path.name}: expected a results workbook with a sheet named "
                             f"{DECISIONS} (written by stockopt solve); found sheets "
                             + ", ".join(wb.sheet_names))
-        current: tuple[str, dict[str, int]] | None = None
-        for row, cells in wb.rows(names[DECISIONS.lower()]):
-            header = {_name(v): i for i, v in cells.items() if isinstance(v, str)}
-            table = next((t for t, (keys, value) in _TABLES.items()
-                          if value in header and all(k in header for k in keys)), None)
-            if table is not None:
-                current = (table, header)
-                found.add(table)
-                continue
-            if current is None:
-                continue
-            table, header = current
-            keys, value_col = _TABLES[table]
-            key = tuple(cells.get(header[k]) for k in keys)
-            value = cells.get(header[value_col])
-            if any(k is None for k in key) or value is None:
-                current = None  # a blank row, or a note such as "(none)", ends the table
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value) or value < 0:
-                raise PlanError(f"sheet '{DECISIONS}', row {row}, column '{value_col}': "
-                                f"expected a number ≥ 0; found {value!r}")
-            key = tuple(str(k) for k in key)
-            target = {"purchases": plan.purchases, "offtakes": plan.offtakes,
-                      "swaps": plan.swaps}[table]
-            entry = key if table == "purchases" else key[0]
-            if entry in target:
-                raise PlanError(f"sheet '{DECISIONS}', rows {plan.rows[(table, entry)]} and "
-                                f"{row}: expected each {' and '.join(keys)} once; found "
-                                f"{' '.join(key)} twice")
-            target[entry] = float(value)
-            plan.rows[(table, entry)] = row
+        _scan(wb, names[DECISIONS.lower()], DECISIONS, _TABLES, plan, found)
+        if POLICY.lower() in names:
+            _scan(wb, names[POLICY.lower()], POLICY, _POLICY_TABLES, plan, found)
         if SUMMARY.lower() in names:
-            labels = {"risk r*": "risk", "expected loss": "expected_loss"}
+            labels = {"risk r*": "risk", "risk r": "risk", "expected loss": "expected_loss"}
             for _row, cells in wb.rows(names[SUMMARY.lower()]):
                 label = str(cells.get(1, "")).strip().lower()
                 value = cells.get(2)
@@ -224,9 +242,28 @@ def plan_vectors(plan: Plan, data: ModelData) -> dict[str, np.ndarray]:
         if w in plan.swaps and not fits(y, data.swaps[w].max_volume):
             problems.append(f"{row_of('swaps', w)}, column 'swap_capacity': expected at most "
                             f"{data.swaps[w].max_volume:g} t; found {y:g}")
+    mitigation = np.array([plan.mitigations.get(i, 0.0) for i in idx.MITIGATIONS])
+    if idx.MITIGATIONS and not plan.mitigations:
+        problems.append(f"sheet '{POLICY}': expected the table of mitigation options (columns "
+                        "option, mitigation_capacity), since the input workbook has "
+                        f"{len(idx.MITIGATIONS)} mitigation option(s); found none (was the "
+                        "plan solved on another workbook?)")
+    else:
+        for entry in plan.mitigations:
+            if entry not in set(idx.MITIGATIONS):
+                problems.append(f"sheet '{POLICY}', row {plan.rows[('mitigations', entry)]}: "
+                                "expected a mitigation option of the input workbook; found "
+                                f"'{entry}', which it does not offer")
+        for entry in idx.MITIGATIONS:
+            if entry not in plan.mitigations:
+                problems.append(f"sheet '{POLICY}': expected a row for the mitigation option "
+                                f"'{entry}' of the input workbook; found none")
     if problems:
         raise PlanError("\n".join(problems))
-    return {"purchase": purchase, "offtake_capacity": offtake, "swap_capacity": swap}
+    vectors = {"purchase": purchase, "offtake_capacity": offtake, "swap_capacity": swap}
+    if idx.MITIGATIONS:
+        vectors["mitigation_capacity"] = mitigation
+    return vectors
 
 
 # --- losses with the plan fixed ----------------------------------------------------------------

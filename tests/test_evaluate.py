@@ -15,6 +15,7 @@ from workbooks import minimal_sheets, write_workbook
 from stockopt.cli import main
 from stockopt.evaluate import (
     Plan,
+    PlanError,
     cvar_equal,
     in_sample_statistics,
     out_of_sample_statistics,
@@ -200,3 +201,29 @@ def test_risk_events_of_the_hand_workbook(tmp_path: Path) -> None:
     (event,) = risk_events(loaded.raw)
     assert (event.name, event.start_probability, event.min_duration, event.max_duration) == \
         ("ban", 0.5, 1, 1)
+
+
+def test_mitigation_capacity_is_read_and_fixed(tmp_path: Path) -> None:
+    """A plan's mitigation capacities (Policy levers sheet) are part of the fixed plan.
+
+    On the bundled policy example, evaluating the solved plan on its own scenarios must
+    give back the solve's R* (within the phase-2 bound's 1e-7); leaving the mitigation
+    capacities free would let the evaluation buy mitigation for nothing and report a risk
+    below R* (41.95 instead of 42.28, measured when this was found).
+    """
+    policy = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_policy.xlsx"
+    out, summary = tmp_path / "policy-results.xlsx", tmp_path / "policy.json"
+    run = CliRunner().invoke(main, ["solve", str(policy), "-o", str(out), "--summary-json",
+                                    str(summary), "--quiet"])
+    assert run.exit_code == 0, run.output
+    data = load(policy).data
+    plan = read_plan(out)
+    assert set(plan.mitigations) == set(data.mitigations)
+    first = plan_vectors(plan, data)
+    assert len(first["mitigation_capacity"]) == len(data.mitigations)
+    risk = json.loads(summary.read_text(encoding="utf-8"))["risk"]
+    ins = in_sample_statistics(data, workbook_losses(data, first))
+    assert ins.risk == pytest.approx(risk, rel=1e-6)
+    plan.mitigations.pop(next(iter(plan.mitigations)))
+    with pytest.raises(PlanError, match="Policy levers"):
+        plan_vectors(plan, data)
