@@ -36,7 +36,6 @@ Statistics (losses in periods of baseline demand lost, criticality weighted):
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,13 +45,11 @@ from typing import Any
 import numpy as np
 
 from .data import ModelData
-from .fixed_plan import EvaluationFailed, fix_first_stage, subset
-from .model.arrays import build_matrix_lp
+from .fixed_plan import FixedPlanLP, subset
 from .model.index import build_index
 from .parallel import map_batches
 from .results import exact_cvar, scenario_losses
 from .sampling import Sample, scenario_model_data
-from .solve import LoadedLP, SolveFailed
 from .workbook_file import open_workbook
 
 Z95 = 1.959963984540054
@@ -274,19 +271,10 @@ def batch_losses(data: ModelData, first: dict[str, np.ndarray]) -> np.ndarray:
     Solves min Σ_s L_s/|S| (λ = 0, equal weights, so every scenario counts) by HiGHS's
     dual simplex; raises EvaluationFailed if it does not end optimal.
     """
-    n = len(data.scenarios)
-    flat = dataclasses.replace(data, risk_weight=0.0,
-                               probability={s: 1.0 / n for s in data.scenarios})
-    idx = build_index(flat)
-    lp = build_matrix_lp(flat, idx)
-    fix_first_stage(lp, first)
-    loaded = LoadedLP(lp)
-    try:
-        loaded.solve_risk()
-    except SolveFailed as exc:
-        raise EvaluationFailed(f"the evaluation LP of {n} scenarios ended with HiGHS status "
-                               f"'{exc.status}'") from exc
-    return np.asarray(scenario_losses(flat, idx, loaded.solution()), dtype=float)
+    fixed = FixedPlanLP.build(data, first)
+    fixed.run(both_phases=False)
+    return np.asarray(scenario_losses(fixed.flat, fixed.idx, fixed.loaded.solution()),
+                      dtype=float)
 
 
 def workbook_losses(data: ModelData, first: dict[str, np.ndarray], *,

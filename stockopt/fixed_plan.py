@@ -111,20 +111,47 @@ class ScenarioEvaluation:
                                   {f: v[order] for f, v in self.second.items()})
 
 
+@dataclass
+class FixedPlanLP:
+    """The LP of ``data``'s scenarios with the plan fixed: λ = 0 and equal weights 1/n, so
+    minimizing the risk row minimizes every scenario's loss (``flat`` is that data)."""
+
+    flat: ModelData
+    idx: ModelIndex
+    lp: MatrixLP
+    loaded: LoadedLP
+
+    @classmethod
+    def build(cls, data: ModelData, first: dict[str, np.ndarray]) -> FixedPlanLP:
+        """Build it from arrays and load it into HiGHS (ζ is left free: λ = 0)."""
+        n = len(data.scenarios)
+        flat = dataclasses.replace(data, risk_weight=0.0,
+                                   probability={s: 1.0 / n for s in data.scenarios})
+        idx = build_index(flat)
+        lp = build_matrix_lp(flat, idx)
+        fix_first_stage(lp, {f: v for f, v in first.items() if f != "cvar_threshold"})
+        return cls(flat, idx, lp, LoadedLP(lp))
+
+    def run(self, both_phases: bool) -> None:
+        """Minimize the losses (and then, if ``both_phases``, the operating cost among
+        loss-minimal recourse). Raises EvaluationFailed when HiGHS does not end optimal."""
+        try:
+            if both_phases:
+                self.loaded.solve()
+            else:
+                self.loaded.solve_risk()
+        except SolveFailed as exc:
+            raise EvaluationFailed(
+                f"the evaluation LP of {len(self.flat.scenarios)} scenarios with the plan "
+                f"fixed ended with HiGHS status '{exc.status}'") from exc
+
+
 def _batch(data: ModelData, first: dict[str, np.ndarray]) -> ScenarioEvaluation:
     n = len(data.scenarios)
-    flat = dataclasses.replace(data, risk_weight=0.0,
-                               probability={s: 1.0 / n for s in data.scenarios})
-    idx = build_index(flat)
-    lp = build_matrix_lp(flat, idx)
-    fix_first_stage(lp, {f: v for f, v in first.items() if f != "cvar_threshold"})
-    loaded = LoadedLP(lp)
-    try:
-        loaded.solve()
-    except SolveFailed as exc:
-        raise EvaluationFailed(f"the evaluation LP of {n} scenarios with the plan fixed ended "
-                               f"with HiGHS status '{exc.status}'") from exc
-    sol = loaded.solution()
+    fixed = FixedPlanLP.build(data, first)
+    fixed.run(both_phases=True)
+    flat, idx, lp = fixed.flat, fixed.idx, fixed.lp
+    sol = fixed.loaded.solution()
     padded_cost = np.append(lp.cost_cost, 0.0)
     operating = np.zeros(n)
     for family in SECOND_STAGE_FAMILIES:

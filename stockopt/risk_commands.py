@@ -23,7 +23,6 @@ from .atomic import OutputNotWritable, write_atomically
 from .data import ModelData
 from .evaluate import (
     BOOTSTRAP_RESAMPLES,
-    EvaluationFailed,
     InSample,
     Plan,
     Statistics,
@@ -34,6 +33,7 @@ from .evaluate import (
     verdict,
     workbook_losses,
 )
+from .fixed_plan import EvaluationFailed
 from .parallel import is_root, world
 from .reader import RawWorkbook
 from .run import write_json

@@ -108,22 +108,34 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
                                           "explanation": exc.explanation})
             return EXIT_FAILURE
         progress.step(f"writing {output.name}")
-        t0 = time.perf_counter()
-        audit = RunAudit(workbook, timings)
-        try:
-            write_report(output, results, data, audit, raw=loaded.raw)
-            timings["write_workbook"] = time.perf_counter() - t0
-            if summary_json is not None:
-                payload = results.summary_dict()
-                payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}
-                write_json(summary_json, payload)
-        except OutputNotWritable as exc:
-            progress.close()
-            click.echo(f"error: {exc}", err=True)
+        if not write_outputs(workbook, loaded, results, output, summary_json, timings,
+                             on_error=progress.close):
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_summary(results, data, output))
     return EXIT_OK
+
+
+def write_outputs(workbook: Path, loaded: Loaded, results: Results, output: Path,
+                  summary_json: Path | None, timings: dict[str, float],
+                  on_error: Callable[[], None] | None = None) -> bool:
+    """Write the results workbook and (if asked) the summary JSON, atomically; time the
+    workbook into ``timings``. False, after an error message, when a target cannot be
+    written (``on_error`` runs first, e.g. to close a progress line)."""
+    t0 = time.perf_counter()
+    try:
+        write_report(output, results, loaded.data, RunAudit(workbook, timings), raw=loaded.raw)
+        timings["write_workbook"] = time.perf_counter() - t0
+        if summary_json is not None:
+            payload = results.summary_dict()
+            payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}
+            write_json(summary_json, payload)
+    except OutputNotWritable as exc:
+        if on_error is not None:
+            on_error()
+        click.echo(f"error: {exc}", err=True)
+        return False
+    return True
 
 
 def _safe_json(path: Path, payload: dict) -> None:

@@ -21,7 +21,6 @@ from mpi4py import MPI
 from ..fixed_plan import EvaluationFailed, ScenarioEvaluation, evaluate_scenarios, plan_solution
 from ..model.index import build_index
 from ..normalize import Loaded
-from ..report import RunAudit, write_report
 from ..results import extract
 from ..solve import PhaseRecord, SolveOutcome
 from . import mpisppy_engine as engine
@@ -88,7 +87,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     phase 1 stops short of it (the workbook is still written, with the bounds) or fails.
     ``time_limit`` (s) is shared: phase 1 gets ``PHASE1_TIME_SHARE`` of it, phase 2 the rest.
     """
-    from ..run import human_summary, write_json
+    from ..run import human_summary, write_outputs
 
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -160,18 +159,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     results.pooled_budget_shadow_price = float("nan")
     results.bounds = bounds_payload(phase1, phase2, gap, setup.risk_bound)
     results.bounds["peak_memory_mb_per_rank"] = [round(m, 1) for m in memory]
-    t0 = time.perf_counter()
-    from ..atomic import OutputNotWritable
-
-    try:
-        write_report(output, results, data, RunAudit(workbook, timings), raw=loaded.raw)
-        timings["write_workbook"] = time.perf_counter() - t0
-        if summary_json is not None:
-            payload = results.summary_dict()
-            payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}
-            write_json(summary_json, payload)
-    except OutputNotWritable as exc:
-        click.echo(f"error: {exc}", err=True)
+    if not write_outputs(workbook, loaded, results, output, summary_json, timings):
         return EXIT_FAILURE
     if not quiet:
         click.echo(human_summary(results, data, output))
