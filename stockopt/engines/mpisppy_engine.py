@@ -495,7 +495,8 @@ def _spin(data: ModelData, comm: MPI.Comm, *, phase: int, gap: float, max_iterat
 
 def solve_phase1(data: ModelData, *, gap: float = DEFAULT_GAP,
                  max_iterations: int = DEFAULT_MAX_ITERATIONS, time_limit: float | None = None,
-                 rho: float = 1.0, verbose: bool = False, comm=None) -> PhaseResult:  # noqa: ANN001
+                 rho: float = 1.0, verbose: bool = False,
+                 comm: MPI.Comm | None = None) -> PhaseResult:
     """Phase 1 (min R) on ``comm`` (default MPI.COMM_WORLD), cylinders by its size.
 
     The extensive form on 1 rank; PH hub + Lagrangian spoke on an even number. Every
@@ -527,7 +528,8 @@ def phase2_setup(data: ModelData, phase1: PhaseResult) -> Phase2Setup:
 
 def solve_phase2(data: ModelData, phase1: PhaseResult, *, gap: float = DEFAULT_GAP,
                  max_iterations: int = DEFAULT_MAX_ITERATIONS, time_limit: float | None = None,
-                 rho: float = 1.0, verbose: bool = False, comm=None) -> PhaseResult:  # noqa: ANN001
+                 rho: float = 1.0, verbose: bool = False,
+                 comm: MPI.Comm | None = None) -> PhaseResult:
     """Phase 2 (min cost s.t. R ≤ R̄) by allowances, starting from the phase-1 plan.
 
     Bounds in currency. On 1 rank, the allowance model's extensive form.

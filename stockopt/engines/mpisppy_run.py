@@ -18,6 +18,7 @@ import click
 import numpy as np
 from mpi4py import MPI
 
+from ..data import ModelData
 from ..fixed_plan import EvaluationFailed, ScenarioEvaluation, evaluate_scenarios, plan_solution
 from ..model.index import build_index
 from ..normalize import Loaded
@@ -55,7 +56,7 @@ def bounds_payload(phase1: engine.PhaseResult, phase2: engine.PhaseResult, gap: 
             "risk": one(phase1), "cost": one(phase2), "risk_bound_phase2": risk_bound}
 
 
-def evaluate_everywhere(comm: MPI.Comm, data, first: dict[str, np.ndarray]  # noqa: ANN001
+def evaluate_everywhere(comm: MPI.Comm, data: ModelData, first: dict[str, np.ndarray]
                         ) -> ScenarioEvaluation | None:
     """The plan on every scenario of ``data``, shared out over ``comm``'s ranks in
     contiguous blocks and gathered on rank 0 (None on the other ranks). Raises
