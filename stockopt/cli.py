@@ -186,8 +186,14 @@ def _solve_mpisppy(workbook: Path, output: Path, summary_json: Path | None, **op
         loaded = load(workbook)
         options["quiet"] = True
         options["verbose"] = False
-    return run_mpisppy_solve(workbook, loaded, output=output, summary_json=summary_json,
-                             **options)
+    try:
+        return run_mpisppy_solve(workbook, loaded, output=output, summary_json=summary_json,
+                                 **options)
+    except Exception as exc:  # noqa: BLE001 - one rank failing must not leave the others hanging
+        click.echo(f"error: the decomposition failed on MPI rank {rank}: "
+                   f"{type(exc).__name__}: {exc}. No output was written.", err=True)
+        MPI.COMM_WORLD.Abort(EXIT_FAILURE)
+        return EXIT_FAILURE  # pragma: no cover - Abort ends the process
 
 
 def default_frontier_output(workbook: Path) -> Path:
