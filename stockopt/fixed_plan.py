@@ -195,23 +195,40 @@ def plan_risk(data: ModelData, losses: np.ndarray, probabilities: np.ndarray) ->
                                                       data.cvar_alpha)
 
 
-def first_stage_spend(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray]
-                      ) -> dict[str, float]:
-    """Σ_p F_p split by party (currency): purchases with holding for all n periods,
-    offtake, swap and mitigation fees."""
+LEVERS = ("stockpile purchases", "offtake fees", "swap fees", "mitigation fees")
+"""Spending levers (all in currency), in the order of the frontier's table."""
+
+
+def first_stage_spending(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray]
+                         ) -> tuple[dict[str, float], dict[str, float]]:
+    """Preparedness spending (currency) by party (F_p) and by lever (``LEVERS``): purchases
+    with holding for all n periods (shared by the stockpile's members), offtake, swap and
+    mitigation fees. Both sum to Σ_p F_p."""
     n = data.n_periods
     spend = dict.fromkeys(data.parties, 0.0)
+    levers = dict.fromkeys(LEVERS, 0.0)
     for (k, mi), a in zip(idx.HOLDINGS, first.get("purchase", ()), strict=False):
         amount = (data.price[mi] + n * data.holdings[(k, mi)].holding_cost) * float(a)
+        levers["stockpile purchases"] += amount
         for p, share in data.members[k].items():
             spend[p] += share * amount
-    for o, x in zip(idx.OFFTAKES, first.get("offtake_capacity", ()), strict=False):
-        spend[data.offtakes[o].party] += data.offtakes[o].fee * float(x)
-    for w, y in zip(idx.SWAPS, first.get("swap_capacity", ()), strict=False):
-        spend[data.swaps[w].receiver] += data.swaps[w].fee * float(y)
-    for i, z in zip(idx.MITIGATIONS, first.get("mitigation_capacity", ()), strict=False):
-        spend[data.mitigations[i].party] += data.mitigations[i].fee * float(z)
-    return spend
+    for lever, family, options, payer in (
+            ("offtake fees", "offtake_capacity", idx.OFFTAKES, lambda o: data.offtakes[o]),
+            ("swap fees", "swap_capacity", idx.SWAPS, lambda w: data.swaps[w]),
+            ("mitigation fees", "mitigation_capacity", idx.MITIGATIONS,
+             lambda i: data.mitigations[i])):
+        for name, x in zip(options, first.get(family, ()), strict=False):
+            spec = payer(name)
+            amount = spec.fee * float(x)
+            levers[lever] += amount
+            spend[spec.receiver if lever == "swap fees" else spec.party] += amount
+    return spend, levers
+
+
+def first_stage_spend(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray]
+                      ) -> dict[str, float]:
+    """Σ_p F_p split by party (currency); see ``first_stage_spending``."""
+    return first_stage_spending(data, idx, first)[0]
 
 
 @dataclass

@@ -41,6 +41,7 @@ import highspy
 import numpy as np
 
 from .data import ModelData
+from .fixed_plan import first_stage_spending
 from .lp import Solution
 from .model.arrays import build_matrix_lp
 from .model.index import ModelIndex, build_index
@@ -68,9 +69,6 @@ DEFAULT_STEPS = 11
 
 MAX_STEPS = 1000
 """More points than this is almost certainly a typo."""
-
-LEVERS = ("stockpile purchases", "offtake fees", "swap fees", "mitigation fees")
-"""Spending levers, in the order of the output table (all in currency)."""
 
 _ITERATION_LIMIT_DEFAULT = 2147483647
 """HiGHS's default simplex_iteration_limit, restored after each warm attempt."""
@@ -255,34 +253,7 @@ def plan_metrics(data: ModelData, idx: ModelIndex, sol: Solution
     purchases for all n periods; the levers sum to Σ_p F_p); losses L_s in periods of
     baseline demand lost.
     """
-    n = data.n_periods
-    purchase = sol.first["purchase"]
-    offtake = sol.first["offtake_capacity"]
-    swap = sol.first["swap_capacity"]
-    spend = dict.fromkeys(data.parties, 0.0)
-    stock_total = 0.0
-    for i, (k, mi) in enumerate(idx.HOLDINGS):
-        amount = (data.price[mi] + n * data.holdings[(k, mi)].holding_cost) * float(purchase[i])
-        stock_total += amount
-        for p, share in data.members[k].items():
-            spend[p] += share * amount
-    offtake_total = 0.0
-    for i, o in enumerate(idx.OFFTAKES):
-        amount = data.offtakes[o].fee * float(offtake[i])
-        offtake_total += amount
-        spend[data.offtakes[o].party] += amount
-    swap_total = 0.0
-    for i, w in enumerate(idx.SWAPS):
-        amount = data.swaps[w].fee * float(swap[i])
-        swap_total += amount
-        spend[data.swaps[w].receiver] += amount
-    mitigation_total = 0.0
-    for i, name in enumerate(idx.MITIGATIONS):
-        amount = data.mitigations[name].fee * float(sol.first["mitigation_capacity"][i])
-        mitigation_total += amount
-        spend[data.mitigations[name].party] += amount
-    levers = dict(zip(LEVERS, (stock_total, offtake_total, swap_total, mitigation_total),
-                      strict=True))
+    spend, levers = first_stage_spending(data, idx, sol.first)
     return spend, levers, scenario_losses(data, idx, sol)
 
 

@@ -25,7 +25,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .atomic import write_atomically
 from .data import ModelData
-from .frontier import LEVERS, FrontierPoint, FrontierRun, Sweep
+from .fixed_plan import LEVERS
+from .frontier import FrontierPoint, FrontierRun, Sweep
 from .provenance import file_sha256, package_version
 from .report_tables import step_words
 
