@@ -68,11 +68,10 @@ def fix_first_stage(lp: MatrixLP, first: dict[str, np.ndarray]) -> None:
     for cols in lp.layout.first.values():
         is_first[cols[cols >= 0]] = True
     A = lp.A.tocsr()
-    second_nnz = np.add.reduceat(~is_first[A.indices], A.indptr[:-1]) if A.nnz else None
     counts = np.diff(A.indptr)
-    only_first = counts > 0
-    if second_nnz is not None:
-        only_first &= np.where(counts > 0, second_nnz, 0) == 0
+    row_of_entry = np.repeat(np.arange(A.shape[0]), counts)
+    second_nnz = np.bincount(row_of_entry, weights=~is_first[A.indices], minlength=A.shape[0])
+    only_first = (counts > 0) & (second_nnz == 0)
     lp.row_lower[only_first] = -np.inf
     lp.row_upper[only_first] = np.inf
 

@@ -227,3 +227,27 @@ def test_mitigation_capacity_is_read_and_fixed(tmp_path: Path) -> None:
     plan.mitigations.pop(next(iter(plan.mitigations)))
     with pytest.raises(PlanError, match="Policy levers"):
         plan_vectors(plan, data)
+
+
+def test_fix_first_stage_releases_first_stage_rows_only(tmp_path: Path) -> None:
+    """Rows over first-stage columns only (budgets) are released; rows with a second-stage
+    column keep their bounds; an empty last row is left alone (no index error)."""
+    import scipy.sparse as sp
+
+    from stockopt.fixed_plan import fix_first_stage
+    from stockopt.model.arrays import build_matrix_lp
+    from stockopt.model.index import build_index
+
+    data = load(write_workbook(tmp_path / "in.xlsx", minimal_sheets())).data
+    lp = build_matrix_lp(data, build_index(data))
+    lp.A = sp.vstack([lp.A, sp.csr_matrix((1, lp.n_cols))]).tocsr()
+    lp.row_lower = np.append(lp.row_lower, 0.0)
+    lp.row_upper = np.append(lp.row_upper, 1.0)
+    lp.row_family = [*lp.row_family, "empty"]
+    before_lower, before_upper = lp.row_lower.copy(), lp.row_upper.copy()
+    fix_first_stage(lp, {"purchase": np.zeros(len(lp.layout.first["purchase"]))})
+    for party, row in lp.budget_rows.items():
+        assert lp.row_upper[row] == np.inf, party
+    balance = [i for i, f in enumerate(lp.row_family) if f == "party_balance"]
+    assert balance and np.array_equal(lp.row_lower[balance], before_lower[balance])
+    assert (lp.row_lower[-1], lp.row_upper[-1]) == (before_lower[-1], before_upper[-1])
