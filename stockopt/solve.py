@@ -41,11 +41,15 @@ RISK_BOUND_RELATIVE = 1e-7
 """Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""
 
 ALGORITHMS: dict[str, dict[str, object]] = {
-    "simplex": {"solver": "simplex", "simplex_strategy": 1},
+    "simplex": {"solver": "simplex", "simplex_strategy": 1,
+                "simplex_dual_edge_weight_strategy": 1},
     "ipx": {"solver": "ipx", "run_crossover": "on"},
     "choose": {"solver": "choose"},
 }
-"""Phase-1 algorithm choices (HiGHS options). Crossover stays on: duals need a basis."""
+"""Phase-1 algorithm choices (HiGHS options). Crossover stays on: duals need a basis.
+Dual simplex prices with Devex edge weights (``simplex_dual_edge_weight_strategy`` 1)
+rather than HiGHS's default dual steepest edge: about as many iterations, each cheaper
+(phase 1 at ``l`` 130 s → 71 s; benchmarks/README.md)."""
 
 ALGORITHM_NAMES = {"simplex": "dual simplex", "ipx": "interior point (ipx) with crossover",
                    "choose": "HiGHS's choice of algorithm"}
@@ -55,8 +59,18 @@ DEFAULT_ALGORITHM = "simplex"
 """Measured on the benchmark ladder (benchmarks/README.md): dual simplex on the scaled
 model beat interior point with crossover on this LP class."""
 
-PHASE2_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 4}
-"""Phase 2: primal simplex from the phase-1 basis."""
+PHASE2_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 4,
+                                     "primal_simplex_bound_perturbation_multiplier": 0.0}
+"""Phase 2: primal simplex from the phase-1 basis, without bound perturbation.
+
+HiGHS's primal simplex perturbs bounds by default; on this LP class removing them at the
+end left thousands of primal infeasibilities (sum 840 at ``l``) for a dual-simplex
+clean-up. Unperturbed, phase 2 took 165 s instead of 352 s at ``l`` and 6.6 s instead of
+14.5 s at ``m``. Should an unperturbed run end in anything but optimal or a time limit,
+phase 2 is repeated with HiGHS's default (``PHASE2_FALLBACK``)."""
+
+PHASE2_FALLBACK: dict[str, object] = {"primal_simplex_bound_perturbation_multiplier": 1.0}
+"""HiGHS's default bound perturbation, for the retry after an unperturbed phase 2 fails."""
 
 TIE_BREAK = 3e-4
 """Phase 1 first minimizes R + w·Cost, w = TIE_BREAK · max|risk coefficient| / max|cost
@@ -219,6 +233,17 @@ class LoadedLP:
                            ipm_iterations=max(int(info.ipm_iteration_count), 0),
                            crossover_iterations=max(int(info.crossover_iteration_count), 0))
 
+    def _run_primal(self, name: str, algorithm: str, deadline: float | None) -> PhaseRecord:
+        """Primal simplex from the current basis (``PHASE2_OPTIONS``); if it ends in
+        neither optimal nor a time limit, once more with bound perturbation on."""
+        record = self._run(name, algorithm, PHASE2_OPTIONS, deadline)
+        if record.status in ("optimal", "time limit reached"):
+            return record
+        retry = self._run(name, algorithm, {**PHASE2_OPTIONS, **PHASE2_FALLBACK}, deadline)
+        retry.seconds += record.seconds
+        retry.simplex_iterations += record.simplex_iterations
+        return retry
+
     def _reset_to_phase1(self) -> None:
         """Undo a previous phase 2: drop the risk-bound row, restore the risk objective."""
         if self.h.getNumRow() > self.n_rows:
@@ -256,8 +281,7 @@ class LoadedLP:
         self.h.addRow(-INF, bound * s, len(self._risk_nz), self._risk_nz,
                       self.lp.risk_cost[self._risk_nz] * s)
         self.h.changeColsCost(len(self._all_cols), self._all_cols, self.lp.cost_cost)
-        phase2 = self._run("phase 2 (cost)", "primal simplex (warm start)", PHASE2_OPTIONS,
-                           deadline)
+        phase2 = self._run_primal("phase 2 (cost)", "primal simplex (warm start)", deadline)
         outcome.phases.append(phase2)
         outcome.timings["phase2"] = phase2.seconds
         if phase2.status != "optimal":
@@ -280,7 +304,7 @@ class LoadedLP:
         self.h.changeColsCost(len(cols), cols, lp.risk_cost)
         if first.status != "optimal":
             return first
-        polish = self._run("phase 1 (risk)", "primal simplex", PHASE2_OPTIONS, deadline)
+        polish = self._run_primal("phase 1 (risk)", "primal simplex", deadline)
         polish.seconds += first.seconds
         polish.simplex_iterations += first.simplex_iterations
         polish.ipm_iterations += first.ipm_iterations

@@ -1,0 +1,70 @@
+"""The HiGHS option sets of the two phases, and the retry when unperturbed primal fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stockopt import solve as solve_module
+from stockopt.model.arrays import build_matrix_lp
+from stockopt.model.index import build_index
+from stockopt.normalize import load
+from stockopt.solve import PHASE2_FALLBACK, PHASE2_OPTIONS, LoadedLP, PhaseRecord
+
+
+@pytest.fixture(scope="module")
+def example_lp():
+    data = load(Path(__file__).parent.parent / "inputs" / "us_eu_example.xlsx").data
+    return build_matrix_lp(data, build_index(data))
+
+
+def test_phase2_retries_with_perturbation_when_the_unperturbed_run_fails(
+        example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = LoadedLP(example_lp).solve()
+    calls: list[dict] = []
+    real_run = LoadedLP._run
+
+    def flaky_run(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
+        calls.append(dict(options))
+        if name == "phase 2 (cost)" and options == PHASE2_OPTIONS:
+            # stand-in for an unperturbed primal simplex that stalls or ends "unknown"
+            return PhaseRecord(name, "unknown", None, 0.5, algorithm, simplex_iterations=7)
+        return real_run(self, name, algorithm, options, deadline)
+
+    monkeypatch.setattr(LoadedLP, "_run", flaky_run)
+    outcome = LoadedLP(example_lp).solve()
+    retried = [c for c in calls if c.get("primal_simplex_bound_perturbation_multiplier")
+               == PHASE2_FALLBACK["primal_simplex_bound_perturbation_multiplier"]]
+    assert len(retried) == 1
+    assert outcome.status == "optimal"
+    assert outcome.risk == pytest.approx(reference.risk, rel=1e-9)
+    assert outcome.cost == pytest.approx(reference.cost, rel=1e-7)
+    phase2 = outcome.phases[-1]
+    assert phase2.seconds >= 0.5 and phase2.simplex_iterations >= 7  # both runs counted
+
+
+def test_a_time_limit_is_not_retried(example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_run = LoadedLP._run
+
+    def timed_out(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
+        calls.append(name)
+        if name == "phase 2 (cost)":
+            return PhaseRecord(name, "time limit reached", None, 1.0, algorithm)
+        return real_run(self, name, algorithm, options, deadline)
+
+    monkeypatch.setattr(LoadedLP, "_run", timed_out)
+    with pytest.raises(solve_module.SolveFailed) as failed:
+        LoadedLP(example_lp).solve()
+    assert failed.value.status == "time limit reached"
+    assert calls.count("phase 2 (cost)") == 1
+
+
+def test_option_sets_are_valid_highs_options() -> None:
+    import highspy
+
+    h = highspy.Highs()
+    for options in (*solve_module.ALGORITHMS.values(), PHASE2_OPTIONS, PHASE2_FALLBACK):
+        for key, value in options.items():
+            assert h.setOptionValue(key, value) == highspy.HighsStatus.kOk, key
