@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # measure this checkout, even if another copy is installed
 EXAMPLE = HERE.parent / "inputs" / "us_eu_example.xlsx"
 
 

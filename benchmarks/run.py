@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # measure this checkout, even if another copy is installed
 ROOT = HERE.parent
 EXAMPLE = ROOT / "inputs" / "us_eu_example.xlsx"
 SIZES = ["example", "s", "m", "l"]

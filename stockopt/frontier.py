@@ -47,6 +47,7 @@ from .model.arrays import build_matrix_lp
 from .model.index import ModelIndex, build_index
 from .results import exact_cvar, scenario_losses
 from .solve import (
+    DUAL_PRICING,
     INF,
     RISK_BOUND_RELATIVE,
     TIE_BREAK,
@@ -312,6 +313,8 @@ class WarmSweepSolver:
         if self.h1.getNumRow() != loaded.n_rows:
             raise ValueError("WarmSweepSolver needs a LoadedLP that has not been solved")
         self.h1.setOptionValue("solver", "simplex")
+        for key, value in DUAL_PRICING.items():
+            self.h1.setOptionValue(key, value)
         risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
         risk_scale = _power_of_two(float(np.abs(lp.risk_cost).max(initial=0.0)))
         self._risk_scale = risk_scale
@@ -327,6 +330,8 @@ class WarmSweepSolver:
         self.h2 = highspy.Highs()
         self.h2.setOptionValue("output_flag", False)
         self.h2.setOptionValue("solver", "simplex")
+        for key, value in DUAL_PRICING.items():
+            self.h2.setOptionValue(key, value)
         self.h2.passModel(self.h1.getLp())
         self.h2.addRow(-INF, INF, len(risk_nz), risk_nz, lp.risk_cost[risk_nz] * risk_scale)
         self.h2.changeColsCost(len(self._cols), self._cols, lp.cost_cost)

@@ -20,8 +20,8 @@ from . import report_policy as policy
 from . import report_tables as tables
 from .data import ModelData
 from .reader import RawWorkbook
-from .report_cells import BOLD, NOTE_FONT, SheetWriter, TableSpan, clean_text
-from .report_columns import LOSS, MONEY, OUTPUT_COLUMNS, TONNES
+from .report_cells import BOLD, NOTE_FONT, SheetWriter, TableSpan, clean_text, header_text
+from .report_columns import LOSS, MONEY, OUTPUT_COLUMNS, TONNES, column_spec
 from .results import Results
 from .schema import SETTINGS, SETTINGS_KEYS, SHEETS
 
@@ -332,8 +332,8 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
     owed = tables.worst_first(tables.outstanding_obligations(results), results)
     account = tables.stock_account(results, data, worst)
     wide = tables.worst_first(tables.stock_levels_wide(results, data), results)
-    releases = tables.worst_first(results.tables["releases"], results)
-    deliveries = tables.worst_first(results.tables["offtake_deliveries"], results)
+    releases = tables.worst_first(tables.releases_wide(results, data), results)
+    deliveries = tables.worst_first(tables.deliveries_wide(results, data), results)
     labels = ["Worst scenario", "Swap draws", "Owed at the end", "Stock account",
               "Levels per scenario", "Releases", "Deliveries"]
     sections: list[tuple[str, pd.DataFrame, str]] = [
@@ -350,8 +350,10 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
          "How each holding moved: stock_level = opening_level − released − lent + returned."),
         ("Stock levels per scenario", wide,
          "stock_level (t) at the start (after purchases) and at the end of each period."),
-        ("Releases to members", releases, "Nonzero releases only."),
-        ("Offtake deliveries", deliveries, "Nonzero deliveries only."),
+        ("Releases to members", releases,
+         "release (t) per period; only holdings and members with a release, blank = none."),
+        ("Offtake deliveries", deliveries,
+         "delivery (t) per period and their cost; only offtakes with a delivery, blank = none."),
     ]
     widths = w.fit_widths([df for _, df, _ in sections], first=14)
     after = _start(w, widths, labels)
@@ -370,17 +372,32 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         if i == 0:
             _levels_table(w, levels, worst, place, widths, pad)
             continue
-        if df is wide:
-            periods = list(df.columns[3:])
-            span = w.table(df, None, widths=widths, headers=[
-                "scenario", "stockpile", "mineral", *(f"{p} (t)" for p in periods)],
-                formats=["General"] * 3 + [TONNES] * len(periods))
-            for name in ("scenario", "stockpile", "mineral", "stock_level"):
-                w.used.setdefault(name, []).append(place)
-            if span.last_row >= span.first_row:
+        if df is wide or df is releases or df is deliveries:
+            keys, value, tail = {
+                id(wide): (["scenario", "stockpile", "mineral"], "stock_level", []),
+                id(releases): (["scenario", "stockpile", "party", "mineral"], "release", []),
+                id(deliveries): (["scenario", "offtake"], "delivery", ["cost"]),
+            }[id(df)]
+            span = _periods_table(w, df, keys, value, tail, place, widths)
+            if df is wide and span.last_row >= span.first_row:
                 w.ws.auto_filter.ref = span.ref
             continue
         w.table(df, place, widths=widths)
+
+
+def _periods_table(w: SheetWriter, df: pd.DataFrame, keys: list[str], value: str,
+                   tail: list[str], place: str, widths: list[float]) -> TableSpan:
+    """A table with one column per period of ``value`` (t) between ``keys`` and ``tail``
+    (output columns); records the columns as used at ``place``."""
+    periods = [c for c in df.columns if c not in keys and c not in tail]
+    headers = [*keys, *(f"{p} (t)" for p in periods),
+               *(header_text(t, w.currency, w.step) for t in tail)]
+    formats = (["General"] * len(keys) + [TONNES] * len(periods)
+               + [column_spec(t).number_format for t in tail])
+    span = w.table(df, None, widths=widths, headers=headers, formats=formats)
+    for name in (*keys, value, *tail):
+        w.used.setdefault(name, []).append(place)
+    return span
 
 
 def _chart_padding(levels: pd.DataFrame) -> int:

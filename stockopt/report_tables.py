@@ -286,6 +286,41 @@ def stock_levels_wide(results: Results, data: ModelData) -> pd.DataFrame:
     return wide.reset_index()
 
 
+def releases_wide(results: Results, data: ModelData) -> pd.DataFrame:
+    """Nonzero releases over the periods: one row per scenario, stockpile, member and
+    mineral with a release in some period, one column per period (t; blank = none).
+
+    Rows in the releases table's order of first appearance."""
+    keys = ["scenario", "stockpile", "party", "mineral"]
+    releases = results.tables["releases"]
+    if releases.empty:
+        return pd.DataFrame(columns=[*keys, *data.periods])
+    wide = releases.pivot_table(index=keys, columns="period", values="release",
+                                aggfunc="sum", sort=False)
+    order = pd.MultiIndex.from_frame(releases[keys].drop_duplicates())
+    wide = wide.reindex(index=order, columns=[p for p in data.periods if p in wide.columns])
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.reset_index()
+
+
+def deliveries_wide(results: Results, data: ModelData) -> pd.DataFrame:
+    """Nonzero offtake deliveries over the periods: one row per scenario and offtake with a
+    delivery, one column per period (t; blank = none), then their cost (currency).
+
+    Rows in the deliveries table's order of first appearance."""
+    keys = ["scenario", "offtake"]
+    deliveries = results.tables["offtake_deliveries"]
+    if deliveries.empty:
+        return pd.DataFrame(columns=[*keys, *data.periods, "cost"])
+    wide = deliveries.pivot_table(index=keys, columns="period", values="delivery",
+                                  aggfunc="sum", sort=False)
+    order = pd.MultiIndex.from_frame(deliveries[keys].drop_duplicates())
+    wide = wide.reindex(index=order, columns=[p for p in data.periods if p in wide.columns])
+    wide.columns = [str(c) for c in wide.columns]
+    wide["cost"] = deliveries.groupby(keys, sort=False)["cost"].sum().reindex(order).to_numpy()
+    return wide.reset_index()
+
+
 def stock_account(results: Results, data: ModelData, scenario: str | None = None
                   ) -> pd.DataFrame:
     """Per scenario, stockpile, mineral and period: opening, released, lent, returned, closing.

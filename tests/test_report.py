@@ -33,7 +33,9 @@ from stockopt.report_cells import HEADER_FILL, SheetWriter
 from stockopt.report_sheets import SHEET_NAMES
 from stockopt.report_tables import (
     budget_step,
+    deliveries_wide,
     expected_shortfalls,
+    releases_wide,
     scenario_ranking,
     step_words,
     stock_account,
@@ -217,6 +219,31 @@ def test_stock_account_balances() -> None:
     balance = acc["opening_level"] - acc["released"] - acc["lent"] + acc["returned"]
     assert (balance - acc["stock_level"]).abs().max() < 1e-6
     assert acc["lent"].sum() > 0  # the example draws on swaps
+
+
+def test_wide_releases_and_deliveries_hold_every_long_row_and_nothing_else() -> None:
+    """The Stock sheet's per-period tables: each nonzero release or delivery of the long
+    tables sits in its row and period column; every other cell is blank; delivery cost
+    sums per row."""
+    data = load(BUNDLED).data
+    assert data is not None
+    model = build_model(data)
+    results = extract(model, data, solve(model))
+    for long, wide, keys, value in (
+            (results.tables["releases"], releases_wide(results, data),
+             ["scenario", "stockpile", "party", "mineral"], "release"),
+            (results.tables["offtake_deliveries"], deliveries_wide(results, data),
+             ["scenario", "offtake"], "delivery")):
+        assert len(long) > 0
+        periods = [p for p in data.periods if p in wide.columns]
+        stacked = wide.set_index(keys)[periods].stack(future_stack=True).dropna().rename(value)
+        expected = long.set_index([*keys, "period"])[value]
+        assert len(stacked) == len(expected)  # no cell filled that the long table lacks
+        assert (stacked.reindex(expected.index) - expected).abs().max() < 1e-12
+        assert not wide.duplicated(keys).any()
+    cost = deliveries_wide(results, data).set_index(["scenario", "offtake"])["cost"]
+    by_row = results.tables["offtake_deliveries"].groupby(["scenario", "offtake"])["cost"].sum()
+    assert (cost.reindex(by_row.index) - by_row).abs().max() < 1e-6
 
 
 def test_expected_shortfall_is_hand_derived(tmp_path: Path) -> None:
