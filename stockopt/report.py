@@ -25,7 +25,7 @@ from .atomic import OutputNotWritable, write_atomically
 from .data import ModelData
 from .provenance import file_sha256
 from .reader import RawWorkbook
-from .report_cells import SheetWriter
+from .report_cells import SheetWriter, use_fast_rows
 from .report_columns import OUTPUT_COLUMNS, OutputColumn
 from .report_tables import budget_step, step_words
 from .results import Results
@@ -84,7 +84,7 @@ def build_workbook(results: Results, data: ModelData, audit: RunAudit,
                    raw: RawWorkbook | None = None) -> openpyxl.Workbook:
     """The output workbook (write-only: it can be saved once)."""
     wb = openpyxl.Workbook(write_only=True)
-    ws = {name: wb.create_sheet(name) for name in sheets.sheet_names(data)}
+    ws = {name: use_fast_rows(wb.create_sheet(name)) for name in sheets.sheet_names(data)}
     step = step_words(budget_step(data))
     used: dict[str, list[str]] = {}
 

@@ -246,6 +246,31 @@ def test_wide_releases_and_deliveries_hold_every_long_row_and_nothing_else() -> 
     assert (cost.reindex(by_row.index) - by_row).abs().max() < 1e-6
 
 
+def test_fast_row_conversion_writes_the_same_bytes_as_openpyxl(
+        example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """report_cells.use_fast_rows changes how fast rows are converted, not what is written:
+    every part of the .xlsx but the creation time is identical to openpyxl's own path."""
+    import stockopt.report as report_module
+
+    path = example[0]
+    loaded = load(path)
+    model = build_model(loaded.data)
+    results = extract(model, loaded.data, solve(model))
+    audit = RunAudit(path, timestamp="2026-01-01 00:00:00 UTC")
+
+    def parts(target: Path) -> dict[str, bytes]:
+        write_report(target, results, loaded.data, audit, loaded.raw)
+        with zipfile.ZipFile(target) as z:
+            return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+    fast = parts(tmp_path / "fast.xlsx")
+    monkeypatch.setattr(report_module, "use_fast_rows", lambda ws: ws)
+    standard = parts(tmp_path / "standard.xlsx")
+    assert fast.keys() == standard.keys()
+    assert [n for n in fast if fast[n] != standard[n]] == []
+    assert len(fast["xl/worksheets/sheet5.xml"]) > 10_000  # the Stock sheet, with its tables
+
+
 def test_expected_shortfall_is_hand_derived(tmp_path: Path) -> None:
     """Budget 5 buys 5 t; in 'ban' (π = 0.5) 20 t are demanded and none arrives: 15 t short.
     Expected shortfall 7.5 t of an expected demand 20 t (37.5%), worst scenario 'ban'."""
