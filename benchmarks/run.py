@@ -100,7 +100,14 @@ def reference(mps: str, algorithm: str) -> dict:
     import highspy
     import numpy as np
 
-    from stockopt.solve import ALGORITHMS, PHASE2_OPTIONS, RISK_BOUND_RELATIVE, TIE_BREAK
+    from stockopt.solve import (
+        ALGORITHMS,
+        DUAL_TOLERANCE,
+        PHASE2_OPTIONS,
+        RISK_BOUND_RELATIVE,
+        TIE_BREAK,
+        TIE_BREAK_OPTIONS,
+    )
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -116,8 +123,12 @@ def reference(mps: str, algorithm: str) -> dict:
         h.changeColsCost(len(all_cols), all_cols, risk_cost + weight * arrays["cost"])
     for key, value in ALGORITHMS[algorithm].items():
         h.setOptionValue(key, value)
+    if tie and algorithm == "simplex":
+        for key, value in TIE_BREAK_OPTIONS.items():
+            h.setOptionValue(key, value)
     start = time.perf_counter()
     h.run()
+    h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
     if tie:
         h.changeColsCost(len(all_cols), all_cols, risk_cost)
         for key, value in PHASE2_OPTIONS.items():

@@ -10,7 +10,15 @@ from stockopt import solve as solve_module
 from stockopt.model.arrays import build_matrix_lp
 from stockopt.model.index import build_index
 from stockopt.normalize import load
-from stockopt.solve import PHASE2_FALLBACK, PHASE2_OPTIONS, LoadedLP, PhaseRecord
+from stockopt.solve import (
+    ALGORITHMS,
+    DUAL_TOLERANCE,
+    PHASE2_FALLBACK,
+    PHASE2_OPTIONS,
+    TIE_BREAK_OPTIONS,
+    LoadedLP,
+    PhaseRecord,
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +73,44 @@ def test_option_sets_are_valid_highs_options() -> None:
     import highspy
 
     h = highspy.Highs()
-    for options in (*solve_module.ALGORITHMS.values(), PHASE2_OPTIONS, PHASE2_FALLBACK):
+    for options in (*solve_module.ALGORITHMS.values(), PHASE2_OPTIONS, PHASE2_FALLBACK,
+                    TIE_BREAK_OPTIONS):
         for key, value in options.items():
             assert h.setOptionValue(key, value) == highspy.HighsStatus.kOk, key
+
+
+def test_only_the_tie_broken_run_uses_the_tight_dual_tolerance(
+        example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, float]] = []
+    real_run = LoadedLP._run
+
+    def recording_run(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
+        record = real_run(self, name, algorithm, options, deadline)
+        seen.append((name, self.h.getOptionValue("dual_feasibility_tolerance")[1]))
+        return record
+
+    monkeypatch.setattr(LoadedLP, "_run", recording_run)
+    LoadedLP(example_lp).solve()
+    assert seen == [("phase 1 (risk)", TIE_BREAK_OPTIONS["dual_feasibility_tolerance"]),
+                    ("phase 1 (risk)", DUAL_TOLERANCE), ("phase 2 (cost)", DUAL_TOLERANCE)]
+
+
+def test_tie_broken_run_retried_at_the_default_tolerance_when_it_fails(
+        example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = LoadedLP(example_lp).solve()
+    calls: list[dict] = []
+    real_run = LoadedLP._run
+
+    def flaky_run(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
+        calls.append(dict(options))
+        if options.get("dual_feasibility_tolerance") == \
+                TIE_BREAK_OPTIONS["dual_feasibility_tolerance"]:
+            return PhaseRecord(name, "unknown", None, 0.25, algorithm, simplex_iterations=3)
+        return real_run(self, name, algorithm, options, deadline)
+
+    monkeypatch.setattr(LoadedLP, "_run", flaky_run)
+    outcome = LoadedLP(example_lp).solve()
+    assert calls[1] == ALGORITHMS["simplex"]  # the retry, at HiGHS's default tolerance
+    assert outcome.status == "optimal"
+    assert outcome.risk == pytest.approx(reference.risk, rel=1e-9)
+    assert outcome.cost == pytest.approx(reference.cost, rel=1e-7)
