@@ -48,9 +48,12 @@ from .model.index import ModelIndex, build_index
 from .results import exact_cvar, scenario_losses
 from .solve import (
     DUAL_PRICING,
+    DUAL_TOLERANCE,
     INF,
+    PHASE2_OPTIONS,
     RISK_BOUND_RELATIVE,
     TIE_BREAK,
+    TIE_BREAK_OPTIONS,
     LoadedLP,
     PhaseRecord,
     SolveFailed,
@@ -330,8 +333,8 @@ class WarmSweepSolver:
         self.h2 = highspy.Highs()
         self.h2.setOptionValue("output_flag", False)
         self.h2.setOptionValue("solver", "simplex")
-        for key, value in DUAL_PRICING.items():
-            self.h2.setOptionValue(key, value)
+        for key, value in {**DUAL_PRICING, **PHASE2_OPTIONS}.items():
+            self.h2.setOptionValue(key, value)  # PHASE2_OPTIONS: the unperturbed primal
         self.h2.passModel(self.h1.getLp())
         self.h2.addRow(-INF, INF, len(risk_nz), risk_nz, lp.risk_cost[risk_nz] * risk_scale)
         self.h2.changeColsCost(len(self._cols), self._cols, lp.cost_cost)
@@ -402,8 +405,12 @@ class WarmSweepSolver:
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         h1, h2 = self.h1, self.h2
 
+        if self._tie_break:  # the tie-broken run at LoadedLP's tight dual tolerance
+            for key, value in TIE_BREAK_OPTIONS.items():
+                h1.setOptionValue(key, value)
         phase1 = self._phase(outcome, h1, "phase 1 (risk)", not cold, h1.clearSolver, 1,
                              "dual simplex", deadline)
+        h1.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
         if phase1.status == "optimal" and self._tie_break:
             # R alone from the tie-broken basis (usually no iterations), then the weighted
             # objective back for the next point: the basis is optimal for both

@@ -7,7 +7,8 @@ loaded HiGHS model:
 
 1. phase 1 minimizes the risk R (by default HiGHS's dual simplex with Devex pricing;
    interior point with crossover on request), so the optimum is basic and the budget
-   rows' duals (∂R*/∂B) are available;
+   rows' duals (∂R*/∂B) are available; it first minimizes R + w·Cost at a tight dual
+   tolerance (the tie-break, ``TIE_BREAK``), then R alone from that basis;
 2. phase 2 adds the row R ≤ R* + 1e-7·max(1, |R*|), switches the objective to the
    expected cost and re-solves with primal simplex (bound perturbation off),
    warm-started from the phase-1 basis (which stays primal feasible, so primal simplex
