@@ -86,9 +86,9 @@ def set_value(cell: Cell, value: object) -> None:
 
 
 def bare_value(value: object) -> object:
-    """``value`` as a bare (unstyled) cell value with ``set_value``'s meaning, or ``None``
-    in its place when only a cell keeps that meaning: text that openpyxl would read as a
-    formula ('=...') or an error ('#N/A'). Bare values are written about twice as fast
+    """``value`` as a bare (unstyled) cell value with ``set_value``'s meaning, or
+    ``_NEEDS_CELL`` when only a cell keeps that meaning: text that openpyxl would read as
+    a formula ('=...') or an error ('#N/A'). Bare values are written about twice as fast
     as cell objects."""
     value = _plain(value)
     if isinstance(value, str):

@@ -355,6 +355,11 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         ("Offtake deliveries", deliveries,
          "delivery (t) per period and their cost; only offtakes with a delivery, blank = none."),
     ]
+    per_period = {
+        id(wide): (["scenario", "stockpile", "mineral"], "stock_level", []),
+        id(releases): (["scenario", "stockpile", "party", "mineral"], "release", []),
+        id(deliveries): (["scenario", "offtake"], "delivery", ["cost"]),
+    }
     widths = w.fit_widths([df for _, df, _ in sections], first=14)
     after = _start(w, widths, labels)
     w.title("Stock and swaps: levels, releases, draws, returns and obligations")
@@ -372,13 +377,9 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         if i == 0:
             _levels_table(w, levels, worst, place, widths, pad)
             continue
-        if df is wide or df is releases or df is deliveries:
-            keys, value, tail = {
-                id(wide): (["scenario", "stockpile", "mineral"], "stock_level", []),
-                id(releases): (["scenario", "stockpile", "party", "mineral"], "release", []),
-                id(deliveries): (["scenario", "offtake"], "delivery", ["cost"]),
-            }[id(df)]
-            span = _periods_table(w, df, keys, value, tail, place, widths)
+        spec = per_period.get(id(df))
+        if spec is not None:  # keys, the value in the period columns, columns after them
+            span = _periods_table(w, df, *spec, place, widths)
             if df is wide and span.last_row >= span.first_row:
                 w.ws.auto_filter.ref = span.ref
             continue

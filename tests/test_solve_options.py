@@ -27,20 +27,30 @@ def example_lp():
     return build_matrix_lp(data, build_index(data))
 
 
-def test_phase2_retries_with_perturbation_when_the_unperturbed_run_fails(
-        example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = LoadedLP(example_lp).solve()
+def fail_runs(monkeypatch: pytest.MonkeyPatch, fails, status: str = "unknown",  # noqa: ANN001
+              seconds: float = 0.5, iterations: int = 7) -> list[dict]:
+    """Make every ``LoadedLP._run`` for which ``fails(name, options)`` holds end with
+    ``status`` instead of solving (a stand-in for a run that stalls or ends "unknown");
+    returns the list of every run's options, in order."""
     calls: list[dict] = []
     real_run = LoadedLP._run
 
-    def flaky_run(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
+    def run(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
         calls.append(dict(options))
-        if name == "phase 2 (cost)" and options == PHASE2_OPTIONS:
-            # stand-in for an unperturbed primal simplex that stalls or ends "unknown"
-            return PhaseRecord(name, "unknown", None, 0.5, algorithm, simplex_iterations=7)
+        if fails(name, options):
+            return PhaseRecord(name, status, None, seconds, algorithm,
+                               simplex_iterations=iterations)
         return real_run(self, name, algorithm, options, deadline)
 
-    monkeypatch.setattr(LoadedLP, "_run", flaky_run)
+    monkeypatch.setattr(LoadedLP, "_run", run)
+    return calls
+
+
+def test_phase2_retries_with_perturbation_when_the_unperturbed_run_fails(
+        example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = LoadedLP(example_lp).solve()
+    calls = fail_runs(monkeypatch, lambda name, options: name == "phase 2 (cost)"
+                      and options == PHASE2_OPTIONS)
     outcome = LoadedLP(example_lp).solve()
     retried = [c for c in calls if c.get("primal_simplex_bound_perturbation_multiplier")
                == PHASE2_FALLBACK["primal_simplex_bound_perturbation_multiplier"]]
@@ -53,20 +63,12 @@ def test_phase2_retries_with_perturbation_when_the_unperturbed_run_fails(
 
 
 def test_a_time_limit_is_not_retried(example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real_run = LoadedLP._run
-
-    def timed_out(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
-        calls.append(name)
-        if name == "phase 2 (cost)":
-            return PhaseRecord(name, "time limit reached", None, 1.0, algorithm)
-        return real_run(self, name, algorithm, options, deadline)
-
-    monkeypatch.setattr(LoadedLP, "_run", timed_out)
+    calls = fail_runs(monkeypatch, lambda name, _options: name == "phase 2 (cost)",
+                      status="time limit reached", seconds=1.0, iterations=0)
     with pytest.raises(solve_module.SolveFailed) as failed:
         LoadedLP(example_lp).solve()
     assert failed.value.status == "time limit reached"
-    assert calls.count("phase 2 (cost)") == 1
+    assert len(calls) == 3  # tie-broken run, R polish, one phase 2
 
 
 def test_option_sets_are_valid_highs_options() -> None:
@@ -98,17 +100,10 @@ def test_only_the_tie_broken_run_uses_the_tight_dual_tolerance(
 def test_tie_broken_run_retried_at_the_default_tolerance_when_it_fails(
         example_lp, monkeypatch: pytest.MonkeyPatch) -> None:
     reference = LoadedLP(example_lp).solve()
-    calls: list[dict] = []
-    real_run = LoadedLP._run
-
-    def flaky_run(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
-        calls.append(dict(options))
-        if options.get("dual_feasibility_tolerance") == \
-                TIE_BREAK_OPTIONS["dual_feasibility_tolerance"]:
-            return PhaseRecord(name, "unknown", None, 0.25, algorithm, simplex_iterations=3)
-        return real_run(self, name, algorithm, options, deadline)
-
-    monkeypatch.setattr(LoadedLP, "_run", flaky_run)
+    tight = TIE_BREAK_OPTIONS["dual_feasibility_tolerance"]
+    calls = fail_runs(monkeypatch, lambda _name, options:
+                      options.get("dual_feasibility_tolerance") == tight,
+                      seconds=0.25, iterations=3)
     outcome = LoadedLP(example_lp).solve()
     assert calls[1] == ALGORITHMS["simplex"]  # the retry, at HiGHS's default tolerance
     assert outcome.status == "optimal"
