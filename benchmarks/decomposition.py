@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -28,7 +29,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # measure this checkout, even if another copy is installed
+# every child (mpiexec's ranks included) imports this checkout, even if another copy is installed
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(HERE.parent), os.environ.get("PYTHONPATH", "")) if p)
 RISKS = HERE.parent / "inputs" / "us_eu_risks.xlsx"
 
 

@@ -73,32 +73,29 @@ def _plain(value: object) -> object:
     return value
 
 
+def _cell_value(value: object) -> object:
+    """``value`` as stored: ``_plain``, and strings without the characters XML cannot hold."""
+    value = _plain(value)
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _reads_as_other(value: object) -> bool:
+    """Whether openpyxl would read ``value``, given bare, as a formula ('=...') or an error
+    ('#N/A') rather than as text: such text must go in a cell marked as text."""
+    return isinstance(value, str) and (
+        (len(value) > 1 and value.startswith("=")) or value in ERROR_CODES)
+
+
+def _store(cell: Cell, value: object) -> None:
+    """Put the stored form ``value`` (``_cell_value``) in ``cell``; strings stay text."""
+    cell.value = value
+    if isinstance(value, str) and cell.data_type != "s":  # '=...', '#N/A': keep the text
+        cell.data_type = "s"
+
+
 def set_value(cell: Cell, value: object) -> None:
     """Put ``value`` in ``cell``; a string is always stored as text (never a formula)."""
-    value = _plain(value)
-    if isinstance(value, str):
-        value = clean_text(value)
-        cell.value = value
-        if cell.data_type != "s":  # '=...' became a formula, '#N/A' an error: keep the text
-            cell.data_type = "s"
-    else:
-        cell.value = value
-
-
-def bare_value(value: object) -> object:
-    """``value`` as a bare (unstyled) cell value with ``set_value``'s meaning, or
-    ``_NEEDS_CELL`` when only a cell keeps that meaning: text that openpyxl would read as
-    a formula ('=...') or an error ('#N/A'). Bare values are written about twice as fast
-    as cell objects."""
-    value = _plain(value)
-    if isinstance(value, str):
-        value = clean_text(value)
-        if (len(value) > 1 and value.startswith("=")) or value in ERROR_CODES:
-            return _NEEDS_CELL
-    return value
-
-
-_NEEDS_CELL = object()
+    _store(cell, _cell_value(value))
 
 
 def _values_to_row(ws: WriteOnlyWorksheet, values: Sequence[object], row_idx: int
@@ -394,6 +391,7 @@ class SheetWriter:
                                      if formats is not None else [column_spec(n) for n in names])
         top = Alignment(vertical="top") if any(spec.wrap for spec in specs) else None
         prototypes: dict[str | None, list[Cell]] = {}
+        styled_columns: dict[str | None, list[bool]] = {}
 
         def cells_for(variant: str | None) -> list[Cell]:
             if variant not in prototypes:
@@ -403,6 +401,7 @@ class SheetWriter:
                     fmt = spec.number_format if spec.number_format != "General" else None
                     row.append(self.cell(None, fmt, font, fill, WRAP_ALIGN if spec.wrap else top))
                 prototypes[variant] = row
+                styled_columns[variant] = [cell.has_style for cell in row]
             return prototypes[variant]
 
         columns = [df[n].tolist()[:limit] for n in names]
@@ -418,19 +417,17 @@ class SheetWriter:
                 if lines > 1:
                     heights[self.row + 1 + i].height = LINE_HEIGHT * lines
             row: list[object] = list(pad)
-            for cell, value in zip(cells, values, strict=True):
-                if variant is None and _plain(value) is None:
+            for cell, styled, value in zip(cells, styled_columns[variant], values,
+                                           strict=True):
+                value = _cell_value(value)
+                if value is None and variant is None:
                     row.append(None)  # an empty cell without a row style: nothing to write
-                    continue
-                if cell.has_style:
-                    set_value(cell, value)
-                    row.append(cell)
-                    continue
-                bare = bare_value(value)  # an unstyled column: the value alone
-                if bare is _NEEDS_CELL:
-                    bare = WriteOnlyCell(self.ws)
-                    set_value(bare, value)
-                row.append(bare)
+                elif styled or _reads_as_other(value):
+                    target = cell if styled else WriteOnlyCell(self.ws)
+                    _store(target, value)
+                    row.append(target)
+                else:  # an unstyled column: the bare value, about twice as fast to write
+                    row.append(value)
             append(row)
         self.row += limit
         span = TableSpan(self.ws.title, header_row, header_row + 1, header_row + limit, names,
