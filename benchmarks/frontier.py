@@ -6,7 +6,7 @@
 For each instance the default sweep (every budget scaled from 0× to 2×) is solved three
 ways, each producing the same per-point numbers:
 
-* ``warm``: ``stockopt.frontier.run_frontier``: build the arrays and load HiGHS once, then
+* ``warm``: ``stockopt.studies.frontier.run_frontier``: build the arrays and load HiGHS once, then
   per point change the budget bounds and re-solve both phases hot (two HiGHS instances,
   largest budget first); its total includes the one build;
 * ``LoadedLP``: one ``LoadedLP`` re-solved with ``set_budget`` + ``solve()`` per point
@@ -34,10 +34,10 @@ EXAMPLE = HERE.parent / "inputs" / "us_eu_example.xlsx"
 
 def loadedlp_sweep(data, sweep) -> tuple[list[float], list[float], list[float]]:  # noqa: ANN001
     """Per-point seconds, risks and costs of re-solving one LoadedLP (public API only)."""
-    from stockopt.frontier import budgets_at, data_for
     from stockopt.model.arrays import build_matrix_lp
     from stockopt.model.index import build_index
-    from stockopt.solve import LoadedLP
+    from stockopt.solve.highs import LoadedLP
+    from stockopt.studies.frontier import budgets_at, data_for
 
     base = data_for(data, sweep, sweep.values[-1])
     loaded = LoadedLP(build_matrix_lp(base, build_index(base)))
@@ -60,8 +60,8 @@ def loadedlp_sweep(data, sweep) -> tuple[list[float], list[float], list[float]]:
 def bench(name: str, path: Path, steps: int, with_loadedlp: bool,
           with_pyomo: bool = False) -> dict:
     """Run the three variants on one instance; print the table; return the totals."""
-    from stockopt.frontier import define_sweep, run_cold, run_frontier
-    from stockopt.normalize import load
+    from stockopt.studies.frontier import define_sweep, run_cold, run_frontier
+    from stockopt.workbook.normalize import load
 
     data = load(path).data
     if data is None:

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from stockopt.template import write_input_workbook
+from stockopt.workbook.template import write_input_workbook
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,13 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     from stockopt.model import build_model
     from stockopt.model.arrays import build_matrix_lp
     from stockopt.model.index import build_index
-    from stockopt.normalize import normalize
-    from stockopt.problems import Problems
-    from stockopt.reader import read_workbook
-    from stockopt.report import RunAudit, write_report
-    from stockopt.results import extract
-    from stockopt.solve import LoadedLP
-    from stockopt.validate import validate
+    from stockopt.report.workbook import RunAudit, write_report
+    from stockopt.results.extract import extract
+    from stockopt.solve.highs import LoadedLP
+    from stockopt.workbook.normalize import normalize
+    from stockopt.workbook.problems import Problems
+    from stockopt.workbook.reader import read_workbook
+    from stockopt.workbook.validate import validate
 
     path = EXAMPLE if size == "example" else write_instance(size, folder / f"{size}.xlsx", seed)
     t: dict[str, float] = {}
@@ -100,7 +100,7 @@ def reference(mps: str, algorithm: str) -> dict:
     import highspy
     import numpy as np
 
-    from stockopt.solve import (
+    from stockopt.solve.highs import (
         ALGORITHMS,
         DUAL_TOLERANCE,
         PHASE2_OPTIONS,

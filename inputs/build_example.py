@@ -26,8 +26,8 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from stockopt.schema import SETTINGS, SHEETS, Kind, Sheet  # noqa: E402
-from stockopt.template import write_input_workbook  # noqa: E402
+from stockopt.workbook.schema import SETTINGS, SHEETS, Kind, Sheet  # noqa: E402
+from stockopt.workbook.template import write_input_workbook  # noqa: E402
 
 CSV_DIR = HERE / "us_eu_example"
 OUTPUT = HERE / "us_eu_example.xlsx"

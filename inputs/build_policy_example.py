@@ -25,8 +25,8 @@ if str(HERE) not in sys.path:
 
 import build_example as base  # noqa: E402
 
-from stockopt.schema import POLICY_SHEETS, Sheet  # noqa: E402
-from stockopt.template import write_input_workbook  # noqa: E402
+from stockopt.workbook.schema import POLICY_SHEETS, Sheet  # noqa: E402
+from stockopt.workbook.template import write_input_workbook  # noqa: E402
 
 POLICY_DIR = HERE / "us_eu_policy"
 OUTPUT = HERE / "us_eu_policy.xlsx"

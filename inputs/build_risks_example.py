@@ -22,8 +22,8 @@ if str(HERE) not in sys.path:
 
 import build_example as base  # noqa: E402
 
-from stockopt.schema import RISKS  # noqa: E402
-from stockopt.template import write_input_workbook  # noqa: E402
+from stockopt.workbook.schema import RISKS  # noqa: E402
+from stockopt.workbook.template import write_input_workbook  # noqa: E402
 
 RISKS_DIR = HERE / "us_eu_risks"
 OUTPUT = HERE / "us_eu_risks.xlsx"

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.example import example_tables
 from stockopt.lp import MatrixLP
 from stockopt.model import build_model
 from stockopt.model.arrays import build_matrix_lp
 from stockopt.model.compile import compile_pyomo
-from stockopt.normalize import load
-from stockopt.template import write_input_workbook
+from stockopt.workbook.example import example_tables
+from stockopt.workbook.normalize import load
+from stockopt.workbook.template import write_input_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import SIZES, generate_tables  # noqa: E402

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stockopt.docs import END, START, sheet_guide_markdown
-from stockopt.schema import SHEETS
+from stockopt.workbook.schema import SHEETS
+from stockopt.workbook.sheet_guide import END, START, sheet_guide_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -13,7 +13,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_readme_sheet_guide_matches_the_schema() -> None:
     text = README.read_text(encoding="utf-8")
     guide = text[text.index(START): text.index(END) + len(END)]
-    assert guide == sheet_guide_markdown(), "run `python -m stockopt.docs` to update README.md"
+    assert guide == sheet_guide_markdown(), (
+        "run `python -m stockopt.workbook.sheet_guide` to update README.md")
 
 
 def test_guide_names_every_sheet_and_column() -> None:

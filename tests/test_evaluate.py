@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from test_scenarios import RISK_HEADER
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.cli import main
-from stockopt.evaluate import (
+from stockopt.commands.cli import main
+from stockopt.results.extract import exact_cvar
+from stockopt.studies.evaluation import (
     Plan,
     PlanError,
     cvar_equal,
@@ -24,9 +25,8 @@ from stockopt.evaluate import (
     sample_losses,
     workbook_losses,
 )
-from stockopt.normalize import load
-from stockopt.results import exact_cvar
-from stockopt.sampling import Sample, risk_events
+from stockopt.workbook.normalize import load
+from stockopt.workbook.sampling import Sample, risk_events
 
 
 def hand_sheets() -> dict[str, list[list]]:
@@ -43,7 +43,7 @@ def hand_sheets() -> dict[str, list[list]]:
 def hand_sample() -> Sample:
     """Four scenarios: cut in 2027 only; in both periods; never; in 2028 only."""
     active = np.array([[1, 0], [1, 1], [0, 0], [0, 1]], dtype=bool)
-    from stockopt.sampling import RiskEffect, RiskEvent
+    from stockopt.workbook.sampling import RiskEffect, RiskEvent
 
     event = RiskEvent("ban", 0.5, 1, 1, (RiskEffect("ban", "china", "ga", 0.0, None, 1.0),))
     return Sample([event], {"ban": active}, {"ban": active.copy()},
@@ -234,9 +234,9 @@ def test_fix_first_stage_releases_first_stage_rows_only(tmp_path: Path) -> None:
     column keep their bounds; an empty last row is left alone (no index error)."""
     import scipy.sparse as sp
 
-    from stockopt.fixed_plan import fix_first_stage
     from stockopt.model.arrays import build_matrix_lp
     from stockopt.model.index import build_index
+    from stockopt.solve.fixed_plan import fix_first_stage
 
     data = load(write_workbook(tmp_path / "in.xlsx", minimal_sheets())).data
     lp = build_matrix_lp(data, build_index(data))

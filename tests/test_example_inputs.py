@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from stockopt.cli import main
-from stockopt.schema import SHEETS
+from stockopt.commands.cli import main
+from stockopt.workbook.schema import SHEETS
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "inputs"

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from workbooks import write_workbook
 
-from stockopt.cli import main
-from stockopt.frontier import SweepError, define_sweep, run_cold, run_frontier
-from stockopt.normalize import load
+from stockopt.commands.cli import main
+from stockopt.studies.frontier import SweepError, define_sweep, run_cold, run_frontier
+from stockopt.workbook.normalize import load
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_example.xlsx"
 

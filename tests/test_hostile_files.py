@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt import workbook_file
-from stockopt.cli import main
-from stockopt.normalize import load
-from stockopt.workbook_file import UnreadableWorkbook
+from stockopt.commands.cli import main
+from stockopt.workbook import file as workbook_file
+from stockopt.workbook.file import UnreadableWorkbook
+from stockopt.workbook.normalize import load
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 OLE2_HEADER = bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.normalize import load
-from stockopt.results import Results, exact_cvar
-from stockopt.run import build_and_solve
+from stockopt.commands.solve import build_and_solve
+from stockopt.results.extract import Results, exact_cvar
+from stockopt.workbook.normalize import load
 
 ROUTE = {"algorithm": "simplex", "builder": "arrays"}
 

@@ -24,10 +24,10 @@ pytest.importorskip("mpi4py", reason="the [mpi] extra (mpi4py, an MPI) is not in
 pytest.importorskip("mpisppy", reason="the [mpi] extra (mpi-sppy) is not installed",
                     exc_type=ImportError)
 
-from stockopt.engines import mpisppy_engine  # noqa: E402
+from stockopt.commands.solve import build_and_solve  # noqa: E402
+from stockopt.engines import mpisppy as mpisppy_engine  # noqa: E402
 from stockopt.lp import FIRST_STAGE_FAMILIES  # noqa: E402
-from stockopt.normalize import load  # noqa: E402
-from stockopt.run import build_and_solve  # noqa: E402
+from stockopt.workbook.normalize import load  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_example.xlsx"
 
@@ -115,10 +115,10 @@ def test_allowances_give_the_default_phase2_optimum(which: str, minimal: Path) -
 def test_the_evaluator_reproduces_the_default_optimum() -> None:
     """The default engine's plan, evaluated scenario by scenario with its first stage fixed,
     has the same risk (within the phase-2 bound's 1e-7) and the same cost (1e-6)."""
-    from stockopt.fixed_plan import evaluate_scenarios, plan_value
     from stockopt.model.arrays import build_matrix_lp
     from stockopt.model.index import build_index
-    from stockopt.solve import solve_lp
+    from stockopt.solve.fixed_plan import evaluate_scenarios, plan_value
+    from stockopt.solve.highs import solve_lp
 
     data = load(EXAMPLE).data
     idx = build_index(data)

@@ -12,7 +12,7 @@ import pytest
 from workbooks import minimal_sheets, write_workbook
 
 from stockopt.data import Holding, ModelData, Offtake, Swap
-from stockopt.normalize import load
+from stockopt.workbook.normalize import load
 
 
 def sheets() -> dict[str, list[list]]:

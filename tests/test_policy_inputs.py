@@ -18,8 +18,8 @@ from test_validation import assert_problem, check, check_file
 from workbooks import minimal_sheets, write_workbook
 
 from stockopt.data import ConcentrationLimit, CoverTarget, Mitigation, ModelData
-from stockopt.normalize import load
-from stockopt.validate import split_names
+from stockopt.workbook.normalize import load
+from stockopt.workbook.validate import split_names
 
 Sheets = dict[str, list[list]]
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from workbooks import write_workbook
 
+from stockopt.commands.solve import build_and_solve
 from stockopt.data import ConcentrationLimit, CoverTarget, Mitigation, ModelData
 from stockopt.model.arrays import build_matrix_lp
 from stockopt.model.index import build_index
-from stockopt.normalize import load
-from stockopt.results import Results
-from stockopt.run import build_and_solve
-from stockopt.solve import SolveFailed
+from stockopt.results.extract import Results
+from stockopt.solve.highs import SolveFailed
+from stockopt.workbook.normalize import load
 
 ROUTE = {"algorithm": "simplex", "builder": "arrays"}
 

@@ -20,9 +20,7 @@ from workbooks import write_workbook
 
 from stockopt.data import ModelData
 from stockopt.model import build_model
-from stockopt.normalize import load
-from stockopt.report import RunAudit, write_report
-from stockopt.report_policy import (
+from stockopt.report.policy import (
     POLICY,
     concentration_shares,
     concentration_summary,
@@ -32,10 +30,12 @@ from stockopt.report_policy import (
     mitigation_use,
     policy_sentences,
 )
-from stockopt.report_sheets import SHEET_NAMES, sheet_names
-from stockopt.report_tables import spend_by_party
-from stockopt.results import Results, extract
-from stockopt.solve import solve
+from stockopt.report.sheets import SHEET_NAMES, sheet_names
+from stockopt.report.tables import spend_by_party
+from stockopt.report.workbook import RunAudit, write_report
+from stockopt.results.extract import Results, extract
+from stockopt.solve.highs import solve
+from stockopt.workbook.normalize import load
 
 
 def lever_tables() -> dict[str, pd.DataFrame]:

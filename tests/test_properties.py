@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import write_workbook
 
-from stockopt.normalize import load
-from stockopt.run import build_and_solve
+from stockopt.commands.solve import build_and_solve
+from stockopt.workbook.normalize import load
 
 
 @st.composite

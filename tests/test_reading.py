@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.problems import Problems, Severity, found_text, number_text
-from stockopt.reader import INVALID, convert_cell, read_workbook
-from stockopt.schema import DEMAND, DISRUPTIONS, MINERALS, PERIODS, SCENARIOS, SETTINGS
-from stockopt.workbook_file import MISSING_CACHED_VALUE, CellError, open_workbook
+from stockopt.workbook.file import MISSING_CACHED_VALUE, CellError, open_workbook
+from stockopt.workbook.problems import Problems, Severity, found_text, number_text
+from stockopt.workbook.reader import INVALID, convert_cell, read_workbook
+from stockopt.workbook.schema import DEMAND, DISRUPTIONS, MINERALS, PERIODS, SCENARIOS, SETTINGS
 
 PERIOD = PERIODS.column("period")
 PRICE = MINERALS.column("price")
@@ -222,7 +222,7 @@ def test_shared_strings_as_excel_writes_them(tmp_path: Path) -> None:
     import re
     import zipfile
 
-    from stockopt.normalize import load
+    from stockopt.workbook.normalize import load
 
     path = write_workbook(tmp_path / "inline.xlsx", minimal_sheets())
     strings: list[str] = []

@@ -23,15 +23,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stockopt.atomic import OutputNotWritable
-from stockopt.cli import main
-from stockopt.example import example_tables
+from stockopt.commands.cli import main
+from stockopt.files.atomic import OutputNotWritable
 from stockopt.model import build_model
-from stockopt.normalize import load
-from stockopt.report import OUTPUT_COLUMNS, RunAudit, check_target, write_report
-from stockopt.report_cells import HEADER_FILL, SheetWriter
-from stockopt.report_sheets import SHEET_NAMES
-from stockopt.report_tables import (
+from stockopt.report.cells import HEADER_FILL, SheetWriter
+from stockopt.report.sheets import SHEET_NAMES
+from stockopt.report.tables import (
     budget_step,
     deliveries_wide,
     expected_shortfalls,
@@ -40,9 +37,12 @@ from stockopt.report_tables import (
     step_words,
     stock_account,
 )
-from stockopt.results import Results, extract
-from stockopt.solve import solve
-from stockopt.template import write_input_workbook
+from stockopt.report.workbook import OUTPUT_COLUMNS, RunAudit, check_target, write_report
+from stockopt.results.extract import Results, extract
+from stockopt.solve.highs import solve
+from stockopt.workbook.example import example_tables
+from stockopt.workbook.normalize import load
+from stockopt.workbook.template import write_input_workbook
 
 VOLATILE_AUDIT = ("phase 1", "phase 2", "timestamp", "step times")
 """Summary audit rows that differ between two runs of the same input (times, clock)."""
@@ -250,7 +250,7 @@ def test_fast_row_conversion_writes_the_same_bytes_as_openpyxl(
         example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     """report_cells.use_fast_rows changes how fast rows are converted, not what is written:
     every part of the .xlsx but the creation time is identical to openpyxl's own path."""
-    import stockopt.report as report_module
+    import stockopt.report.workbook as report_module
 
     path = example[0]
     loaded = load(path)
@@ -330,7 +330,7 @@ def test_large_runs_list_only_rows_with_a_shortfall(tmp_path: Path,
     """Beyond SHORTFALL_ROWS_IN_FULL rows, Shortfalls lists only rows with a shortfall and
     says how many rows (demand met in full) it left out. Here: 4 rows, 2 short (the
     'ban' scenario's two periods), limit lowered to 3."""
-    from stockopt import report_sheets
+    from stockopt.report import sheets as report_sheets
 
     monkeypatch.setattr(report_sheets, "SHORTFALL_ROWS_IN_FULL", 3)
     results, data = _solved(tmp_path, _small())

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.cli import main
-from stockopt.normalize import load
-from stockopt.sampling import (
+from stockopt.commands.cli import main
+from stockopt.workbook.normalize import load
+from stockopt.workbook.sampling import (
     RiskEffect,
     RiskEvent,
     risk_events,

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.cli import main
-from stockopt.example import example_tables
+from stockopt.commands.cli import main
 from stockopt.model import build_model
-from stockopt.normalize import load
-from stockopt.results import extract
-from stockopt.solve import solve
-from stockopt.template import write_input_workbook
+from stockopt.results.extract import extract
+from stockopt.solve.highs import solve
+from stockopt.workbook.example import example_tables
+from stockopt.workbook.normalize import load
+from stockopt.workbook.template import write_input_workbook
 
 CONTRACT_KEYS = {"status", "risk", "cost", "expected_loss", "cvar", "spend",
                  "budget_shadow_price", "pooled_budget_shadow_price"}

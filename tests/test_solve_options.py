@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from stockopt import solve as solve_module
 from stockopt.model.arrays import build_matrix_lp
 from stockopt.model.index import build_index
-from stockopt.normalize import load
-from stockopt.solve import (
+from stockopt.solve import highs as solve_module
+from stockopt.solve.highs import (
     ALGORITHMS,
     DUAL_TOLERANCE,
     PHASE2_FALLBACK,
@@ -19,6 +18,7 @@ from stockopt.solve import (
     LoadedLP,
     PhaseRecord,
 )
+from stockopt.workbook.normalize import load
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from openpyxl.worksheet.worksheet import Worksheet
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt import atomic as atomic_module
-from stockopt.cli import main
-from stockopt.example import example_tables
-from stockopt.normalize import load
-from stockopt.schema import (
+from stockopt.commands.cli import main
+from stockopt.files import atomic as atomic_module
+from stockopt.workbook.example import example_tables
+from stockopt.workbook.normalize import load
+from stockopt.workbook.schema import (
     SCENARIOS,
     SETTINGS,
     SETTINGS_KEYS,
@@ -31,7 +31,7 @@ from stockopt.schema import (
     Kind,
     Ref,
 )
-from stockopt.template import (
+from stockopt.workbook.template import (
     LAST_DATA_ROW,
     README_TITLE,
     write_input_workbook,

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.cli import main
+from stockopt.commands.cli import main
 
 Sheets = dict[str, list[list]]
 
@@ -209,7 +209,7 @@ def test_optional_sheets_may_be_absent(tmp_path: Path) -> None:
 
 def _required_column_rounds() -> list[list[tuple[str, str]]]:
     """Round k drops the k-th required column of every sheet that has one."""
-    from stockopt.schema import SHEETS
+    from stockopt.workbook.schema import SHEETS
 
     rounds: list[list[tuple[str, str]]] = []
     for sheet in SHEETS:
@@ -711,7 +711,7 @@ def test_formula_with_cached_value_is_read_by_value(tmp_path: Path) -> None:
     outcome = check_file(path)
     assert outcome.exit_code == 0, outcome.stderr
 
-    from stockopt.normalize import load
+    from stockopt.workbook.normalize import load
 
     data = load(path).data
     assert data is not None and data.price["ga"] == 7.5 and data.probability["ban"] == 0.4
@@ -844,7 +844,7 @@ def test_whole_number_identifiers_read_as_text(tmp_path: Path) -> None:
     outcome = check(tmp_path, sheets)
     assert outcome.exit_code == 0, outcome.stderr
 
-    from stockopt.normalize import load
+    from stockopt.workbook.normalize import load
 
     data = load(tmp_path / "input.xlsx").data
     assert data is not None and data.periods == ["2027", "2028", "2029"]
@@ -858,7 +858,7 @@ def test_numbers_typed_as_text(tmp_path: Path) -> None:
     outcome = check(tmp_path, sheets)
     assert outcome.exit_code == 0, outcome.stderr
 
-    from stockopt.normalize import load
+    from stockopt.workbook.normalize import load
 
     data = load(tmp_path / "input.xlsx").data
     assert data is not None and data.price["ga"] == 12.5 and data.probability["calm"] == 0.6
@@ -911,7 +911,7 @@ def test_json_output_when_valid(tmp_path: Path) -> None:
 
 
 def test_load_returns_no_data_on_errors(tmp_path: Path) -> None:
-    from stockopt.normalize import load
+    from stockopt.workbook.normalize import load
 
     sheets = full_sheets()
     set_cell(sheets, "Minerals", 2, "price", -1)

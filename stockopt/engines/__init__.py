@@ -1,7 +1,8 @@
-"""Alternative solve engines. The default engine (extensive form, HiGHS) is ``stockopt.run``.
+"""Alternative solve engines. The default engine (extensive form, HiGHS) is
+``stockopt.solve.highs``, run by ``stockopt.commands.solve``.
 
-``mpisppy_engine`` (the decomposition) and ``mpisppy_run`` (``stockopt solve --engine
-mpisppy``): scenario decomposition on mpi-sppy under MPI. Importing this package needs
-nothing beyond the core dependencies; importing either module needs the ``[mpi]`` extra
-(mpi-sppy, mpi4py and an MPI).
+``mpisppy`` (the decomposition), run by ``stockopt.commands.solve_mpisppy`` (``stockopt
+solve --engine mpisppy``): scenario decomposition on mpi-sppy under MPI. Importing this
+package needs nothing beyond the core dependencies; importing ``mpisppy`` needs the
+``[mpi]`` extra (mpi-sppy, mpi4py and an MPI).
 """

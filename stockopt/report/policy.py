@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import ModelData
-from .report_cells import SheetWriter
-from .results import ZERO_TOLERANCE, Results
+from ..data import ModelData
+from ..results.extract import ZERO_TOLERANCE, Results
+from .cells import SheetWriter
 
 POLICY = "Policy levers"
 """The sheet's name (≤ 31 characters)."""
@@ -172,7 +172,7 @@ def mitigation_use(results: Results) -> pd.DataFrame | None:
     """Demand cut per scenario, option and period (nonzero rows), scenarios worst first."""
     if "mitigation_use" not in results.tables:
         return None
-    from .report_tables import worst_first
+    from .tables import worst_first
 
     df = results.tables["mitigation_use"]
     df = df[df["use"].astype(float) > ZERO_TOLERANCE]
@@ -235,7 +235,7 @@ def write_policy_levers(w: SheetWriter, results: Results, data: ModelData,
                         back_to: str = "Summary") -> None:
     """Policy levers: cover floors, concentration before and after, mitigation options and
     their use per scenario; one section per table, links at the top."""
-    from .report_sheets import _section_anchors, _start
+    from .sheets import _section_anchors, _start
 
     floors = cover_floors(results) if data.cover_targets else None
     conc = concentration_summary(results, data) if data.concentration_limits else None

@@ -37,7 +37,7 @@ import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 
-from .lp import MatrixLP, Solution
+from ..lp import MatrixLP, Solution
 
 RISK_BOUND_RELATIVE = 1e-7
 """Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""
@@ -170,7 +170,7 @@ class LoadedLP:
             self.model = None
             raw = source
         else:
-            from .model.compile import compile_pyomo
+            from ..model.compile import compile_pyomo
 
             self.model = source
             raw = compile_pyomo(source)
@@ -383,7 +383,7 @@ class LoadedLP:
         variables in no row get 0)."""
         if self.model is None:
             raise ValueError("this LoadedLP was built from arrays; use solution()")
-        from .model.compile import pyomo_columns
+        from ..model.compile import pyomo_columns
 
         values = self.primal_values()
         for var in self.model.component_data_objects(pyo.Var, descend_into=True):

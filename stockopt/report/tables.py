@@ -12,8 +12,8 @@ import math
 
 import pandas as pd
 
-from .data import ModelData
-from .results import ZERO_TOLERANCE, Results
+from ..data import ModelData
+from ..results.extract import ZERO_TOLERANCE, Results
 
 LEVER_COLUMNS = ("purchase_cost", "holding_cost", "offtake_fees", "swap_fees")
 """Spend by lever, in the order the stacked bar chart stacks them."""
@@ -69,7 +69,7 @@ def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
                       strict=True):
         rows[p]["swap_fees"] += fee
     if MITIGATION_FEES in levers:
-        from .report_policy import mitigation_fees_by_party
+        from .policy import mitigation_fees_by_party
 
         for p, fee in mitigation_fees_by_party(results, data).items():
             rows.setdefault(p, dict.fromkeys(levers, 0.0))[MITIGATION_FEES] += fee

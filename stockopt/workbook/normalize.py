@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import ConcentrationLimit, CoverTarget, Holding, Mitigation, ModelData, Offtake, Swap
+from ..data import ConcentrationLimit, CoverTarget, Holding, Mitigation, ModelData, Offtake, Swap
 from .problems import Problems
 from .reader import RawWorkbook, read_workbook
 from .schema import (

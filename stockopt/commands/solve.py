@@ -14,17 +14,17 @@ from pathlib import Path
 
 import click
 
-from .atomic import OutputNotWritable, write_atomically
-from .data import ModelData
-from .diagnose import explain_cover_floors, fixed_concentration_violations
-from .model import build_model
-from .model.arrays import build_matrix_lp
-from .model.index import build_index
-from .normalize import Loaded
+from ..data import ModelData
+from ..files.atomic import OutputNotWritable, write_atomically
+from ..model import build_model
+from ..model.arrays import build_matrix_lp
+from ..model.index import build_index
+from ..report.workbook import RunAudit, write_report
+from ..results.extract import Results, extract
+from ..solve.diagnose import explain_cover_floors, fixed_concentration_violations
+from ..solve.highs import SolveFailed, SolveOutcome, solve, solve_lp
+from ..workbook.normalize import Loaded
 from .progress import Progress
-from .report import RunAudit, write_report
-from .results import Results, extract
-from .solve import SolveFailed, SolveOutcome, solve, solve_lp
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 

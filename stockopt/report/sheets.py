@@ -14,16 +14,14 @@ from dataclasses import dataclass
 import pandas as pd
 from openpyxl.formatting.rule import ColorScaleRule
 
-from . import __version__
-from . import report_charts as charts
-from . import report_policy as policy
-from . import report_tables as tables
-from .data import ModelData
-from .reader import RawWorkbook
-from .report_cells import BOLD, NOTE_FONT, SheetWriter, TableSpan, clean_text, header_text
-from .report_columns import LOSS, MONEY, OUTPUT_COLUMNS, TONNES, column_spec
-from .results import Results
-from .schema import SETTINGS, SETTINGS_KEYS, SHEETS
+from .. import __version__
+from ..data import ModelData
+from ..results.extract import Results
+from ..workbook.reader import RawWorkbook
+from ..workbook.schema import SETTINGS, SETTINGS_KEYS, SHEETS
+from . import charts, policy, tables
+from .cells import BOLD, NOTE_FONT, SheetWriter, TableSpan, clean_text, header_text
+from .columns import LOSS, MONEY, OUTPUT_COLUMNS, TONNES, column_spec
 
 SUMMARY, DECISIONS, SCENARIOS, SHORTFALLS = "Summary", "Decisions", "Scenarios", "Shortfalls"
 STOCK, INPUTS, DICTIONARY = "Stock and swaps", "Inputs", "Dictionary"

@@ -19,12 +19,17 @@ import numpy as np
 from mpi4py import MPI
 
 from ..data import ModelData
-from ..fixed_plan import EvaluationFailed, ScenarioEvaluation, evaluate_scenarios, plan_solution
+from ..engines import mpisppy as engine
 from ..model.index import build_index
-from ..normalize import Loaded
-from ..results import extract
-from ..solve import PhaseRecord, SolveOutcome
-from . import mpisppy_engine as engine
+from ..results.extract import extract
+from ..solve.fixed_plan import (
+    EvaluationFailed,
+    ScenarioEvaluation,
+    evaluate_scenarios,
+    plan_solution,
+)
+from ..solve.highs import PhaseRecord, SolveOutcome
+from ..workbook.normalize import Loaded
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -88,7 +93,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     phase 1 stops short of it (the workbook is still written, with the bounds) or fails.
     ``time_limit`` (s) is shared: phase 1 gets ``PHASE1_TIME_SHARE`` of it, phase 2 the rest.
     """
-    from ..run import human_summary, write_outputs
+    from .solve import human_summary, write_outputs
 
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -148,7 +153,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
                            solver="HiGHS (in mpi-sppy)", algorithm="scenario decomposition")
     outcome.phases = [_record(phase1, "phase 1 (risk)", "periods"),
                       _record(phase2, "phase 2 (cost)", data.currency)]
-    from ..solve import highs_version
+    from ..solve.highs import highs_version
 
     outcome.solver_version = highs_version()
     outcome.timings = dict(timings)

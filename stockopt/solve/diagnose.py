@@ -10,10 +10,10 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from .data import ModelData
-from .model.context import ModelContext
-from .model.cover import floor_terms
-from .model.index import ModelIndex, concentration_terms
+from ..data import ModelData
+from ..model.context import ModelContext
+from ..model.cover import floor_terms
+from ..model.index import ModelIndex, concentration_terms
 
 INF = highspy.kHighsInf
 

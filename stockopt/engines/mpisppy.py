@@ -54,19 +54,19 @@ from mpisppy.extensions.extension import Extension
 from mpisppy.utils import sputils
 
 from ..data import ModelData
-from ..fixed_plan import (
+from ..lp import FIRST_STAGE_FAMILIES
+from ..model import budgets, risk
+from ..model.context import ModelContext
+from ..model.index import build_index, family_index
+from ..model.scenario import add_first_stage, build_scenario
+from ..solve.fixed_plan import (
     EvaluationFailed,
     PlanValue,
     ScenarioEvaluation,
     evaluate_scenarios,
     plan_value,
 )
-from ..lp import FIRST_STAGE_FAMILIES
-from ..model import budgets, risk
-from ..model.context import ModelContext
-from ..model.index import build_index, family_index
-from ..model.scenario import add_first_stage, build_scenario
-from ..solve import RISK_BOUND_RELATIVE
+from ..solve.highs import RISK_BOUND_RELATIVE
 
 SOLVER_NAME = "highs"
 """HiGHS through Pyomo's pyomo.contrib.solver interface (highspy). It solves the PH subproblems

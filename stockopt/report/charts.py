@@ -15,7 +15,7 @@ from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from .report_cells import TableSpan
+from .cells import TableSpan
 
 BLUE, RED = "2E75B6", "C00000"
 LEVER_COLORS = ("2E75B6", "9DC3E6", "70AD47", "FFC000", "7030A0")

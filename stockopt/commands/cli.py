@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .normalize import Loaded, load
-from .problems import Problems
-from .workbook_file import UnreadableWorkbook
+from .. import __version__
+from ..workbook.file import UnreadableWorkbook
+from ..workbook.normalize import Loaded, load
+from ..workbook.problems import Problems
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -60,7 +60,7 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def template(out: Path, example: bool, force: bool) -> None:
     """Write an input workbook template to OUT (.xlsx)."""
-    from .template import write_template
+    from ..workbook.template import write_template
 
     if out.exists() and not force:
         click.echo(f"error: {out} exists; use --force to overwrite it.", err=True)
@@ -140,7 +140,7 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
               max_iterations: int, phase2_iterations: int, rho: float, verbose: bool,
               quiet: bool) -> None:
     """Optimize the plan for WORKBOOK and write the results workbook."""
-    from .run import run_solve
+    from .solve import run_solve
 
     output = output or default_output(workbook)
     _refuse_input_as_output(workbook, ((output, "output workbook"),
@@ -165,7 +165,7 @@ def _solve_mpisppy(workbook: Path, output: Path, summary_json: Path | None, **op
     try:
         from mpi4py import MPI
 
-        from .engines.mpisppy_run import run_mpisppy_solve
+        from .solve_mpisppy import run_mpisppy_solve
     except ImportError as exc:
         click.echo(f"error: --engine mpisppy needs the [mpi] extra (mpi-sppy, mpi4py, an MPI): "
                    f"pip install '.[mpi]' ({exc})", err=True)
@@ -230,8 +230,8 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
                  from_fraction: float | None, to_fraction: float | None, steps: int,
                  summary_json: Path | None, time_limit: float | None, quiet: bool) -> None:
     """Sweep a budget over a range and tabulate and chart risk, cost and the lever mix."""
-    from .frontier import SweepError, define_sweep
-    from .frontier_report import run_frontier_command
+    from ..report.frontier import run_frontier_command
+    from ..studies.frontier import SweepError, define_sweep
 
     output = output or default_frontier_output(workbook)
     _refuse_input_as_output(workbook, ((output, "output workbook"),
@@ -274,7 +274,7 @@ def _load_with_risks(workbook: Path, quiet: bool) -> Loaded:
 
 def _risks_or_exit(workbook: Path, loaded: Loaded) -> None:
     """Exit 2 when the workbook has no Risks rows to sample from."""
-    from .schema import RISKS
+    from ..workbook.schema import RISKS
 
     raw = loaded.raw
     if raw is None or not raw[RISKS.name].records:
@@ -298,7 +298,7 @@ def _risks_or_exit(workbook: Path, loaded: Loaded) -> None:
 def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
                   quiet: bool) -> None:
     """Sample scenarios from WORKBOOK's Risks sheet into a copy of the workbook."""
-    from .risk_commands import run_scenarios_command
+    from .evaluate import run_scenarios_command
 
     output = output or workbook.with_name(f"{workbook.stem}-sampled.xlsx")
     _refuse_input_as_output(workbook, ((output, "output workbook"),))
@@ -326,8 +326,8 @@ def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
 def evaluate_cmd(workbook: Path, plan_path: Path, samples: int, seed: int, batch_size: int,
                  output: Path | None, summary_json: Path | None, quiet: bool) -> None:
     """Evaluate a solved plan in sample and on a fresh sample from WORKBOOK's Risks sheet."""
-    from .evaluate import PlanError, read_plan
-    from .risk_commands import run_evaluate_command
+    from ..studies.evaluation import PlanError, read_plan
+    from .evaluate import run_evaluate_command
 
     output = output or workbook.with_name(f"{workbook.stem}-evaluation.xlsx")
     _refuse_input_as_output(workbook, ((output, "output workbook"),

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from .data import ModelData
-from .lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, Solution
-from .model.index import ModelIndex, build_index, concentration_terms, family_index
-from .solve import SolveOutcome
+from ..data import ModelData
+from ..lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, Solution
+from ..model.index import ModelIndex, build_index, concentration_terms, family_index
+from ..solve.highs import SolveOutcome
 
 ZERO_TOLERANCE = 1e-9
 """Values smaller in magnitude than this (t or currency) are reported as 0."""
@@ -362,8 +362,8 @@ def lever_tables(data: ModelData, idx: ModelIndex, sol: Solution) -> dict[str, p
 
 
 def _cover_weights(data: ModelData, idx: ModelIndex) -> dict[str, list]:
-    from .model.context import ModelContext
-    from .model.cover import floor_terms
+    from ..model.context import ModelContext
+    from ..model.cover import floor_terms
 
     ctx = ModelContext(data, idx)
     return {name: floor_terms(ctx, name)[0] for name in data.cover_targets}

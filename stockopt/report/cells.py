@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from .report_columns import OUTPUT_COLUMNS, TONNES, OutputColumn, column_spec
+from .columns import OUTPUT_COLUMNS, TONNES, OutputColumn, column_spec
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows in one Excel worksheet."""

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ModelData
+from ..data import ModelData
 from .reader import RawWorkbook
 from .schema import (
     DEMAND_SHOCKS,

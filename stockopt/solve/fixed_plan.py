@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import ModelData
-from .lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, MatrixLP, Solution
-from .model.arrays import build_matrix_lp
-from .model.index import ModelIndex, build_index, family_index
-from .results import exact_cvar, scenario_losses
-from .solve import LoadedLP, SolveFailed
+from ..data import ModelData
+from ..lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, MatrixLP, Solution
+from ..model.arrays import build_matrix_lp
+from ..model.index import ModelIndex, build_index, family_index
+from ..results.extract import exact_cvar, scenario_losses
+from .highs import LoadedLP, SolveFailed
 
 DEFAULT_BATCH = 100
 """Scenarios per evaluation LP (memory stays bounded by one batch)."""

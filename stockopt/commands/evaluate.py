@@ -18,10 +18,12 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from . import __version__
-from .atomic import OutputNotWritable, write_atomically
-from .data import ModelData
-from .evaluate import (
+from .. import __version__
+from ..data import ModelData
+from ..files.atomic import OutputNotWritable, write_atomically
+from ..solve.fixed_plan import EvaluationFailed
+from ..solve.parallel import is_root, world
+from ..studies.evaluation import (
     BOOTSTRAP_RESAMPLES,
     InSample,
     Plan,
@@ -33,11 +35,9 @@ from .evaluate import (
     verdict,
     workbook_losses,
 )
-from .fixed_plan import EvaluationFailed
-from .parallel import is_root, world
-from .reader import RawWorkbook
-from .run import write_json
-from .sampling import (
+from ..workbook.file import open_workbook
+from ..workbook.reader import RawWorkbook
+from ..workbook.sampling import (
     METHOD,
     Sample,
     describe,
@@ -47,8 +47,8 @@ from .sampling import (
     sampled_workbook_tables,
     sha256_of,
 )
-from .template import write_input_workbook
-from .workbook_file import open_workbook
+from ..workbook.template import write_input_workbook
+from .solve import write_json
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 BOLD = Font(bold=True)
@@ -171,7 +171,7 @@ def _summary_payload(workbook: Path, plan_path: Path, ins: InSample, out: Statis
 
 def _write_xlsx(path: Path, workbook: Path, plan_path: Path, ins: InSample, out: Statistics,
                 plan: Plan, data: ModelData, sample: Sample, losses: np.ndarray) -> None:
-    from .report_cells import set_value
+    from ..report.cells import set_value
 
     wb = Workbook()
     ws = wb.active

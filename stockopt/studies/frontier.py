@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from .data import ModelData
-from .fixed_plan import first_stage_spending
-from .lp import Solution
-from .model.arrays import build_matrix_lp
-from .model.index import ModelIndex, build_index
-from .results import exact_cvar, scenario_losses
-from .solve import (
+from ..data import ModelData
+from ..lp import Solution
+from ..model.arrays import build_matrix_lp
+from ..model.index import ModelIndex, build_index
+from ..results.extract import exact_cvar, scenario_losses
+from ..solve.fixed_plan import first_stage_spending
+from ..solve.highs import (
     DUAL_PRICING,
     DUAL_TOLERANCE,
     INF,
@@ -555,7 +555,7 @@ def cold_point(data: ModelData, sweep: Sweep, value: float, *,
     point_data = data_for(data, sweep, value)
     idx = build_index(point_data)
     if builder == "pyomo":
-        from .model import build_model
+        from ..model import build_model
 
         loaded = LoadedLP(build_model(point_data))
     else:

@@ -44,13 +44,13 @@ from typing import Any
 
 import numpy as np
 
-from .data import ModelData
-from .fixed_plan import FixedPlanLP, subset
-from .model.index import build_index
-from .parallel import map_batches
-from .results import exact_cvar, scenario_losses
-from .sampling import Sample, scenario_model_data
-from .workbook_file import open_workbook
+from ..data import ModelData
+from ..model.index import build_index
+from ..results.extract import exact_cvar, scenario_losses
+from ..solve.fixed_plan import FixedPlanLP, subset
+from ..solve.parallel import map_batches
+from ..workbook.file import open_workbook
+from ..workbook.sampling import Sample, scenario_model_data
 
 Z95 = 1.959963984540054
 """The 97.5% quantile of the standard normal distribution (two-sided 95% interval)."""

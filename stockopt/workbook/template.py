@@ -34,8 +34,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import __version__
-from .atomic import write_atomically
+from .. import __version__
+from ..files.atomic import write_atomically
 from .schema import (
     SETTINGS,
     SETTINGS_KEYS,

@@ -20,15 +20,15 @@ from typing import BinaryIO
 
 import openpyxl
 
-from . import report_sheets as sheets
-from .atomic import OutputNotWritable, write_atomically
-from .data import ModelData
-from .provenance import file_sha256
-from .reader import RawWorkbook
-from .report_cells import SheetWriter, use_fast_rows
-from .report_columns import OUTPUT_COLUMNS, OutputColumn
-from .report_tables import budget_step, step_words
-from .results import Results
+from ..data import ModelData
+from ..files.atomic import OutputNotWritable, write_atomically
+from ..files.provenance import file_sha256
+from ..results.extract import Results
+from ..workbook.reader import RawWorkbook
+from . import sheets
+from .cells import SheetWriter, use_fast_rows
+from .columns import OUTPUT_COLUMNS, OutputColumn
+from .tables import budget_step, step_words
 
 __all__ = ["OUTPUT_COLUMNS", "OutputColumn", "RunAudit", "build_workbook", "check_target",
            "write_report"]

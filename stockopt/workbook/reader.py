@@ -20,9 +20,9 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
+from .file import CellError, InputWorkbook, MissingCachedValue, open_workbook
 from .problems import Problems, date_text, found_text, number_text
 from .schema import IGNORED_SHEETS, SHEETS, SHEETS_BY_KEY, Column, Kind, Sheet
-from .workbook_file import CellError, InputWorkbook, MissingCachedValue, open_workbook
 
 
 class _Invalid:

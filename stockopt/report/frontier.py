@@ -23,12 +23,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .atomic import write_atomically
-from .data import ModelData
-from .fixed_plan import LEVERS
-from .frontier import FrontierPoint, FrontierRun, Sweep
-from .provenance import file_sha256, package_version
-from .report_tables import step_words
+from ..data import ModelData
+from ..files.atomic import write_atomically
+from ..files.provenance import file_sha256, package_version
+from ..solve.fixed_plan import LEVERS
+from ..studies.frontier import FrontierPoint, FrontierRun, Sweep
+from .tables import step_words
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -333,9 +333,9 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
     """Solve the sweep with a progress bar, write the outputs; return the exit status."""
     import click
 
-    from .atomic import OutputNotWritable
-    from .frontier import PointFailed, run_frontier
-    from .progress import Progress
+    from ..commands.progress import Progress
+    from ..files.atomic import OutputNotWritable
+    from ..studies.frontier import PointFailed, run_frontier
 
     progress = Progress(enabled=False if quiet else None)
 
