@@ -13,39 +13,18 @@ import click
 
 from .. import __version__
 from ..workbook.file import UnreadableWorkbook
-from ..workbook.normalize import Loaded, load
-from ..workbook.problems import Problems
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
-
-
-def _echo_problems(loaded: Loaded) -> None:
-    for p in loaded.problems.items:
-        click.echo(p.message, err=True)
-
-
-def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
-    """Load and validate ``path``; on unreadable input or errors, report and exit with 2."""
-    try:
-        loaded = load(path)
-    except UnreadableWorkbook as exc:
-        if as_json:
-            unreadable = Problems()
-            unreadable.error(None, None, None, "a readable .xlsx workbook", str(exc))
-            click.echo(unreadable.to_json())
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    if loaded.problems.has_errors:
-        if as_json:
-            click.echo(loaded.problems.to_json())
-        _echo_problems(loaded)
-        n_err, n_warn = len(loaded.problems.errors), len(loaded.problems.warnings)
-        click.echo(f"{path}: {n_err} error{'s' if n_err != 1 else ''}, {n_warn} "
-                   f"warning{'s' if n_warn != 1 else ''}; nothing was written.", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    return loaded
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    default_evaluation_output,
+    default_frontier_output,
+    default_output,
+    default_sampled_output,
+    echo_problems,
+    load_or_exit,
+    load_with_risks,
+    refuse_input_as_output,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,25 +60,13 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
     loaded = load_or_exit(workbook, as_json=as_json)
     if as_json:
         click.echo(loaded.problems.to_json())
-    _echo_problems(loaded)
+    echo_problems(loaded)
     if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
         sys.exit(EXIT_BAD_INPUT)
     n_warn = len(loaded.problems.warnings)
     click.echo(f"{workbook}: valid: {loaded.data.summary_line()}"
                + (f" ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else ""),
                err=as_json)
-
-
-def default_output(workbook: Path) -> Path:
-    """IN.xlsx -> IN-results.xlsx beside the input."""
-    return workbook.with_name(f"{workbook.stem}-results.xlsx")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
-    except OSError:
-        return False
 
 
 @main.command("solve")
@@ -143,62 +110,26 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
     from .solve import run_solve
 
     output = output or default_output(workbook)
-    _refuse_input_as_output(workbook, ((output, "output workbook"),
+    refuse_input_as_output(workbook, ((output, "output workbook"),
                                        (summary_json, "summary JSON")))
     if engine == "mpisppy":
-        sys.exit(_solve_mpisppy(workbook, output, summary_json, time_limit=time_limit,
-                                gap=gap, max_iterations=max_iterations,
-                                phase2_iterations=phase2_iterations, rho=rho,
-                                verbose=verbose, quiet=quiet))
+        try:
+            from .solve_mpisppy import run_mpisppy_command
+        except ImportError as exc:
+            click.echo(f"error: --engine mpisppy needs the [mpi] extra (mpi-sppy, mpi4py, an "
+                       f"MPI): pip install '.[mpi]' ({exc})", err=True)
+            sys.exit(EXIT_FAILURE)
+        sys.exit(run_mpisppy_command(workbook, output, summary_json, time_limit=time_limit,
+                                     gap=gap, max_iterations=max_iterations,
+                                     phase2_iterations=phase2_iterations, rho=rho,
+                                     verbose=verbose, quiet=quiet))
     loaded = load_or_exit(workbook)
     if not quiet:
-        _echo_problems(loaded)
+        echo_problems(loaded)
     code = run_solve(workbook, loaded, output=output, summary_json=summary_json,
                      time_limit=time_limit, algorithm=algorithm, verbose=verbose, quiet=quiet,
                      builder=builder)
     sys.exit(code)
-
-
-def _solve_mpisppy(workbook: Path, output: Path, summary_json: Path | None, **options: object
-                   ) -> int:
-    """``solve --engine mpisppy``: every rank reads; rank 0 alone reports and writes."""
-    try:
-        from mpi4py import MPI
-
-        from .solve_mpisppy import run_mpisppy_solve
-    except ImportError as exc:
-        click.echo(f"error: --engine mpisppy needs the [mpi] extra (mpi-sppy, mpi4py, an MPI): "
-                   f"pip install '.[mpi]' ({exc})", err=True)
-        return EXIT_FAILURE
-    rank = MPI.COMM_WORLD.Get_rank()
-    if rank == 0:
-        try:
-            loaded = load_or_exit(workbook)
-        except SystemExit:
-            MPI.COMM_WORLD.bcast(False, root=0)  # the other ranks stop too
-            raise
-        MPI.COMM_WORLD.bcast(True, root=0)
-        if not options["quiet"]:
-            _echo_problems(loaded)
-    else:
-        if not MPI.COMM_WORLD.bcast(None, root=0):
-            return EXIT_BAD_INPUT
-        loaded = load(workbook)
-        options["quiet"] = True
-        options["verbose"] = False
-    try:
-        return run_mpisppy_solve(workbook, loaded, output=output, summary_json=summary_json,
-                                 **options)
-    except Exception as exc:  # noqa: BLE001 - one rank failing must not leave the others hanging
-        click.echo(f"error: the decomposition failed on MPI rank {rank}: "
-                   f"{type(exc).__name__}: {exc}. No output was written.", err=True)
-        MPI.COMM_WORLD.Abort(EXIT_FAILURE)
-        return EXIT_FAILURE  # pragma: no cover - Abort ends the process
-
-
-def default_frontier_output(workbook: Path) -> Path:
-    """IN.xlsx -> IN-frontier.xlsx beside the input."""
-    return workbook.with_name(f"{workbook.stem}-frontier.xlsx")
 
 
 @main.command("frontier")
@@ -230,17 +161,17 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
                  from_fraction: float | None, to_fraction: float | None, steps: int,
                  summary_json: Path | None, time_limit: float | None, quiet: bool) -> None:
     """Sweep a budget over a range and tabulate and chart risk, cost and the lever mix."""
-    from ..report.frontier import run_frontier_command
     from ..studies.frontier import SweepError, define_sweep
+    from .frontier import run_frontier_command
 
     output = output or default_frontier_output(workbook)
-    _refuse_input_as_output(workbook, ((output, "output workbook"),
+    refuse_input_as_output(workbook, ((output, "output workbook"),
                                        (summary_json, "summary JSON")))
     loaded = load_or_exit(workbook)
     if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
         sys.exit(EXIT_BAD_INPUT)
     if not quiet:
-        _echo_problems(loaded)
+        echo_problems(loaded)
     try:
         sweep = define_sweep(loaded.data, party=party, scale_all=scale_all, pooled=pooled,
                              start=start, stop=stop, from_fraction=from_fraction,
@@ -251,39 +182,6 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
     sys.exit(run_frontier_command(workbook, loaded.data, sweep, output=output,
                                   summary_json=summary_json, time_limit=time_limit,
                                   quiet=quiet))
-
-
-def _refuse_input_as_output(workbook: Path, targets: tuple[tuple[Path | None, str], ...]) -> None:
-    for target, what in targets:
-        if target is not None and _same_file(workbook, target):
-            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
-                       "overwrite the input. Choose another name with -o.", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-
-
-def _load_with_risks(workbook: Path, quiet: bool) -> Loaded:
-    """Load WORKBOOK (exit 2 on errors), show its warnings, and require Risks rows."""
-    loaded = load_or_exit(workbook)
-    if loaded.data is None or loaded.raw is None:  # pragma: no cover - exits on errors
-        sys.exit(EXIT_BAD_INPUT)
-    if not quiet:
-        _echo_problems(loaded)
-    _risks_or_exit(workbook, loaded)
-    return loaded
-
-
-def _risks_or_exit(workbook: Path, loaded: Loaded) -> None:
-    """Exit 2 when the workbook has no Risks rows to sample from."""
-    from ..workbook.schema import RISKS
-
-    raw = loaded.raw
-    if raw is None or not raw[RISKS.name].records:
-        found = "no rows" if raw is not None and raw[RISKS.name].present else "no such sheet"
-        click.echo(f"error: sheet '{RISKS.name}': expected at least one risk event (a "
-                   f"{RISKS.name} sheet with rows: risk, source or party, mineral, "
-                   f"start_probability, ...); found {found}. See `stockopt template` for "
-                   "the columns.", err=True)
-        sys.exit(EXIT_BAD_INPUT)
 
 
 @main.command("scenarios")
@@ -298,11 +196,11 @@ def _risks_or_exit(workbook: Path, loaded: Loaded) -> None:
 def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
                   quiet: bool) -> None:
     """Sample scenarios from WORKBOOK's Risks sheet into a copy of the workbook."""
-    from .evaluate import run_scenarios_command
+    from .scenarios import run_scenarios_command
 
-    output = output or workbook.with_name(f"{workbook.stem}-sampled.xlsx")
-    _refuse_input_as_output(workbook, ((output, "output workbook"),))
-    loaded = _load_with_risks(workbook, quiet)
+    output = output or default_sampled_output(workbook)
+    refuse_input_as_output(workbook, ((output, "output workbook"),))
+    loaded = load_with_risks(workbook, quiet)
     sys.exit(run_scenarios_command(workbook, loaded.raw, loaded.data, output=output,
                                    samples=samples, seed=seed, quiet=quiet))
 
@@ -329,12 +227,12 @@ def evaluate_cmd(workbook: Path, plan_path: Path, samples: int, seed: int, batch
     from ..studies.evaluation import PlanError, read_plan
     from .evaluate import run_evaluate_command
 
-    output = output or workbook.with_name(f"{workbook.stem}-evaluation.xlsx")
-    _refuse_input_as_output(workbook, ((output, "output workbook"),
+    output = output or default_evaluation_output(workbook)
+    refuse_input_as_output(workbook, ((output, "output workbook"),
                                        (summary_json, "summary JSON")))
-    _refuse_input_as_output(plan_path, ((output, "output workbook"),
+    refuse_input_as_output(plan_path, ((output, "output workbook"),
                                         (summary_json, "summary JSON")))
-    loaded = _load_with_risks(workbook, quiet)
+    loaded = load_with_risks(workbook, quiet)
     try:
         plan = read_plan(plan_path)
         code = run_evaluate_command(workbook, loaded.raw, loaded.data, plan, plan_path,

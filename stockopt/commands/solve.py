@@ -7,7 +7,6 @@ short human summary. It returns the process exit status.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import click
 
 from ..data import ModelData
-from ..files.atomic import OutputNotWritable, write_atomically
+from ..files.atomic import OutputNotWritable
 from ..model import build_model
 from ..model.arrays import build_matrix_lp
 from ..model.index import build_index
@@ -24,15 +23,8 @@ from ..results.extract import Results, extract
 from ..solve.diagnose import explain_cover_floors, fixed_concentration_violations
 from ..solve.highs import SolveFailed, SolveOutcome, solve, solve_lp
 from ..workbook.normalize import Loaded
+from .common import EXIT_FAILURE, EXIT_OK, write_json
 from .progress import Progress
-
-EXIT_OK, EXIT_FAILURE = 0, 1
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` as pretty JSON to ``path``, atomically."""
-    text = json.dumps(payload, indent=2, ensure_ascii=False, default=float) + "\n"
-    write_atomically(Path(path), lambda fh: fh.write(text.encode("utf-8")))
 
 
 def build_and_solve(data: ModelData, *, builder: str = "arrays",

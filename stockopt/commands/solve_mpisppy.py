@@ -28,10 +28,10 @@ from ..solve.fixed_plan import (
     evaluate_scenarios,
     plan_solution,
 )
-from ..solve.highs import PhaseRecord, SolveOutcome
-from ..workbook.normalize import Loaded
-
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+from ..solve.highs import PhaseRecord, SolveOutcome, highs_version
+from ..workbook.normalize import Loaded, load
+from .common import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, echo_problems, load_or_exit
+from .solve import human_summary, write_outputs
 
 PHASE1_TIME_SHARE = 2.0 / 3.0
 """Share of ``--time-limit`` phase 1 may use; phase 2 gets what is left."""
@@ -93,8 +93,6 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     phase 1 stops short of it (the workbook is still written, with the bounds) or fails.
     ``time_limit`` (s) is shared: phase 1 gets ``PHASE1_TIME_SHARE`` of it, phase 2 the rest.
     """
-    from .solve import human_summary, write_outputs
-
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
     talk = rank == 0 and not quiet
@@ -153,8 +151,6 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
                            solver="HiGHS (in mpi-sppy)", algorithm="scenario decomposition")
     outcome.phases = [_record(phase1, "phase 1 (risk)", "periods"),
                       _record(phase2, "phase 2 (cost)", data.currency)]
-    from ..solve.highs import highs_version
-
     outcome.solver_version = highs_version()
     outcome.timings = dict(timings)
     results = extract(sol, data, outcome, idx)
@@ -178,3 +174,32 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
                    "the cost of the plan is an upper bound (see README, \"Scenario "
                    "decomposition\", on why phase 2's lower bound is weak).", err=True)
     return exit_code
+
+
+def run_mpisppy_command(workbook: Path, output: Path, summary_json: Path | None,
+                        **options: object) -> int:
+    """``solve --engine mpisppy``: every rank reads; rank 0 alone reports and writes."""
+    rank = MPI.COMM_WORLD.Get_rank()
+    if rank == 0:
+        try:
+            loaded = load_or_exit(workbook)
+        except SystemExit:
+            MPI.COMM_WORLD.bcast(False, root=0)  # the other ranks stop too
+            raise
+        MPI.COMM_WORLD.bcast(True, root=0)
+        if not options["quiet"]:
+            echo_problems(loaded)
+    else:
+        if not MPI.COMM_WORLD.bcast(None, root=0):
+            return EXIT_BAD_INPUT
+        loaded = load(workbook)
+        options["quiet"] = True
+        options["verbose"] = False
+    try:
+        return run_mpisppy_solve(workbook, loaded, output=output, summary_json=summary_json,
+                                 **options)
+    except Exception as exc:  # noqa: BLE001 - one rank failing must not leave the others hanging
+        click.echo(f"error: the decomposition failed on MPI rank {rank}: "
+                   f"{type(exc).__name__}: {exc}. No output was written.", err=True)
+        MPI.COMM_WORLD.Abort(EXIT_FAILURE)
+        return EXIT_FAILURE  # pragma: no cover - Abort ends the process

@@ -1,0 +1,121 @@
+"""Plumbing the commands share: exit codes, loading a workbook or exiting, echoing its
+problems, writing JSON, and the output paths (default names, never the input).
+
+Importing this module must not import pyomo or highspy (``stockopt validate`` and
+``stockopt template`` use it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..files.atomic import write_atomically
+from ..workbook.file import UnreadableWorkbook
+from ..workbook.normalize import Loaded, load
+from ..workbook.problems import Problems
+from ..workbook.schema import RISKS
+
+EXIT_OK = 0
+"""Success."""
+EXIT_FAILURE = 1
+"""A failure inside: solver not optimal, output not writable."""
+EXIT_BAD_INPUT = 2
+"""Bad input: every problem is listed on standard error."""
+
+
+def echo_problems(loaded: Loaded) -> None:
+    """Print every problem (errors and warnings) of ``loaded`` on standard error."""
+    for p in loaded.problems.items:
+        click.echo(p.message, err=True)
+
+
+def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
+    """Load and validate ``path``; on unreadable input or errors, report and exit with 2."""
+    try:
+        loaded = load(path)
+    except UnreadableWorkbook as exc:
+        if as_json:
+            unreadable = Problems()
+            unreadable.error(None, None, None, "a readable .xlsx workbook", str(exc))
+            click.echo(unreadable.to_json())
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if loaded.problems.has_errors:
+        if as_json:
+            click.echo(loaded.problems.to_json())
+        echo_problems(loaded)
+        n_err, n_warn = len(loaded.problems.errors), len(loaded.problems.warnings)
+        click.echo(f"{path}: {n_err} error{'s' if n_err != 1 else ''}, {n_warn} "
+                   f"warning{'s' if n_warn != 1 else ''}; nothing was written.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    return loaded
+
+
+def load_with_risks(workbook: Path, quiet: bool) -> Loaded:
+    """Load WORKBOOK (exit 2 on errors), show its warnings, and require Risks rows."""
+    loaded = load_or_exit(workbook)
+    if loaded.data is None or loaded.raw is None:  # pragma: no cover - exits on errors
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        echo_problems(loaded)
+    risks_or_exit(workbook, loaded)
+    return loaded
+
+
+def risks_or_exit(workbook: Path, loaded: Loaded) -> None:
+    """Exit 2 when the workbook has no Risks rows to sample from."""
+    raw = loaded.raw
+    if raw is None or not raw[RISKS.name].records:
+        found = "no rows" if raw is not None and raw[RISKS.name].present else "no such sheet"
+        click.echo(f"error: sheet '{RISKS.name}': expected at least one risk event (a "
+                   f"{RISKS.name} sheet with rows: risk, source or party, mineral, "
+                   f"start_probability, ...); found {found}. See `stockopt template` for "
+                   "the columns.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def write_json(path: Path, payload: dict) -> None:
+    """Write ``payload`` as pretty JSON to ``path``, atomically."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False, default=float) + "\n"
+    write_atomically(Path(path), lambda fh: fh.write(text.encode("utf-8")))
+
+
+def default_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-results.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-results.xlsx")
+
+
+def default_frontier_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-frontier.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-frontier.xlsx")
+
+
+def default_sampled_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-sampled.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-sampled.xlsx")
+
+
+def default_evaluation_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-evaluation.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-evaluation.xlsx")
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name the same file (False when that cannot be told)."""
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def refuse_input_as_output(workbook: Path, targets: tuple[tuple[Path | None, str], ...]) -> None:
+    """Exit 2 when any of ``targets`` ((path or None, what it is) pairs) is ``workbook``."""
+    for target, what in targets:
+        if target is not None and same_file(workbook, target):
+            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
+                       "overwrite the input. Choose another name with -o.", err=True)
+            sys.exit(EXIT_BAD_INPUT)
