@@ -34,7 +34,7 @@ EXAMPLE = HERE.parent / "inputs" / "us_eu_example.xlsx"
 
 def loadedlp_sweep(data, sweep) -> tuple[list[float], list[float], list[float]]:  # noqa: ANN001
     """Per-point seconds, risks and costs of re-solving one LoadedLP (public API only)."""
-    from stockopt.model.arrays import build_matrix_lp
+    from stockopt.model import build_matrix_lp
     from stockopt.model.index import build_index
     from stockopt.solve.highs import LoadedLP
     from stockopt.studies.frontier import budgets_at, data_for

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.lp import MatrixLP
+from stockopt.model.matrix import MatrixLP
 from stockopt.model import build_model
-from stockopt.model.arrays import build_matrix_lp
+from stockopt.model import build_matrix_lp
 from stockopt.model.compile import compile_pyomo
 from stockopt.workbook.example import example_tables
 from stockopt.workbook.normalize import load

@@ -234,7 +234,7 @@ def test_fix_first_stage_releases_first_stage_rows_only(tmp_path: Path) -> None:
     column keep their bounds; an empty last row is left alone (no index error)."""
     import scipy.sparse as sp
 
-    from stockopt.model.arrays import build_matrix_lp
+    from stockopt.model import build_matrix_lp
     from stockopt.model.index import build_index
     from stockopt.solve.fixed_plan import fix_first_stage
 

@@ -68,8 +68,9 @@ def test_party_sweep_matches_the_formula(tmp_path: Path) -> None:
         assert p.cvar == pytest.approx(expected_risk(b), abs=1e-6)  # one scenario
         assert p.cost == pytest.approx(min(b, 20.0), abs=1e-5)
         assert p.spend["US"] == pytest.approx(min(b, 20.0), abs=1e-5)
-        assert p.levers["stockpile purchases"] == pytest.approx(min(b, 20.0), abs=1e-5)
-        assert p.levers["offtake fees"] == 0.0 and p.levers["swap fees"] == 0.0
+        stock = p.levers["purchase_cost"] + p.levers["holding_cost"]
+        assert stock == pytest.approx(min(b, 20.0), abs=1e-5)
+        assert p.levers["offtake_fees"] == 0.0 and p.levers["swap_fees"] == 0.0
         if b < 20:
             assert p.shadow_price["US"] == pytest.approx(-0.1, abs=1e-9)
         elif b > 20:

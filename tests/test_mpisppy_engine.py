@@ -26,7 +26,7 @@ pytest.importorskip("mpisppy", reason="the [mpi] extra (mpi-sppy) is not install
 
 from stockopt.commands.solve import build_and_solve  # noqa: E402
 from stockopt.engines import mpisppy as mpisppy_engine  # noqa: E402
-from stockopt.lp import FIRST_STAGE_FAMILIES  # noqa: E402
+from stockopt.model.matrix import FIRST_STAGE_FAMILIES  # noqa: E402
 from stockopt.workbook.normalize import load  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_example.xlsx"
@@ -115,7 +115,7 @@ def test_allowances_give_the_default_phase2_optimum(which: str, minimal: Path) -
 def test_the_evaluator_reproduces_the_default_optimum() -> None:
     """The default engine's plan, evaluated scenario by scenario with its first stage fixed,
     has the same risk (within the phase-2 bound's 1e-7) and the same cost (1e-6)."""
-    from stockopt.model.arrays import build_matrix_lp
+    from stockopt.model import build_matrix_lp, state_model
     from stockopt.model.index import build_index
     from stockopt.solve.fixed_plan import evaluate_scenarios, plan_value
     from stockopt.solve.highs import solve_lp
@@ -124,7 +124,7 @@ def test_the_evaluator_reproduces_the_default_optimum() -> None:
     idx = build_index(data)
     outcome, sol = solve_lp(build_matrix_lp(data, idx), parties=data.parties)
     ev = evaluate_scenarios(data, data.scenarios, sol.first, batch=3)
-    value = plan_value(data, idx, sol.first, ev)
+    value = plan_value(state_model(data), sol.first, ev)
     assert value.risk == pytest.approx(outcome.risk, rel=3e-7)
     assert value.cost == pytest.approx(outcome.cost, rel=1e-6)
 

@@ -15,7 +15,7 @@ from workbooks import write_workbook
 
 from stockopt.commands.solve import build_and_solve
 from stockopt.data import ConcentrationLimit, CoverTarget, Mitigation, ModelData
-from stockopt.model.arrays import build_matrix_lp
+from stockopt.model import build_matrix_lp
 from stockopt.model.index import build_index
 from stockopt.results.extract import Results
 from stockopt.solve.highs import SolveFailed

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stockopt.model.arrays import build_matrix_lp
+from stockopt.model import build_matrix_lp
 from stockopt.model.index import build_index
 from stockopt.solve import highs as solve_module
 from stockopt.solve.highs import (

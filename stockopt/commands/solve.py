@@ -15,9 +15,7 @@ import click
 
 from ..data import ModelData
 from ..files.atomic import OutputNotWritable
-from ..model import build_model
-from ..model.arrays import build_matrix_lp
-from ..model.index import build_index
+from ..model import render_matrix, render_pyomo, state_model
 from ..report.workbook import RunAudit, write_report
 from ..results.extract import Results, extract
 from ..solve.diagnose import explain_cover_floors, fixed_concentration_violations
@@ -41,7 +39,8 @@ def build_and_solve(data: ModelData, *, builder: str = "arrays",
     notify = on_phase or (lambda _label: None)
     notify("building the model")
     t0 = time.perf_counter()
-    index = build_index(data)
+    st = state_model(data)
+    index = st.index
     fixed = fixed_concentration_violations(data, index)
     if fixed:
         raise SolveFailed("the check before solving", "infeasible",
@@ -50,13 +49,13 @@ def build_and_solve(data: ModelData, *, builder: str = "arrays",
                                   "(found before solving)")
     try:
         if builder == "pyomo":
-            model = build_model(data)
+            model = render_pyomo(st)
             timings["build"] = time.perf_counter() - t0
             outcome = solve(model, time_limit=time_limit, verbose=verbose, algorithm=algorithm,
                             on_phase=on_phase)
             source = model
         else:
-            lp = build_matrix_lp(data, index)
+            lp = render_matrix(st)
             timings["build"] = time.perf_counter() - t0
             outcome, source = solve_lp(lp, time_limit=time_limit, verbose=verbose,
                                        algorithm=algorithm, parties=data.parties,
@@ -68,7 +67,7 @@ def build_and_solve(data: ModelData, *, builder: str = "arrays",
     timings.update(outcome.timings)
     notify("extracting the results")
     t0 = time.perf_counter()
-    results = extract(source, data, outcome, index)
+    results = extract(source, data, outcome, st)
     timings["extract"] = time.perf_counter() - t0
     return results
 

@@ -20,7 +20,7 @@ from mpi4py import MPI
 
 from ..data import ModelData
 from ..engines import mpisppy as engine
-from ..model.index import build_index
+from ..model import state_model
 from ..results.extract import extract
 from ..solve.fixed_plan import (
     EvaluationFailed,
@@ -143,8 +143,8 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     if rank != 0:
         return exit_code
 
-    idx = build_index(data)
-    sol = plan_solution(data, idx, plan, evaluation)
+    st = state_model(data)
+    sol = plan_solution(st, plan, evaluation)
     value = phase2.plan.value
     setup = engine.phase2_setup(data, phase1)
     outcome = SolveOutcome(status=status, risk=value.risk, cost=value.cost,
@@ -153,7 +153,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
                       _record(phase2, "phase 2 (cost)", data.currency)]
     outcome.solver_version = highs_version()
     outcome.timings = dict(timings)
-    results = extract(sol, data, outcome, idx)
+    results = extract(sol, data, outcome, st)
     results.status = status
     results.risk = value.risk
     results.cost = value.cost

@@ -54,11 +54,8 @@ from mpisppy.extensions.extension import Extension
 from mpisppy.utils import sputils
 
 from ..data import ModelData
-from ..lp import FIRST_STAGE_FAMILIES
-from ..model import budgets, risk
-from ..model.context import ModelContext
-from ..model.index import build_index, family_index
-from ..model.scenario import add_first_stage, build_scenario
+from ..model import ModelStatement, state_model
+from ..model.pyomo_model import render_pyomo, scenario_objective
 from ..solve.fixed_plan import (
     EvaluationFailed,
     PlanValue,
@@ -117,9 +114,9 @@ def scenario_names(data: ModelData) -> list[str]:
     return [s for s in data.scenarios if data.probability[s] > 0.0]
 
 
-def make_context(data: ModelData) -> ModelContext:
+def make_context(data: ModelData) -> ModelStatement:
     """The model context (data and index sets), built once per process."""
-    return ModelContext(data, build_index(data))
+    return state_model(data)
 
 
 def loss_ceiling(data: ModelData) -> float:
@@ -145,7 +142,7 @@ class Phase2Setup:
     allowance_upper: float
 
 
-def scenario_creator(scenario_name: str, ctx: ModelContext,
+def scenario_creator(scenario_name: str, st: ModelStatement,
                      zeta_bounds: tuple[float, float] | None = None,
                      phase2: Phase2Setup | None = None) -> pyo.ConcreteModel:
     """mpi-sppy's scenario creator: first stage + scenario ``scenario_name``.
@@ -157,15 +154,10 @@ def scenario_creator(scenario_name: str, ctx: ModelContext,
     so those bounds are exact; the Lagrangian subproblems need them, since min R_s + W·ζ
     is unbounded in a free ζ once |W| is large enough.
     """
-    data = ctx.data
-    m = pyo.ConcreteModel(name=scenario_name)
-    m.ctx = ctx
-    add_first_stage(m, ctx)
-    budgets.add_spending(m, ctx)
-    m.SCENARIOS = pyo.Set(initialize=[scenario_name], ordered=True)
-    m.scenario = pyo.Block(m.SCENARIOS, rule=lambda b, s: build_scenario(b, ctx, s, m))
+    data = st.data
+    m = render_pyomo(st, [scenario_name], objectives=False, name=scenario_name)
     block = m.scenario[scenario_name]
-    m.risk_value = pyo.Expression(expr=risk.scenario_risk(block, ctx, m),
+    m.risk_value = pyo.Expression(expr=scenario_objective(m, st, "risk", scenario_name),
                                   doc="R_s: this scenario's risk (periods of demand lost)")
     if zeta_bounds is not None:
         m.cvar_threshold.setlb(zeta_bounds[0])
@@ -214,8 +206,8 @@ def rho_setter(scenario: pyo.ConcreteModel, rho_scale: float = 1.0) -> list[tupl
     rho_scale / u², u its upper bound (or, without one, the mineral's largest baseline
     demand; 1 for ζ and the allowances), i.e. rho_scale in the variable's own unit.
     """
-    ctx: ModelContext = scenario.ctx
-    data = ctx.data
+    st: ModelStatement = scenario.statement
+    data = st.data
     peak = _peaks(data)
 
     def unit(var: pyo.Var, mineral: str | None) -> float:
@@ -240,26 +232,26 @@ def rho_setter(scenario: pyo.ConcreteModel, rho_scale: float = 1.0) -> list[tupl
     return pairs
 
 
-def first_stage_of(model: pyo.Block, ctx: ModelContext) -> dict[str, np.ndarray]:
+def first_stage_of(model: pyo.Block, st: ModelStatement) -> dict[str, np.ndarray]:
     """The first-stage values held by ``model`` (family -> array aligned with
     ``family_index``; model units)."""
     out = {}
-    for family in FIRST_STAGE_FAMILIES:
+    for family in st.first_stage():
         component = getattr(model, family)
-        keys = family_index(ctx.index, family)
+        keys = st.variables[family].index
         out[family] = np.array([pyo.value(component if key is None else component[key],
                                           exception=False) or 0.0 for key in keys], dtype=float)
     return out
 
 
-def _nonant_positions(model: pyo.ConcreteModel, ctx: ModelContext
+def _nonant_positions(model: pyo.ConcreteModel, st: ModelStatement
                       ) -> list[tuple[str, int] | None]:
     """For each nonanticipative index i of ``model`` (mpi-sppy's order), the (family,
     position) of the first-stage variable, or None for an allowance."""
     where = {}
-    for family in FIRST_STAGE_FAMILIES:
+    for family in st.first_stage():
         component = getattr(model, family)
-        for pos, key in enumerate(family_index(ctx.index, family)):
+        for pos, key in enumerate(st.variables[family].index):
             where[id(component if key is None else component[key])] = (family, pos)
     positions = []
     for (_node, _i), var in sorted(model._mpisppy_data.nonant_indices.items(),
@@ -286,7 +278,7 @@ def evaluate_over(comm: MPI.Comm, data: ModelData, local: list[str],
     combined = ScenarioEvaluation([s for p in parts for s in p[1]],
                                   np.concatenate([p[2] for p in parts]),
                                   np.concatenate([p[3] for p in parts]), {})
-    return plan_value(data, build_index(data), first, combined), True
+    return plan_value(state_model(data), first, combined), True
 
 
 @dataclass
@@ -327,10 +319,10 @@ class PlanIncumbent(Extension):
     def _xbar(self) -> dict[str, np.ndarray]:
         opt = self.opt
         scenario = next(iter(opt.local_scenarios.values()))
-        ctx: ModelContext = scenario.ctx
+        st: ModelStatement = scenario.statement
         if self._positions is None:
-            self._positions = _nonant_positions(scenario, ctx)
-        first = {f: np.zeros(len(family_index(ctx.index, f))) for f in FIRST_STAGE_FAMILIES}
+            self._positions = _nonant_positions(scenario, st)
+        first = {f: np.zeros(st.variables[f].size) for f in st.first_stage()}
         for i, where in enumerate(self._positions):
             if where is not None:
                 family, pos = where
@@ -452,9 +444,9 @@ def _spin(data: ModelData, comm: MPI.Comm, *, phase: int, gap: float, max_iterat
 
     t0 = time.perf_counter()
     cfg = _config(gap, max_iterations, time_limit, rho, verbose)
-    ctx = make_context(data)
+    st = make_context(data)
     names = scenario_names(data)
-    kwargs = {"ctx": ctx, "zeta_bounds": (0.0, loss_ceiling(data)), "phase2": phase2}
+    kwargs = {"st": st, "zeta_bounds": (0.0, loss_ceiling(data)), "phase2": phase2}
     beans = (cfg, scenario_creator, scenario_denouement, names)
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs, rho_setter=rho_setter)
     lagrangian = vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs,
@@ -553,7 +545,7 @@ def solve_phase2(data: ModelData, phase1: PhaseResult, *, gap: float = DEFAULT_G
 
 def _evaluate_locally(data: ModelData, first: dict[str, np.ndarray]) -> PlanValue:
     ev = evaluate_scenarios(data, scenario_names(data), first)
-    return plan_value(data, build_index(data), first, ev)
+    return plan_value(state_model(data), first, ev)
 
 
 def solve_extensive_form(data: ModelData, *, verbose: bool = False,
@@ -563,15 +555,15 @@ def solve_extensive_form(data: ModelData, *, verbose: bool = False,
     (R* for phase 1; the cost in currency for phase 2) and the first stage."""
     from mpisppy.opt.ef import ExtensiveForm
 
-    ctx = make_context(data)
+    st = make_context(data)
     names = scenario_names(data)
     ef = ExtensiveForm({"solver": SOLVER_NAME}, names, scenario_creator,
                        model_name="stockopt_ef",
-                       scenario_creator_kwargs={"ctx": ctx, "phase2": phase2})
+                       scenario_creator_kwargs={"st": st, "phase2": phase2})
     results = ef.solve_extensive_form(tee=verbose)
     status = results.solver.termination_condition
     if str(status) != "optimal":
         raise RuntimeError(f"mpi-sppy extensive form ended '{status}'")
-    first = first_stage_of(getattr(ef.ef, names[0]), ctx)
+    first = first_stage_of(getattr(ef.ef, names[0]), st)
     objective = float(ef.get_objective_value())
     return objective * (1.0 if phase2 is None else phase2.cost_unit), first

@@ -1,8 +1,12 @@
-"""The stockopt optimization model in Pyomo: the extensive form over all scenarios.
+"""The optimization model: stated once, rendered twice.
 
-One module per constraint family (``stockpiles``, ``offtakes``, ``swaps``,
-``balance``, ``risk``, ``budgets``); ``scenario.build_scenario`` builds the second
-stage of one scenario. ``models/formulation.md`` is the same model written for people.
+Each constraint family module declares its variables, rows and cost terms once, into a
+``ModelStatement`` (``statement.py``); ``matrix.py`` renders the statement as the sparse
+matrix handed to HiGHS and ``pyomo_model.py`` as a Pyomo ``ConcreteModel`` named as in
+``models/formulation.md``. ``index.py`` decides the sparse index sets once.
+
+A new lever is one module with ``add_variables(st)`` and ``add_rows(st)`` and one line
+in ``FAMILIES``.
 """
 
 from __future__ import annotations
@@ -10,27 +14,48 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..data import ModelData
-from . import budgets, risk
-from .context import ModelContext
+from . import (
+    balance,
+    budgets,
+    concentration,
+    cover,
+    mitigation,
+    offtakes,
+    risk,
+    stockpiles,
+    swaps,
+)
 from .index import ModelIndex, build_index
-from .scenario import add_first_stage, build_scenario
+from .matrix import MatrixLP, render_matrix
+from .pyomo_model import render_pyomo
+from .statement import FIRST, SCENARIO, ModelStatement
 
-__all__ = ["ModelContext", "ModelIndex", "build_model", "build_index"]
+FAMILIES = (stockpiles, offtakes, swaps, mitigation, balance, risk, cover, concentration,
+            budgets)
+"""The constraint families, in declaration order (the matrix's column, then row order).
+Every family declares its variables first (``add_variables``), then every family its rows
+(``add_rows``), so rows may refer to any family's variables; ``budgets`` comes last, as it
+collects the ``spend`` and ``operating_cost`` terms the others contributed."""
+
+__all__ = ["FAMILIES", "FIRST", "SCENARIO", "ModelIndex", "ModelStatement", "build_index",
+           "build_matrix_lp", "build_model", "state_model"]
+
+
+def state_model(data: ModelData, index: ModelIndex | None = None) -> ModelStatement:
+    """The model of ``data`` stated family by family (index sets decided once)."""
+    st = ModelStatement(data, index or build_index(data))
+    for family in FAMILIES:
+        family.add_variables(st)
+    for family in FAMILIES:
+        family.add_rows(st)
+    return st
+
+
+def build_matrix_lp(data: ModelData, index: ModelIndex | None = None) -> MatrixLP:
+    """The matrix rendering of ``data``'s model (what ``stockopt solve`` hands to HiGHS)."""
+    return render_matrix(state_model(data, index))
 
 
 def build_model(data: ModelData) -> pyo.ConcreteModel:
-    """Build the extensive-form LP for ``data``.
-
-    The model has two objectives: ``risk`` (active, phase 1) and ``cost`` (inactive,
-    phase 2). The model context is attached as ``model.ctx``.
-    """
-    ctx = ModelContext(data, build_index(data))
-    m = pyo.ConcreteModel(name="stockopt")
-    m.ctx = ctx
-    add_first_stage(m, ctx)
-    m.SCENARIOS = pyo.Set(initialize=data.scenarios, ordered=True)
-    m.scenario = pyo.Block(m.SCENARIOS, rule=lambda b, s: build_scenario(b, ctx, s, m))
-    budgets.add_spending(m, ctx)
-    risk.add_objective(m, ctx)
-    budgets.add_objective(m, ctx)
-    return m
+    """The Pyomo rendering of ``data``'s model: the extensive form over every scenario."""
+    return render_pyomo(state_model(data))

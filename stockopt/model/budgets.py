@@ -1,68 +1,96 @@
 """Budgets: preparedness spending per party, budget limits, and the cost objective.
 
-Mirrors ``models/formulation.md``, section "Budgets and cost". Components: ``spend``
-(F_p, currency), ``budget_limit`` (F_p ≤ B_p), ``pooled_budget_limit`` (Σ_p F_p ≤
-B_all), per scenario ``operating_cost`` (delivered offtake purchases plus the
-replacement value of swap returns still owed at the end), and the phase-2 objective
-``cost`` = Σ_p F_p + Σ_s π_s · operating_cost_s.
+Mirrors ``models/formulation.md``, section "Budgets and cost". Expressions ``spend``
+(F_p, currency: the terms every lever family contributed, labelled by lever) and per
+scenario ``operating_cost`` (the terms families contributed: delivered offtake
+purchases, replacement value of swap returns owed at the end, mitigation use); rows
+``budget_limit`` (F_p ≤ B_p) and ``pooled_budget_limit`` (Σ_p F_p ≤ B_all); the phase-2
+objective ``cost`` = min ``cost_value`` = Σ_p F_p + Σ_s π_s · operating_cost_s.
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from dataclasses import dataclass
 
-from . import mitigation, offtakes, swaps
-from .context import ModelContext
+import numpy as np
+
+from ..data import ModelData
+from .risk import SCALAR
+from .statement import FIRST, SCENARIO, ModelStatement, ObjectivePart
+
+SPEND_LEVERS = ("purchase_cost", "holding_cost", "offtake_fees", "swap_fees",
+                "mitigation_fees")
+"""The parts of a party's preparedness spending F_p, by lever (the labels of ``spend``)."""
+
+def levers_offered(data: ModelData) -> tuple[str, ...]:
+    """The spend levers the data can use: ``SPEND_LEVERS``, without mitigation fees
+    when no mitigation option is offered."""
+    return SPEND_LEVERS if data.mitigations else SPEND_LEVERS[:-1]
 
 
-def add_spending(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
-    """F_p, the budget rows and the pooled budget row."""
-    data, idx = ctx.data, ctx.index
-    n = data.n_periods
-    m.PARTIES = pyo.Set(initialize=idx.PARTIES, ordered=True)
+OPERATING_PARTS = ("offtake_deliveries", "returns_owed", "mitigation_use")
+"""The parts of a scenario's operating cost (the labels of ``operating_cost``)."""
 
-    def spend(_m, p):
-        stock = pyo.quicksum(
-            data.members[k][p] * (data.price[mi] + n * data.holdings[(k, mi)].holding_cost)
-            * _m.purchase[k, mi]
-            for (k, mi) in idx.HOLDINGS if p in data.members[k] and data.members[k][p] != 0.0)
-        fees_o = pyo.quicksum(spec.fee * _m.offtake_capacity[o]
-                              for o, spec in data.offtakes.items()
-                              if spec.party == p and spec.fee != 0.0)
-        fees_w = pyo.quicksum(spec.fee * _m.swap_capacity[w] for w, spec in data.swaps.items()
-                              if spec.receiver == p and spec.fee != 0.0)
-        fees_m = pyo.quicksum(spec.fee * _m.mitigation_capacity[i]
-                              for i, spec in data.mitigations.items()
-                              if spec.party == p and spec.fee != 0.0)
-        return stock + fees_o + fees_w + fees_m
 
-    m.spend = pyo.Expression(m.PARTIES, rule=spend, doc="F_p: preparedness spending (currency)")
+def add_variables(st: ModelStatement) -> None:
+    """Budgets add no variables."""
+
+
+def add_rows(st: ModelStatement) -> None:
+    """spend, budget_limit, pooled_budget_limit, operating_cost and the cost objective."""
+    data, idx = st.data, st.index
+    st.add_set("PARTIES", idx.PARTIES, "parties")
+    st.add_expression("spend", FIRST, idx.PARTIES, st.contributions.get("spend", []),
+                      set_name="PARTIES", doc="F_p: preparedness spending (currency)")
     budgeted = [p for p in idx.PARTIES if data.budget.get(p) is not None]
-    m.BUDGETED_PARTIES = pyo.Set(initialize=budgeted, ordered=True)
-    m.budget_limit = pyo.Constraint(m.BUDGETED_PARTIES,
-                                    rule=lambda _m, p: _m.spend[p] <= data.budget[p],
-                                    doc="F_p ≤ B_p (currency)")
+    st.add_set("BUDGETED_PARTIES", budgeted, "parties with a budget")
+    st.add_rows_of_expression("budget_limit", "spend", budgeted, [[p] for p in budgeted],
+                              upper=[data.budget[p] for p in budgeted],
+                              set_name="BUDGETED_PARTIES", after_scenarios=True,
+                              doc="F_p ≤ B_p (currency)")
     if data.pooled_budget is not None:
-        m.pooled_budget_limit = pyo.Constraint(
-            expr=pyo.quicksum(m.spend[p] for p in m.PARTIES) <= data.pooled_budget,
-            doc="Σ_p F_p ≤ B_all (currency)")
+        st.add_rows_of_expression("pooled_budget_limit", "spend", SCALAR, [list(idx.PARTIES)],
+                                  upper=data.pooled_budget, after_scenarios=True,
+                                  doc="Σ_p F_p ≤ B_all (currency)")
+    st.add_expression("operating_cost", SCENARIO, SCALAR,
+                      st.contributions.get("operating_cost", []),
+                      doc="delivered offtake cost + replacement value of outstanding "
+                          "returns + mitigation use (currency)")
+    st.add_objective("cost", "cost_value", [
+        ObjectivePart("spend", 1.0),
+        ObjectivePart("operating_cost", 1.0),
+    ], doc="phase 2: minimize the expected cost", value_doc="expected total cost (currency)")
 
 
-def add_scenario_cost(b: pyo.Block, ctx: ModelContext) -> None:
-    """operating_cost_s: delivered offtake purchases + value of returns still owed (currency)."""
-    b.operating_cost = pyo.Expression(
-        expr=offtakes.delivered_cost(b, ctx) + swaps.outstanding_value(b, ctx)
-        + mitigation.mitigation_cost(b, ctx),
-        doc="delivered offtake cost + replacement value of outstanding returns (currency)")
+# -- accounting: spending and operating cost of a plan (one place) ---------------------
+
+@dataclass
+class Spending:
+    """Preparedness spending of a plan (currency): ``by_party`` F_p, ``by_lever`` Σ_p by
+    ``SPEND_LEVERS``, and ``table`` (party, lever) -> amount."""
+
+    by_party: dict[str, float]
+    by_lever: dict[str, float]
+    table: dict[tuple[str, str], float]
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.by_party.values()))
 
 
-def add_objective(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
-    """cost_value (expression) and the phase-2 objective ``cost`` (deactivated until phase 2)."""
-    data = ctx.data
-    m.cost_value = pyo.Expression(
-        expr=pyo.quicksum(m.spend[p] for p in m.PARTIES)
-        + pyo.quicksum(data.probability[s] * m.scenario[s].operating_cost for s in m.SCENARIOS
-                       if data.probability[s] != 0.0),
-        doc="expected total cost (currency)")
-    m.cost = pyo.Objective(expr=m.cost_value, sense=pyo.minimize)
-    m.cost.deactivate()
+def spending(st: ModelStatement, first: dict[str, np.ndarray]) -> Spending:
+    """The ``spend`` expression evaluated at the first stage ``first`` (family -> values,
+    model units), split by party and by lever."""
+    parts = st.evaluate("spend", first, by_label=True)
+    parties = st.index.PARTIES
+    table = {(p, lever): float(parts[lever][i]) if lever in parts else 0.0
+             for i, p in enumerate(parties) for lever in SPEND_LEVERS}
+    return Spending(by_party={p: sum(table[(p, lv)] for lv in SPEND_LEVERS) for p in parties},
+                    by_lever={lv: sum(table[(p, lv)] for p in parties) for lv in SPEND_LEVERS},
+                    table=table)
+
+
+def operating_costs(st: ModelStatement, first: dict[str, np.ndarray],
+                    second: dict[str, np.ndarray]) -> np.ndarray:
+    """operating_cost_s of every scenario (currency), shape (scenarios,)."""
+    return st.evaluate("operating_cost", first, second)[:, 0]

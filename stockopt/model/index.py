@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..data import ModelData
 
 
@@ -52,6 +54,10 @@ class ModelIndex:
     MITIGATIONS: list[str] = field(default_factory=list)
     MITIGATION_PERIODS: list[tuple[str, int]] = field(default_factory=list)
     mitigations_of: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # swap returns, derived once from each swap's return lag
+    SWAP_RETURNS: list[tuple[str, int, int]] = field(default_factory=list)
+    SWAP_OWED: list[tuple[str, int]] = field(default_factory=list)
+    mineral_unit: dict[str, float] = field(default_factory=dict)
 
 
 def build_index(data: ModelData) -> ModelIndex:
@@ -91,15 +97,13 @@ def build_index(data: ModelData) -> ModelIndex:
     for (p, m, c, t), q in data.supply.items():
         supply_sources[(p, m, t)].append((c, q))
 
+    returns, owed = swap_returns(data, periods)
     # Party-balance rows: every (p, m, t) with demand, and every (p, m, t) where a swap
     # return is owed (a return must be covered by real inflows even without demand).
     balances = set(demands)
-    for (p, m), ws in swaps_repaid_by.items():
-        for w in ws:
-            lag = data.swaps[w].return_lag
-            for t in periods:
-                if t - lag >= 1:
-                    balances.add((p, m, t))
+    for w, _t, back in returns:
+        spec = data.swaps[w]
+        balances.add((spec.receiver, spec.return_mineral, back))
     order = {pm: i for i, pm in enumerate((p, m) for p in data.parties for m in data.minerals)}
     balance_list = sorted(balances, key=lambda pmt: (order[(pmt[0], pmt[1])], pmt[2]))
 
@@ -114,7 +118,73 @@ def build_index(data: ModelData) -> ModelIndex:
         swaps_lending=dict(swaps_lending), swaps_returning=dict(swaps_returning),
         swaps_received=dict(swaps_received), swaps_repaid_by=dict(swaps_repaid_by),
         holdings_of_mineral=dict(holdings_of_mineral), supply_sources=dict(supply_sources),
+        SWAP_RETURNS=returns, SWAP_OWED=owed, mineral_unit=mineral_units(data),
     )
+
+
+def swap_returns(data: ModelData, periods: list[int]
+                 ) -> tuple[list[tuple[str, int, int]], list[tuple[str, int]]]:
+    """Where each swap draw comes back: a draw f[w,t] is returned as ρ_w·f[w,t] in period
+    t + L_w. Returns (w, t, t + L_w) for returns inside the horizon, and (w, t) for the
+    draws whose return falls after the last period (owed at the end)."""
+    n = len(periods)
+    inside, owed = [], []
+    for w, spec in data.swaps.items():
+        for t in periods:
+            if t + spec.return_lag <= n:
+                inside.append((w, t, t + spec.return_lag))
+            else:
+                owed.append((w, t))
+    return inside, owed
+
+
+def mineral_units(data: ModelData) -> dict[str, float]:
+    """Each mineral's tonnage unit for solver scaling: the power of two nearest its largest
+    baseline demand (t/period), else its largest stock level or capacity, else 1."""
+    typical: dict[str, float] = {}
+    for (_p, m, _t), d in data.demand.items():
+        typical[m] = max(typical.get(m, 0.0), d)
+    for (_k, m), h in data.holdings.items():
+        if typical.get(m, 0.0) <= 0.0:
+            typical[m] = max(typical.get(m, 0.0), h.initial_stock, h.max_stock or 0.0)
+    return {m: float(np.exp2(np.round(np.log2(typical[m])))) if typical.get(m, 0.0) > 0
+            else 1.0 for m in data.minerals}
+
+
+def scenario_positions(data: ModelData) -> dict[str, int]:
+    """Scenario name -> its number (0-based, data order)."""
+    return {s: i for i, s in enumerate(data.scenarios)}
+
+
+def availability_matrix(data: ModelData, keys: list[tuple[str, str, int]]) -> np.ndarray:
+    """A[c,m,t,s] for each (source, mineral, period) in ``keys``: shape (scenarios, len(keys)),
+    1 where undisrupted."""
+    out = np.ones((len(data.scenarios), len(keys)))
+    where: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    for j, key in enumerate(keys):
+        where[key].append(j)
+    scen = scenario_positions(data)
+    for (c, m, t, s), a in data.availability.items():
+        js = where.get((c, m, t))
+        if js:
+            out[scen[s], js] = a
+    return out
+
+
+def demand_matrix(data: ModelData, keys: list[tuple[str, str, int]]) -> np.ndarray:
+    """D[p,m,t,s] = d[p,m,t]·g[p,m,t,s] for each (party, mineral, period) in ``keys``:
+    shape (scenarios, len(keys)), t/period (0 where there is no baseline demand)."""
+    base = np.array([data.demand.get(key, 0.0) for key in keys], dtype=float)
+    mult = np.ones((len(data.scenarios), len(keys)))
+    where: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    for j, key in enumerate(keys):
+        where[key].append(j)
+    scen = scenario_positions(data)
+    for (p, m, t, s), g in data.demand_multiplier.items():
+        js = where.get((p, m, t))
+        if js:
+            mult[scen[s], js] = g
+    return np.where(base[None, :] != 0.0, base[None, :] * mult, 0.0)
 
 
 CONCENTRATION_TOLERANCE = 1e-9
@@ -162,28 +232,3 @@ def _lever_index(data: ModelData, periods: list[int], supply_sources: dict,
                                if t >= spec.lead_time + 1],
         "mitigations_of": dict(mitigations_of),
     }
-
-
-def family_index(idx: ModelIndex, family: str) -> list:
-    """The index list of a variable family, in column order (as the Pyomo model indexes it).
-
-    First stage: purchase (k, m); offtake_capacity o; swap_capacity w; cvar_threshold
-    [None]. Per scenario: stock_level (k, m, t); release (k, p, m, t); offtake_delivery
-    (o, t); swap_draw (w, t); shortfall (p, m, t); cvar_excess [None].
-    """
-    periods = idx.PERIODS
-    lists = {
-        "purchase": lambda: list(idx.HOLDINGS),
-        "offtake_capacity": lambda: list(idx.OFFTAKES),
-        "swap_capacity": lambda: list(idx.SWAPS),
-        "cvar_threshold": lambda: [None],
-        "stock_level": lambda: [(k, m, t) for (k, m) in idx.HOLDINGS for t in periods],
-        "release": lambda: [(k, p, m, t) for (k, p, m) in idx.RELEASES for t in periods],
-        "offtake_delivery": lambda: list(idx.OFFTAKE_PERIODS),
-        "swap_draw": lambda: list(idx.SWAP_PERIODS),
-        "shortfall": lambda: list(idx.DEMANDS),
-        "cvar_excess": lambda: [None],
-        "mitigation_capacity": lambda: list(idx.MITIGATIONS),
-        "mitigation_use": lambda: list(idx.MITIGATION_PERIODS),
-    }
-    return lists[family]()

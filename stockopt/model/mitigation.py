@@ -1,59 +1,67 @@
 """Demand-side mitigation: substitution or economizing that cuts demand in a scenario.
 
-Mirrors ``models/formulation.md``, section "Mitigation". Components:
-``mitigation_capacity`` (u_i, t/period, first stage, its fee paid from the party's
-budget), per scenario ``mitigation_use`` (μ[i,t] ∈ [0, share_i·D[p,m,t,s]], from period
-lead_i + 1 on) and ``mitigation_capacity_limit`` (μ[i,t] ≤ u_i). Use enters the party
-balance like supply and costs cost_i per tonne in ``operating_cost``.
+Mirrors ``models/formulation.md``, section "Mitigation". Variables
+``mitigation_capacity`` (u_i, t/period, first stage), per scenario ``mitigation_use``
+(μ[i,t] ∈ [0, share_i·D[p,m,t,s]], from period lead_i + 1 on); rows per scenario
+``mitigation_capacity_limit`` (μ[i,t] ≤ u_i). Use enters the party balance like supply
+(``balance``), costs cost_i per tonne in ``operating_cost``; the fee is in ``spend``.
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
 
-from .context import ModelContext
-
-
-def capacity_bound(ctx: ModelContext, i: str) -> float:
-    """The most capacity option i can usefully prepare: share_i · max_{t,s} D[p,m,t,s]."""
-    data = ctx.data
-    spec = data.mitigations[i]
-    peak = max((data.scenario_demand(spec.party, spec.mineral, t, s)
-                for t in ctx.index.PERIODS for s in data.scenarios), default=0.0)
-    return spec.max_share * peak
+from .index import demand_matrix
+from .statement import FIRST, SCENARIO, ModelStatement, Terms
 
 
-def add_first_stage(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
-    """Prepared capacity u_i ∈ [0, share_i · peak demand] (t/period)."""
-    m.MITIGATIONS = pyo.Set(initialize=ctx.index.MITIGATIONS, ordered=True)
-    m.mitigation_capacity = pyo.Var(m.MITIGATIONS,
-                                    bounds=lambda _m, i: (0.0, capacity_bound(ctx, i)),
-                                    doc="u_i: prepared mitigation capacity (t/period)")
-
-
-def add_scenario_variables(b: pyo.Block, ctx: ModelContext, s: str) -> None:
-    """Use μ[i,t] ∈ [0, share_i · D[p,m,t,s]] from period lead_i + 1 on."""
-    data = ctx.data
-
-    def bounds(_b, i, t):
+def capacity_bounds(st: ModelStatement) -> np.ndarray:
+    """The most capacity each option can usefully prepare: share_i · max_{t,s} D[p,m,t,s]."""
+    data, idx = st.data, st.index
+    out = np.zeros(len(idx.MITIGATIONS))
+    for j, i in enumerate(idx.MITIGATIONS):
         spec = data.mitigations[i]
-        return (0.0, spec.max_share * data.scenario_demand(spec.party, spec.mineral, t, s))
-
-    b.mitigation_use = pyo.Var(ctx.index.MITIGATION_PERIODS, bounds=bounds,
-                               doc="μ[i,t]: demand cut by mitigation (t/period)")
-
-
-def add_scenario_constraints(b: pyo.Block, ctx: ModelContext, s: str, fs: pyo.Block) -> None:
-    """μ[i,t] ≤ u_i."""
-    b.mitigation_capacity_limit = pyo.Constraint(
-        ctx.index.MITIGATION_PERIODS,
-        rule=lambda _b, i, t: _b.mitigation_use[i, t] - fs.mitigation_capacity[i] <= 0.0,
-        doc="μ[i,t] ≤ u_i (t/period)")
+        demand = demand_matrix(data, [(spec.party, spec.mineral, t) for t in idx.PERIODS])
+        out[j] = spec.max_share * (demand.max() if demand.size else 0.0)
+    return out
 
 
-def mitigation_cost(b: pyo.Block, ctx: ModelContext) -> pyo.Expression:
-    """Σ_{i,t} cost_i · μ[i,t] of one scenario (currency)."""
-    data = ctx.data
-    return pyo.quicksum(data.mitigations[i].cost * b.mitigation_use[i, t]
-                        for (i, t) in ctx.index.MITIGATION_PERIODS
-                        if data.mitigations[i].cost != 0.0)
+def add_variables(st: ModelStatement) -> None:
+    """u_i ∈ [0, share_i · peak demand]; μ[i,t] ∈ [0, share_i · D[p,m,t,s]]."""
+    data, idx = st.data, st.index
+    st.add_set("MITIGATIONS", idx.MITIGATIONS, "demand-side mitigation options")
+    st.add_variables("mitigation_capacity", FIRST, idx.MITIGATIONS, upper=capacity_bounds(st),
+                     unit=[idx.mineral_unit[data.mitigations[i].mineral]
+                           for i in idx.MITIGATIONS],
+                     set_name="MITIGATIONS", doc="u_i: prepared mitigation capacity (t/period)")
+    uses = idx.MITIGATION_PERIODS
+    specs = [data.mitigations[i] for (i, _t) in uses]
+    demand = demand_matrix(data, [(sp.party, sp.mineral, t)
+                                  for sp, (_i, t) in zip(specs, uses, strict=True)])
+    share = np.array([sp.max_share for sp in specs], dtype=float)
+    st.add_variables("mitigation_use", SCENARIO, uses,
+                     upper=share[None, :] * demand if uses else np.zeros((st.n_scenarios, 0)),
+                     unit=[idx.mineral_unit[sp.mineral] for sp in specs],
+                     doc="μ[i,t]: demand cut by mitigation (t/period)")
+
+
+def add_rows(st: ModelStatement) -> None:
+    """μ[i,t] − u_i ≤ 0; fees in spend, use cost in operating cost."""
+    data, idx = st.data, st.index
+    uses = idx.MITIGATION_PERIODS
+    here = np.arange(len(uses))
+    st.add_rows("mitigation_capacity_limit", SCENARIO, uses, [
+        Terms("mitigation_use", here, here, 1.0),
+        Terms("mitigation_capacity", here,
+              st.positions("mitigation_capacity", [i for i, _t in uses]), -1.0),
+    ], upper=0.0, doc="μ[i,t] ≤ u_i (t/period)")
+
+    fee = [(st.party_position[spec.party], j, spec.fee)
+           for j, (i, spec) in enumerate(data.mitigations.items()) if spec.fee != 0.0]
+    st.contribute("spend", [Terms("mitigation_capacity", [r for r, _, _ in fee],
+                                  [c for _, c, _ in fee], [v for _, _, v in fee],
+                                  label="mitigation_fees")])
+    cost = np.array([data.mitigations[i].cost for (i, _t) in uses], dtype=float)
+    paid = np.flatnonzero(cost != 0.0)
+    st.contribute("operating_cost", [Terms("mitigation_use", np.zeros(len(paid)), paid,
+                                           cost[paid], label="mitigation_use")])

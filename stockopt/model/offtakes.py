@@ -1,47 +1,52 @@
 """Offtake contracts: capacity reserved once, deliveries follow the origin's availability.
 
-Mirrors ``models/formulation.md``, section "Offtakes". Components: ``offtake_capacity``
-(x_o, t/period); per scenario ``offtake_delivery`` (v[o,t], t/period) and
-``offtake_availability`` (v[o,t] ≤ A[c_o,m_o,t,s]·x_o for t ≥ t0_o).
+Mirrors ``models/formulation.md``, section "Offtakes". Variables ``offtake_capacity``
+(x_o, t/period), per scenario ``offtake_delivery`` (v[o,t], t/period); rows per scenario
+``offtake_availability`` (v[o,t] ≤ A[c_o,m_o,t,s]·x_o for t ≥ t0_o); the fee in the
+buyer's ``spend`` and the delivered price in ``operating_cost``.
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
 
-from .context import ModelContext
-
-
-def add_first_stage(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
-    """Offtake capacity x_o ∈ [0, xmax_o] (t/period)."""
-    data, idx = ctx.data, ctx.index
-    m.OFFTAKES = pyo.Set(initialize=idx.OFFTAKES, ordered=True)
-    m.offtake_capacity = pyo.Var(m.OFFTAKES,
-                                 bounds=lambda _m, o: (0.0, data.offtakes[o].max_volume),
-                                 doc="x_o: capacity reserved (t/period)")
+from .index import availability_matrix
+from .statement import FIRST, SCENARIO, ModelStatement, Terms
 
 
-def add_scenario_variables(b: pyo.Block, ctx: ModelContext, s: str) -> None:
-    """Deliveries v[o,t] ≥ 0, only from the first delivery period on (none before)."""
-    b.offtake_delivery = pyo.Var(ctx.index.OFFTAKE_PERIODS, domain=pyo.NonNegativeReals,
-                                 doc="v[o,t]: tons delivered (t/period)")
+def add_variables(st: ModelStatement) -> None:
+    """x_o ∈ [0, xmax_o]; v[o,t] ≥ 0 from the first delivery period on."""
+    data, idx = st.data, st.index
+    st.add_set("OFFTAKES", idx.OFFTAKES, "offtake options")
+    st.add_variables("offtake_capacity", FIRST, idx.OFFTAKES,
+                     upper=[data.offtakes[o].max_volume for o in idx.OFFTAKES],
+                     unit=[idx.mineral_unit[data.offtakes[o].mineral] for o in idx.OFFTAKES],
+                     set_name="OFFTAKES", doc="x_o: capacity reserved (t/period)")
+    st.add_variables("offtake_delivery", SCENARIO, idx.OFFTAKE_PERIODS,
+                     unit=[idx.mineral_unit[data.offtakes[o].mineral]
+                           for (o, _t) in idx.OFFTAKE_PERIODS],
+                     doc="v[o,t]: tons delivered (t/period)")
 
 
-def add_scenario_constraints(b: pyo.Block, ctx: ModelContext, s: str, fs: pyo.Block) -> None:
-    """v[o,t] ≤ A[c_o,m_o,t,s] · x_o: only the share of the flow that gets through arrives."""
-    data = ctx.data
+def add_rows(st: ModelStatement) -> None:
+    """v[o,t] − A[c_o,m_o,t,s]·x_o ≤ 0; fees in spend, prices in operating cost."""
+    data, idx = st.data, st.index
+    periods = idx.OFFTAKE_PERIODS
+    here = np.arange(len(periods))
+    share = availability_matrix(
+        data, [(data.offtakes[o].source, data.offtakes[o].mineral, t) for (o, t) in periods])
+    st.add_rows("offtake_availability", SCENARIO, periods, [
+        Terms("offtake_delivery", here, here, 1.0),
+        Terms("offtake_capacity", here, st.positions("offtake_capacity", [o for o, _ in periods]),
+              -share),
+    ], upper=0.0, doc="v[o,t] ≤ A·x_o (t/period)")
 
-    def availability(_b, o, t):
-        spec = data.offtakes[o]
-        share = data.availability_of(spec.source, spec.mineral, t, s)
-        return _b.offtake_delivery[o, t] - share * fs.offtake_capacity[o] <= 0.0
-
-    b.offtake_availability = pyo.Constraint(ctx.index.OFFTAKE_PERIODS, rule=availability,
-                                            doc="v[o,t] ≤ A·x_o (t/period)")
-
-
-def delivered_cost(b: pyo.Block, ctx: ModelContext) -> pyo.Expression:
-    """Σ_{o,t} price_o · v[o,t] of one scenario (currency)."""
-    data = ctx.data
-    return pyo.quicksum(data.offtakes[o].price * b.offtake_delivery[o, t]
-                        for (o, t) in ctx.index.OFFTAKE_PERIODS if data.offtakes[o].price != 0.0)
+    fee = [(st.party_position[spec.party], j, spec.fee)
+           for j, (o, spec) in enumerate(data.offtakes.items()) if spec.fee != 0.0]
+    st.contribute("spend", [Terms("offtake_capacity", [r for r, _, _ in fee],
+                                  [c for _, c, _ in fee], [v for _, _, v in fee],
+                                  label="offtake_fees")])
+    price = np.array([data.offtakes[o].price for (o, _t) in periods], dtype=float)
+    paid = np.flatnonzero(price != 0.0)
+    st.contribute("operating_cost", [Terms("offtake_delivery", np.zeros(len(paid)), paid,
+                                           price[paid], label="offtake_deliveries")])

@@ -1,50 +1,99 @@
 """Risk: loss per scenario, CVaR in the Rockafellar–Uryasev form, the risk objective.
 
-Mirrors ``models/formulation.md``, section "Risk". Components: ``cvar_threshold``
-(ζ, free); per scenario ``loss`` (L_s, periods of baseline demand lost, criticality
-weighted), ``cvar_excess`` (η_s ≥ 0) and ``cvar_excess_def`` (η_s ≥ L_s − ζ); the
-objective ``risk`` R = (1−λ)·Σ_s π_s L_s + λ·(ζ + Σ_s π_s η_s / (1−α)).
+Mirrors ``models/formulation.md``, section "Risk". Variables ``cvar_threshold`` (ζ,
+free, first stage), per scenario ``cvar_excess`` (η_s ≥ 0); the expression ``loss`` (L_s,
+periods of baseline demand lost, criticality weighted); rows per scenario
+``cvar_excess_def`` (η_s ≥ L_s − ζ); the objective ``risk`` = min ``risk_value``,
+R = (1−λ)·Σ_s π_s L_s + λ·(ζ + Σ_s π_s η_s / (1−α)).
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
 
-from .context import ModelContext
+from .statement import FIRST, INF, SCENARIO, ModelStatement, ObjectivePart, Terms
 
-
-def add_first_stage(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
-    """The CVaR threshold ζ (free; at the optimum, the α-quantile of the loss)."""
-    m.cvar_threshold = pyo.Var(domain=pyo.Reals, doc="ζ: CVaR threshold (periods of demand)")
+SCALAR = [None]
+"""The index of a family with one entry (per scenario): a scalar Pyomo component."""
 
 
-def add_scenario_components(b: pyo.Block, ctx: ModelContext, s: str, fs: pyo.Block) -> None:
-    """Loss L_s, excess η_s and η_s ≥ L_s − ζ for scenario ``s``."""
-    data = ctx.data
-    b.loss = pyo.Expression(
-        expr=pyo.quicksum(data.criticality[(p, mi, t)] / data.demand[(p, mi, t)]
-                          * b.shortfall[p, mi, t] for (p, mi, t) in ctx.index.DEMANDS),
+def loss_coefficients(st: ModelStatement) -> np.ndarray:
+    """crit[p,m,t] / d[p,m,t] for each shortfall (periods of baseline demand per tonne)."""
+    data = st.data
+    return np.array([data.criticality[d] / data.demand[d] for d in st.index.DEMANDS],
+                    dtype=float)
+
+
+def add_variables(st: ModelStatement) -> None:
+    """ζ free; η_s ≥ 0."""
+    st.add_variables("cvar_threshold", FIRST, SCALAR, lower=-INF,
+                     doc="ζ: CVaR threshold (periods of demand)")
+    st.add_variables("cvar_excess", SCENARIO, SCALAR, doc="η_s: loss above ζ")
+
+
+def add_rows(st: ModelStatement) -> None:
+    """loss, cvar_excess_def and the risk objective."""
+    data = st.data
+    n_short = len(st.index.DEMANDS)
+    loss = st.add_expression("loss", SCENARIO, SCALAR, [
+        Terms("shortfall", np.zeros(n_short), np.arange(n_short), loss_coefficients(st))],
         doc="L_s = Σ crit/d · e (periods of baseline demand lost)")
-    b.cvar_excess = pyo.Var(domain=pyo.NonNegativeReals, doc="η_s: loss above ζ")
-    b.cvar_excess_def = pyo.Constraint(expr=b.cvar_excess >= b.loss - fs.cvar_threshold,
-                                       doc="η_s ≥ L_s − ζ")
-
-
-def scenario_risk(b: pyo.Block, ctx: ModelContext, fs: pyo.Block) -> pyo.Expression:
-    """R_s = (1−λ)·L_s + λ·ζ + λ·η_s/(1−α), so that R = Σ_s π_s R_s."""
-    lam, alpha = ctx.data.risk_weight, ctx.data.cvar_alpha
-    return (1.0 - lam) * b.loss + lam * fs.cvar_threshold + lam / (1.0 - alpha) * b.cvar_excess
-
-
-def add_objective(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
-    """risk_value R (expression) and the phase-1 objective ``risk`` = min R."""
-    data = ctx.data
+    st.add_rows("cvar_excess_def", SCENARIO, SCALAR, [
+        *loss.terms,
+        Terms("cvar_threshold", [0], [0], -1.0),
+        Terms("cvar_excess", [0], [0], -1.0),
+    ], upper=0.0, doc="η_s ≥ L_s − ζ")
     lam, alpha = data.risk_weight, data.cvar_alpha
-    m.risk_value = pyo.Expression(
-        expr=(1.0 - lam) * pyo.quicksum(data.probability[s] * m.scenario[s].loss
-                                        for s in m.SCENARIOS if data.probability[s] != 0.0)
-        + lam * m.cvar_threshold
-        + lam / (1.0 - alpha) * pyo.quicksum(data.probability[s] * m.scenario[s].cvar_excess
-                                             for s in m.SCENARIOS if data.probability[s] != 0.0),
-        doc="R: risk (periods of demand lost)")
-    m.risk = pyo.Objective(expr=m.risk_value, sense=pyo.minimize)
+    st.add_objective("risk", "risk_value", [
+        ObjectivePart("loss", 1.0 - lam),
+        ObjectivePart("cvar_threshold", lam),
+        ObjectivePart("cvar_excess", lam / (1.0 - alpha)),
+    ], doc="phase 1: minimize R", value_doc="R: risk (periods of demand lost)")
+
+
+# -- the risk measures of a loss distribution (one place for their definitions) --------
+
+def scenario_losses(st: ModelStatement, second: dict[str, np.ndarray]) -> np.ndarray:
+    """L_s of every scenario (periods of baseline demand lost) from the scenario values
+    ``second`` (family -> (scenarios, n)): the ``loss`` expression evaluated."""
+    return st.evaluate("loss", {}, second)[:, 0]
+
+
+def exact_cvar(losses: list[float] | np.ndarray, probabilities: list[float] | np.ndarray,
+               alpha: float) -> float:
+    """CVaR_α of a discrete loss distribution: min over ζ of ζ + Σ π·max(0, L−ζ)/(1−α).
+
+    The minimum of this convex piecewise-linear function is at one of the losses.
+    """
+    losses = np.asarray(losses, dtype=float)
+    probabilities = np.asarray(probabilities, dtype=float)
+    if not len(losses):
+        return 0.0
+    best = None
+    for zeta in sorted(set(losses.tolist())):
+        value = zeta + float(probabilities @ np.maximum(0.0, losses - zeta)) / (1 - alpha)
+        best = value if best is None else min(best, value)
+    return float(best)
+
+
+def var_threshold(losses: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:
+    """ζ*: the smallest loss z with P(L ≤ z) ≥ α (the α-quantile; periods). With it,
+    ζ + E[(L − ζ)⁺]/(1 − α) equals the exact CVaR_α."""
+    if not len(losses):
+        return 0.0
+    order = np.argsort(losses, kind="stable")
+    cumulative = np.cumsum(probabilities[order])
+    k = int(np.searchsorted(cumulative, alpha * cumulative[-1] - 1e-12))
+    return float(losses[order][min(k, len(order) - 1)])
+
+
+def risk_of(losses: np.ndarray, probabilities: np.ndarray, risk_weight: float,
+            alpha: float) -> float:
+    """R = (1−λ)·Σ π_s L_s + λ·CVaR_α (periods) of losses with probabilities π_s."""
+    losses = np.asarray(losses, dtype=float)
+    probabilities = np.asarray(probabilities, dtype=float)
+    expected = float(probabilities @ losses)
+    if risk_weight == 0.0:
+        return expected
+    return (1.0 - risk_weight) * expected + risk_weight * exact_cvar(losses, probabilities,
+                                                                     alpha)

@@ -1,49 +1,56 @@
 """Swap agreements: capacity reserved once; draws in a scenario, returned in kind later.
 
-Mirrors ``models/formulation.md``, section "Swaps". Components: ``swap_capacity``
-(y_w, t); per scenario ``swap_draw`` (f[w,t], t/period) and ``swap_capacity_limit``
-(Σ_t f[w,t] ≤ y_w). A draw in period t is returned in period t + L_w as ρ_w·f[w,t]
-tons of the return mineral, out of the receiver's balance and into the lender's stock
-(see ``stock_balance`` and ``party_balance``); a return due after the last period is
-an obligation outstanding at the end, valued in the cost objective.
+Mirrors ``models/formulation.md``, section "Swaps". Variables ``swap_capacity`` (y_w, t),
+per scenario ``swap_draw`` (f[w,t], t/period); rows per scenario
+``swap_capacity_limit`` (Σ_t f[w,t] ≤ y_w). A draw in period t is returned in period
+t + L_w as ρ_w·f[w,t] tonnes of the return mineral, out of the receiver's balance and into
+the lender's stock (``ModelIndex.SWAP_RETURNS``, used by ``stock_balance`` and
+``party_balance``); a return due after the last period is owed at the end
+(``ModelIndex.SWAP_OWED``) and its replacement value enters ``operating_cost``. The fee is
+in the receiver's ``spend``.
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
 
-from .context import ModelContext
-
-
-def add_first_stage(m: pyo.ConcreteModel, ctx: ModelContext) -> None:
-    """Swap capacity y_w ∈ [0, ymax_w] (t of total draw per scenario)."""
-    data, idx = ctx.data, ctx.index
-    m.SWAPS = pyo.Set(initialize=idx.SWAPS, ordered=True)
-    m.swap_capacity = pyo.Var(m.SWAPS, bounds=lambda _m, w: (0.0, data.swaps[w].max_volume),
-                              doc="y_w: swap capacity reserved (t)")
+from .statement import FIRST, SCENARIO, ModelStatement, Terms
 
 
-def add_scenario_variables(b: pyo.Block, ctx: ModelContext, s: str) -> None:
-    """Swap draws f[w,t] ≥ 0."""
-    b.swap_draw = pyo.Var(ctx.index.SWAP_PERIODS, domain=pyo.NonNegativeReals,
-                          doc="f[w,t]: tons drawn (t/period)")
+def add_variables(st: ModelStatement) -> None:
+    """y_w ∈ [0, ymax_w]; f[w,t] ≥ 0."""
+    data, idx = st.data, st.index
+    st.add_set("SWAPS", idx.SWAPS, "swap options")
+    st.add_variables("swap_capacity", FIRST, idx.SWAPS,
+                     upper=[data.swaps[w].max_volume for w in idx.SWAPS],
+                     unit=[idx.mineral_unit[data.swaps[w].mineral] for w in idx.SWAPS],
+                     set_name="SWAPS", doc="y_w: swap capacity reserved (t)")
+    st.add_variables("swap_draw", SCENARIO, idx.SWAP_PERIODS,
+                     unit=[idx.mineral_unit[data.swaps[w].mineral] for (w, _t) in idx.SWAP_PERIODS],
+                     doc="f[w,t]: tons drawn (t/period)")
 
 
-def add_scenario_constraints(b: pyo.Block, ctx: ModelContext, s: str, fs: pyo.Block) -> None:
-    """Σ_t f[w,t] ≤ y_w in every scenario."""
-    periods = ctx.index.PERIODS
-    b.swap_capacity_limit = pyo.Constraint(
-        ctx.index.SWAPS,
-        rule=lambda _b, w: pyo.quicksum(_b.swap_draw[w, t] for t in periods)
-        <= fs.swap_capacity[w],
-        doc="Σ_t f[w,t] ≤ y_w (t)")
+def add_rows(st: ModelStatement) -> None:
+    """Σ_t f[w,t] − y_w ≤ 0; fees in spend; returns owed at the end in operating cost."""
+    data, idx = st.data, st.index
+    draw = st.position("swap_draw")
+    rows = [i for i, w in enumerate(idx.SWAPS) for _t in idx.PERIODS]
+    cols = [draw[(w, t)] for w in idx.SWAPS for t in idx.PERIODS]
+    here = np.arange(len(idx.SWAPS))
+    st.add_rows("swap_capacity_limit", SCENARIO, idx.SWAPS, [
+        Terms("swap_draw", rows, cols, 1.0),
+        Terms("swap_capacity", here, here, -1.0),
+    ], upper=0.0, set_name="SWAPS", doc="Σ_t f[w,t] ≤ y_w (t)")
 
-
-def outstanding_value(b: pyo.Block, ctx: ModelContext) -> pyo.Expression:
-    """Σ_w ρ_w · price[m'_w] · Σ_{t: t+L_w > n} f[w,t]: replacement value of returns owed."""
-    data = ctx.data
-    n = data.n_periods
-    return pyo.quicksum(
-        spec.return_ratio * data.price[spec.return_mineral] * b.swap_draw[w, t]
-        for w, spec in data.swaps.items() for t in ctx.index.PERIODS
-        if t + spec.return_lag > n)
+    fee = [(st.party_position[spec.receiver], j, spec.fee)
+           for j, (w, spec) in enumerate(data.swaps.items()) if spec.fee != 0.0]
+    st.contribute("spend", [Terms("swap_capacity", [r for r, _, _ in fee],
+                                  [c for _, c, _ in fee], [v for _, _, v in fee],
+                                  label="swap_fees")])
+    owed = [(draw[(w, t)], data.swaps[w].return_ratio * data.price[data.swaps[w].return_mineral])
+            for (w, t) in idx.SWAP_OWED]
+    value = np.array([v for _, v in owed], dtype=float)
+    keep = np.flatnonzero(value != 0.0)
+    st.contribute("operating_cost", [Terms("swap_draw", np.zeros(len(keep)),
+                                           np.array([c for c, _ in owed], dtype=np.int64)[keep],
+                                           value[keep], label="returns_owed")])

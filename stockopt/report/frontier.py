@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..data import ModelData
 from ..files.atomic import write_atomically
 from ..files.provenance import file_sha256, package_version
-from ..solve.fixed_plan import LEVERS
+from ..model.budgets import levers_offered
 from ..studies.frontier import FrontierPoint, FrontierRun, Sweep
 from .tables import step_words
 
@@ -102,9 +102,9 @@ def frontier_columns(run: FrontierRun, data: ModelData
     for party in data.parties:
         cols.append((f"spend {party} ({cur})", MONEY, lambda p, q=party: p.spend[q]))
     cols.append((f"total spend ({cur})", MONEY, lambda p: sum(p.spend.values())))
-    for lever in LEVERS:
-        label = "stockpile purchases incl. holding" if lever == "stockpile purchases" else lever
-        cols.append((f"{label} ({cur})", MONEY, lambda p, q=lever: p.levers[q]))
+    for lever in levers_offered(data):
+        cols.append((f"{lever.replace('_', ' ')} ({cur})", MONEY,
+                     lambda p, q=lever: p.levers[q]))
     for party in budgeted:
         cols.append((f"shadow price {party}: ∂R*/∂B_{party} (periods per {words} {cur})",
                      SHADOW, lambda p, q=party: p.shadow_price[q] * step))
@@ -184,8 +184,9 @@ def _write_charts(ws: Worksheet, frontier: Worksheet, run: FrontierRun, data: Mo
     mix.x_axis.title = x_title
     mix.y_axis.title = f"spend ({data.currency})"
     mix.height, mix.width = 9, 18
-    first = columns[[h for h in columns if h.startswith("stockpile purchases")][0]]
-    data_ref = Reference(frontier, min_col=first, max_col=first + len(LEVERS) - 1, min_row=1,
+    first = columns[[h for h in columns if h.startswith("purchase cost")][0]]
+    data_ref = Reference(frontier, min_col=first,
+                         max_col=first + len(levers_offered(data)) - 1, min_row=1,
                          max_row=n + 1)
     mix.add_data(data_ref, titles_from_data=True)
     mix.set_categories(xs)
@@ -218,8 +219,8 @@ def _write_about(ws: Worksheet, run: FrontierRun, data: ModelData, input_path: P
          "margin; at a kink of the frontier any valid one-sided value)"),
         ("∂R*/∂s", "scale sweeps: Σ_p B_p·∂R*/∂B_p (+ B_all·∂R*/∂B_all) with the workbook's "
          "budgets B, periods per 1× of those budgets (multiply by 0.1 for a 10 % rise)"),
-        ("levers", "stockpile purchases include holding on the purchases for all periods; "
-         "the three levers sum to the total spend"),
+        ("levers", "purchase cost and holding cost (on the purchases, for all periods) of "
+         "stockpiles, offtake, swap and mitigation fees; the levers sum to the total spend"),
         ("method", "model built once; each point changes only budget bounds and re-solves "
          "both phases from the previous point's bases (dual simplex); points are solved "
          "from the largest budget down"),

@@ -13,17 +13,16 @@ import math
 import pandas as pd
 
 from ..data import ModelData
+from ..model.budgets import SPEND_LEVERS, levers_offered
 from ..results.extract import ZERO_TOLERANCE, Results
 
-LEVER_COLUMNS = ("purchase_cost", "holding_cost", "offtake_fees", "swap_fees")
-"""Spend by lever, in the order the stacked bar chart stacks them."""
-MITIGATION_FEES = "mitigation_fees"
+MITIGATION_FEES = SPEND_LEVERS[-1]
 """The spend column added when the input offers mitigation options."""
 
 
 def lever_columns(data: ModelData) -> tuple[str, ...]:
-    """The spend columns for ``data``: LEVER_COLUMNS, then mitigation fees when offered."""
-    return (*LEVER_COLUMNS, MITIGATION_FEES) if data.mitigations else LEVER_COLUMNS
+    """The spend columns for ``data``, in the order the stacked bar chart stacks them."""
+    return levers_offered(data)
 
 
 def _yes_no(flags: pd.Series) -> pd.Series:

@@ -14,8 +14,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..data import ModelData
-from ..lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, Solution
-from ..model.index import ModelIndex, build_index, concentration_terms, family_index
+from ..model import ModelStatement, state_model
+from ..model.budgets import operating_costs, spending
+from ..model.cover import floor_terms
+from ..model.index import ModelIndex, concentration_terms
+from ..model.matrix import Solution
+from ..model.risk import exact_cvar, scenario_losses
 from ..solve.highs import SolveOutcome
 
 ZERO_TOLERANCE = 1e-9
@@ -27,21 +31,6 @@ def _v(x: pyo.Var | float) -> float:
     if value is None:
         return 0.0
     return 0.0 if abs(value) < ZERO_TOLERANCE else float(value)
-
-
-def exact_cvar(losses: list[float], probabilities: list[float], alpha: float) -> float:
-    """CVaR_α of a discrete loss distribution: min over ζ of ζ + Σ π·max(0, L−ζ)/(1−α).
-
-    The minimum of this convex piecewise-linear function is at one of the losses.
-    """
-    if not losses:
-        return 0.0
-    best = None
-    for zeta in set(losses):
-        value = zeta + sum(p * max(0.0, loss - zeta) for loss, p in zip(losses, probabilities,
-                                                                         strict=True)) / (1 - alpha)
-        best = value if best is None else min(best, value)
-    return float(best)
 
 
 @dataclass
@@ -92,12 +81,16 @@ class Results:
 
 def solution_from_model(model: pyo.ConcreteModel) -> Solution:
     """Read a solved Pyomo model's variable values into a Solution (unset values: 0)."""
-    data, idx = model.ctx.data, model.ctx.index
-    first = {f: np.array([_v(getattr(model, f)[key]) for key in family_index(idx, f)])
-             for f in FIRST_STAGE_FAMILIES}
-    second = {f: np.array([[_v(getattr(model.scenario[s], f)[key])
-                            for key in family_index(idx, f)] for s in data.scenarios])
-              .reshape(len(data.scenarios), -1) for f in SECOND_STAGE_FAMILIES}
+    st: ModelStatement = model.statement
+
+    def value(component, key) -> float:  # noqa: ANN001
+        return _v(component if key is None else component[key])
+
+    first = {f: np.array([value(getattr(model, f), key) for key in st.variables[f].index])
+             for f in st.first_stage()}
+    second = {f: np.array([[value(getattr(model.scenario[s], f), key)
+                            for key in st.variables[f].index] for s in st.scenarios])
+              .reshape(st.n_scenarios, -1) for f in st.second_stage()}
     return Solution(first, second)
 
 
@@ -106,26 +99,21 @@ def _clean(values: np.ndarray) -> np.ndarray:
     return out + 0.0  # no negative zeros
 
 
-def scenario_losses(data: ModelData, idx: ModelIndex, sol: Solution) -> np.ndarray:
-    """L_s for every scenario (periods of baseline demand lost), from the shortfalls."""
-    coef = np.array([data.criticality[d] / data.demand[d] for d in idx.DEMANDS])
-    if not len(coef):
-        return np.zeros(len(data.scenarios))
-    return sol.second["shortfall"] @ coef
-
-
 def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: SolveOutcome,
-            index: ModelIndex | None = None) -> Results:
+            statement: ModelStatement | None = None) -> Results:
     """Read a solution into Results: headline numbers and tidy tables.
 
-    ``source`` is a Solution (array route) or a solved Pyomo model (reference route).
+    ``source`` is a Solution (array route) or a solved Pyomo model (reference route);
+    ``statement`` is the model the solution belongs to (stated again from ``data`` when
+    not given).
     """
     if isinstance(source, Solution):
         sol = source
-        idx = index or build_index(data)
+        st = statement or state_model(data)
     else:
         sol = solution_from_model(source)
-        idx = source.ctx.index
+        st = source.statement
+    idx = st.index
     sol = Solution({f: _clean(v) for f, v in sol.first.items()},
                    {f: _clean(v) for f, v in sol.second.items()})
     label = data.period_label
@@ -134,21 +122,10 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
     probs = np.array([data.probability[s] for s in scenarios])
 
     purchase = sol.first["purchase"]
-    spend = {p: 0.0 for p in data.parties}
-    for i, (k, mi) in enumerate(idx.HOLDINGS):
-        unit = data.price[mi] + n * data.holdings[(k, mi)].holding_cost
-        for p, share in data.members[k].items():
-            spend[p] += share * unit * purchase[i]
-    for i, o in enumerate(idx.OFFTAKES):
-        spend[data.offtakes[o].party] += data.offtakes[o].fee * sol.first["offtake_capacity"][i]
-    for i, w in enumerate(idx.SWAPS):
-        spend[data.swaps[w].receiver] += data.swaps[w].fee * sol.first["swap_capacity"][i]
-    for i, name in enumerate(idx.MITIGATIONS):
-        spec = data.mitigations[name]
-        spend[spec.party] += spec.fee * sol.first["mitigation_capacity"][i]
-    spend = {p: float(v) for p, v in spend.items()}
+    spent = spending(st, sol.first)
+    spend = {p: float(v) for p, v in spent.by_party.items()}
 
-    losses = scenario_losses(data, idx, sol)
+    losses = scenario_losses(st, sol.second)
     expected_loss = float(probs @ losses)
     cvar = exact_cvar(losses.tolist(), probs.tolist(), data.cvar_alpha)
 
@@ -192,18 +169,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         "swap", "lender_stockpile", "receiver", "mineral", "return_mineral", "return_ratio",
         "return_lag", "capacity", "max_volume", "fee", "fee_paid", "chosen"])
 
-    delivery_price = np.array([data.offtakes[o].price for (o, _t) in idx.OFFTAKE_PERIODS])
-    owed_value = np.array([data.swaps[w].return_ratio * data.price[data.swaps[w].return_mineral]
-                           if t + data.swaps[w].return_lag > n else 0.0
-                           for (w, t) in idx.SWAP_PERIODS])
-    operating = np.zeros(len(scenarios))
-    if len(delivery_price):
-        operating += sol.second["offtake_delivery"] @ delivery_price
-    if len(owed_value):
-        operating += sol.second["swap_draw"] @ owed_value
-    use_cost = np.array([data.mitigations[i].cost for (i, _t) in idx.MITIGATION_PERIODS])
-    if len(use_cost):
-        operating += sol.second["mitigation_use"] @ use_cost
+    operating = operating_costs(st, sol.first, sol.second)
     tables["scenario_losses"] = pd.DataFrame(
         {"scenario": scenarios, "probability": probs, "loss": losses,
          "operating_cost": operating,
@@ -234,7 +200,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         columns=["scenario", "party", "mineral", "period", "demand", "shortfall",
                  "shortfall_share", "loss_contribution"])
 
-    levels_idx = family_index(idx, "stock_level")
+    levels_idx = st.variables["stock_level"].index
     tables["stock_levels"] = pd.DataFrame({
         "scenario": np.repeat(scenarios, len(levels_idx)),
         "stockpile": [x[0] for x in levels_idx] * n_s,
@@ -243,7 +209,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         "stock_level": sol.second["stock_level"].ravel()},
         columns=["scenario", "stockpile", "mineral", "period", "stock_level"])
 
-    rel_idx = family_index(idx, "release")
+    rel_idx = st.variables["release"].index
     rel = sol.second["release"]
     si, ji = np.nonzero(rel)
     tables["releases"] = pd.DataFrame({
@@ -271,6 +237,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         "scenario", "swap", "period", "draw", "return_mineral", "return_amount",
         "return_period", "outstanding_at_end", "outstanding_value"])
 
+    delivery_price = np.array([data.offtakes[o].price for (o, _t) in idx.OFFTAKE_PERIODS])
     deliveries = sol.second["offtake_delivery"]
     si, ji = np.nonzero(deliveries)
     tables["offtake_deliveries"] = pd.DataFrame({
@@ -362,8 +329,4 @@ def lever_tables(data: ModelData, idx: ModelIndex, sol: Solution) -> dict[str, p
 
 
 def _cover_weights(data: ModelData, idx: ModelIndex) -> dict[str, list]:
-    from ..model.context import ModelContext
-    from ..model.cover import floor_terms
-
-    ctx = ModelContext(data, idx)
-    return {name: floor_terms(ctx, name)[0] for name in data.cover_targets}
+    return {name: floor_terms(data, idx, name)[0] for name in data.cover_targets}

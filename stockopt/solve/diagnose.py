@@ -11,7 +11,6 @@ import highspy
 import numpy as np
 
 from ..data import ModelData
-from ..model.context import ModelContext
 from ..model.cover import floor_terms
 from ..model.index import ModelIndex, concentration_terms
 
@@ -58,18 +57,17 @@ def explain_cover_floors(data: ModelData, idx: ModelIndex) -> str:
     """
     if not data.cover_targets:
         return ""
-    ctx = ModelContext(data, idx)
-    short_with = _elastic_floors(data, idx, ctx, with_budgets=True)
+    short_with = _elastic_floors(data, idx, with_budgets=True)
     if short_with is None:
         return ""
-    short_without = _elastic_floors(data, idx, ctx, with_budgets=False) or {}
+    short_without = _elastic_floors(data, idx, with_budgets=False) or {}
     n = data.n_periods
     lines = []
     for name, short in short_with.items():
         if short <= 1e-6 * max(1.0, data.cover_targets[name].required):
             continue
         target = data.cover_targets[name]
-        weights, _rhs = floor_terms(ctx, name)
+        weights, _rhs = floor_terms(data, idx, name)
         unit = min(data.price[m] + n * data.holdings[(k, m)].holding_cost for (k, m), _w in weights)
         who = target.party if target.party is not None else f"the members of {target.stockpile}"
         impossible = min(short, short_without.get(name, 0.0))
@@ -87,7 +85,7 @@ def explain_cover_floors(data: ModelData, idx: ModelIndex) -> str:
     return "; ".join(lines)
 
 
-def _elastic_floors(data: ModelData, idx: ModelIndex, ctx: ModelContext, *,
+def _elastic_floors(data: ModelData, idx: ModelIndex, *,
                     with_budgets: bool) -> dict[str, float] | None:
     n = data.n_periods
     holdings = idx.HOLDINGS
@@ -103,7 +101,7 @@ def _elastic_floors(data: ModelData, idx: ModelIndex, ctx: ModelContext, *,
     cost = np.zeros(n_a + n_s)
     rows: list[tuple[list[int], list[float], float, float]] = []
     for f, name in enumerate(targets):
-        weights, rhs = floor_terms(ctx, name)
+        weights, rhs = floor_terms(data, idx, name)
         cost[n_a + f] = 1.0 / max(data.cover_targets[name].required, 1e-9)
         rows.append(([h_of[h] for h, _w in weights] + [n_a + f],
                      [w for _h, w in weights] + [1.0], rhs, INF))

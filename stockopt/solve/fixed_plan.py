@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import ModelData
-from ..lp import FIRST_STAGE_FAMILIES, SECOND_STAGE_FAMILIES, MatrixLP, Solution
-from ..model.arrays import build_matrix_lp
-from ..model.index import ModelIndex, build_index, family_index
-from ..results.extract import exact_cvar, scenario_losses
+from ..model import ModelStatement, state_model
+from ..model.budgets import operating_costs, spending
+from ..model.matrix import MatrixLP, Solution, render_matrix
+from ..model.risk import exact_cvar, risk_of, scenario_losses, var_threshold
 from .highs import LoadedLP, SolveFailed
 
 DEFAULT_BATCH = 100
@@ -116,7 +116,7 @@ class FixedPlanLP:
     minimizing the risk row minimizes every scenario's loss (``flat`` is that data)."""
 
     flat: ModelData
-    idx: ModelIndex
+    statement: ModelStatement
     lp: MatrixLP
     loaded: LoadedLP
 
@@ -126,10 +126,10 @@ class FixedPlanLP:
         n = len(data.scenarios)
         flat = dataclasses.replace(data, risk_weight=0.0,
                                    probability={s: 1.0 / n for s in data.scenarios})
-        idx = build_index(flat)
-        lp = build_matrix_lp(flat, idx)
+        st = state_model(flat)
+        lp = render_matrix(st)
         fix_first_stage(lp, {f: v for f, v in first.items() if f != "cvar_threshold"})
-        return cls(flat, idx, lp, LoadedLP(lp))
+        return cls(flat, st, lp, LoadedLP(lp))
 
     def run(self, both_phases: bool) -> None:
         """Minimize the losses (and then, if ``both_phases``, the operating cost among
@@ -146,21 +146,15 @@ class FixedPlanLP:
 
 
 def _batch(data: ModelData, first: dict[str, np.ndarray]) -> ScenarioEvaluation:
-    n = len(data.scenarios)
     fixed = FixedPlanLP.build(data, first)
     fixed.run(both_phases=True)
-    flat, idx, lp = fixed.flat, fixed.idx, fixed.lp
+    st = fixed.statement
     sol = fixed.loaded.solution()
-    padded_cost = np.append(lp.cost_cost, 0.0)
-    operating = np.zeros(n)
-    for family in SECOND_STAGE_FAMILIES:
-        cols = lp.layout.second[family]
-        if cols.size:
-            operating += (padded_cost[cols] * sol.second[family]).sum(axis=1)
     return ScenarioEvaluation(list(data.scenarios),
-                              np.asarray(scenario_losses(flat, idx, sol), dtype=float),
-                              operating * n, {f: np.asarray(sol.second[f], dtype=float)
-                                              for f in SECOND_STAGE_FAMILIES})
+                              np.asarray(scenario_losses(st, sol.second), dtype=float),
+                              operating_costs(st, sol.first, sol.second),
+                              {f: np.asarray(sol.second[f], dtype=float)
+                               for f in st.second_stage()})
 
 
 def evaluate_scenarios(data: ModelData, scenarios: Sequence[str], first: dict[str, np.ndarray],
@@ -173,61 +167,9 @@ def evaluate_scenarios(data: ModelData, scenarios: Sequence[str], first: dict[st
     return ScenarioEvaluation.concatenate(parts)
 
 
-def var_threshold(losses: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:
-    """ζ*: the smallest loss z with P(L ≤ z) ≥ α (the α-quantile; periods). With it,
-    ζ + E[(L − ζ)⁺]/(1 − α) equals the exact CVaR_α."""
-    if not len(losses):
-        return 0.0
-    order = np.argsort(losses, kind="stable")
-    cumulative = np.cumsum(probabilities[order])
-    k = int(np.searchsorted(cumulative, alpha * cumulative[-1] - 1e-12))
-    return float(losses[order][min(k, len(order) - 1)])
-
-
 def plan_risk(data: ModelData, losses: np.ndarray, probabilities: np.ndarray) -> float:
     """R = (1−λ)·Σ π_s L_s + λ·CVaR_α (periods) of losses with probabilities π_s."""
-    lam = data.risk_weight
-    expected = float(probabilities @ losses)
-    if lam == 0.0:
-        return expected
-    return (1.0 - lam) * expected + lam * exact_cvar(losses.tolist(), probabilities.tolist(),
-                                                      data.cvar_alpha)
-
-
-LEVERS = ("stockpile purchases", "offtake fees", "swap fees", "mitigation fees")
-"""Spending levers (all in currency), in the order of the frontier's table."""
-
-
-def first_stage_spending(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray]
-                         ) -> tuple[dict[str, float], dict[str, float]]:
-    """Preparedness spending (currency) by party (F_p) and by lever (``LEVERS``): purchases
-    with holding for all n periods (shared by the stockpile's members), offtake, swap and
-    mitigation fees. Both sum to Σ_p F_p."""
-    n = data.n_periods
-    spend = dict.fromkeys(data.parties, 0.0)
-    levers = dict.fromkeys(LEVERS, 0.0)
-    for (k, mi), a in zip(idx.HOLDINGS, first.get("purchase", ()), strict=False):
-        amount = (data.price[mi] + n * data.holdings[(k, mi)].holding_cost) * float(a)
-        levers["stockpile purchases"] += amount
-        for p, share in data.members[k].items():
-            spend[p] += share * amount
-    for lever, family, options, payer in (
-            ("offtake fees", "offtake_capacity", idx.OFFTAKES, lambda o: data.offtakes[o]),
-            ("swap fees", "swap_capacity", idx.SWAPS, lambda w: data.swaps[w]),
-            ("mitigation fees", "mitigation_capacity", idx.MITIGATIONS,
-             lambda i: data.mitigations[i])):
-        for name, x in zip(options, first.get(family, ()), strict=False):
-            spec = payer(name)
-            amount = spec.fee * float(x)
-            levers[lever] += amount
-            spend[spec.receiver if lever == "swap fees" else spec.party] += amount
-    return spend, levers
-
-
-def first_stage_spend(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray]
-                      ) -> dict[str, float]:
-    """Σ_p F_p split by party (currency); see ``first_stage_spending``."""
-    return first_stage_spending(data, idx, first)[0]
+    return risk_of(losses, probabilities, data.risk_weight, data.cvar_alpha)
 
 
 @dataclass
@@ -241,28 +183,30 @@ class PlanValue:
     cost: float
 
 
-def plan_value(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray],
+def plan_value(st: ModelStatement, first: dict[str, np.ndarray],
                evaluation: ScenarioEvaluation) -> PlanValue:
     """R, E[L], CVaR and cost of ``first`` from its evaluation on every scenario of
-    ``data`` (any order)."""
+    ``st.data`` (any order)."""
+    data = st.data
     probs = np.array([data.probability[s] for s in evaluation.scenarios])
     losses = evaluation.losses
     cvar = exact_cvar(losses.tolist(), probs.tolist(), data.cvar_alpha)
-    cost = sum(first_stage_spend(data, idx, first).values())
+    cost = spending(st, first).total
     cost += float(probs @ evaluation.operating_costs)
     return PlanValue(plan_risk(data, losses, probs), float(probs @ losses), cvar, cost)
 
 
-def plan_solution(data: ModelData, idx: ModelIndex, first: dict[str, np.ndarray],
+def plan_solution(st: ModelStatement, first: dict[str, np.ndarray],
                   evaluation: ScenarioEvaluation) -> Solution:
     """The whole model's Solution for the plan: ``first``, ζ at the loss α-quantile,
     the evaluated recourse, η_s = (L_s − ζ)⁺. ``evaluation`` covers every scenario."""
+    data = st.data
     ev = evaluation.reordered(data.scenarios)
     probs = np.array([data.probability[s] for s in data.scenarios])
     zeta = var_threshold(ev.losses, probs, data.cvar_alpha)
     first_out = {}
-    for family in FIRST_STAGE_FAMILIES:
-        n = len(family_index(idx, family))
+    for family in st.first_stage():
+        n = st.variables[family].size
         values = np.asarray(first.get(family, np.zeros(n)), dtype=float)
         first_out[family] = np.array([zeta]) if family == "cvar_threshold" else values
     second = dict(ev.second)

@@ -37,7 +37,7 @@ import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 
-from ..lp import MatrixLP, Solution
+from ..model.matrix import MatrixLP, Solution
 
 RISK_BOUND_RELATIVE = 1e-7
 """Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""

@@ -46,7 +46,7 @@ import numpy as np
 
 from ..data import ModelData
 from ..model.index import build_index
-from ..results.extract import exact_cvar, scenario_losses
+from ..model.risk import exact_cvar, scenario_losses
 from ..solve.fixed_plan import FixedPlanLP, subset
 from ..solve.parallel import map_batches
 from ..workbook.file import open_workbook
@@ -273,7 +273,7 @@ def batch_losses(data: ModelData, first: dict[str, np.ndarray]) -> np.ndarray:
     """
     fixed = FixedPlanLP.build(data, first)
     fixed.run(both_phases=False)
-    return np.asarray(scenario_losses(fixed.flat, fixed.idx, fixed.loaded.solution()),
+    return np.asarray(scenario_losses(fixed.statement, fixed.loaded.solution().second),
                       dtype=float)
 
 

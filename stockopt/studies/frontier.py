@@ -41,11 +41,10 @@ import highspy
 import numpy as np
 
 from ..data import ModelData
-from ..lp import Solution
-from ..model.arrays import build_matrix_lp
-from ..model.index import ModelIndex, build_index
-from ..results.extract import exact_cvar, scenario_losses
-from ..solve.fixed_plan import first_stage_spending
+from ..model import ModelStatement, render_matrix, render_pyomo, state_model
+from ..model.budgets import spending
+from ..model.matrix import Solution
+from ..model.risk import exact_cvar, scenario_losses
 from ..solve.highs import (
     DUAL_PRICING,
     DUAL_TOLERANCE,
@@ -249,22 +248,22 @@ class FrontierPoint:
     warm: bool
 
 
-def plan_metrics(data: ModelData, idx: ModelIndex, sol: Solution
+def plan_metrics(st: ModelStatement, sol: Solution
                  ) -> tuple[dict[str, float], dict[str, float], np.ndarray]:
     """(spend per party, spend per lever, loss per scenario) of a solution.
 
-    Spend F_p and the levers in currency (stockpile purchases include holding on the
-    purchases for all n periods; the levers sum to Σ_p F_p); losses L_s in periods of
-    baseline demand lost.
+    Spend F_p and the levers (``SPEND_LEVERS``) in currency; the levers sum to Σ_p F_p;
+    losses L_s in periods of baseline demand lost.
     """
-    spend, levers = first_stage_spending(data, idx, sol.first)
-    return spend, levers, scenario_losses(data, idx, sol)
+    spent = spending(st, sol.first)
+    return spent.by_party, spent.by_lever, scenario_losses(st, sol.second)
 
 
-def make_point(data: ModelData, idx: ModelIndex, sol: Solution, outcome: SolveOutcome,
+def make_point(st: ModelStatement, sol: Solution, outcome: SolveOutcome,
                sweep: Sweep, value: float, seconds: float, warm: bool) -> FrontierPoint:
     """The point's numbers from its solution and solve ``outcome``."""
-    spend, levers, loss_array = plan_metrics(data, idx, sol)
+    data = st.data
+    spend, levers, loss_array = plan_metrics(st, sol)
     losses = loss_array.tolist()
     probs = [data.probability[s] for s in data.scenarios]
     budgets, pooled = budgets_at(sweep, value)
@@ -521,8 +520,8 @@ def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = No
     """
     start = time.perf_counter()
     base = data_for(data, sweep, sweep.values[-1])
-    idx = build_index(base)
-    loaded = LoadedLP(build_matrix_lp(base, idx))
+    st = state_model(base)
+    loaded = LoadedLP(render_matrix(st))
     solver = WarmSweepSolver(loaded, phase2_start=phase2_start)
     build_seconds = time.perf_counter() - start
     points: dict[int, FrontierPoint] = {}
@@ -538,7 +537,7 @@ def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = No
             outcome = solver.solve(time_limit=time_limit, cold=cold)
         except SolveFailed as exc:
             raise PointFailed(k, len(order), value, sweep, exc) from exc
-        points[i] = make_point(base, idx, solver.solution(), outcome, sweep, value,
+        points[i] = make_point(st, solver.solution(), outcome, sweep, value,
                                time.perf_counter() - t0, warm=not cold)
     return FrontierRun(sweep, [points[i] for i in range(len(sweep.values))], build_seconds,
                        time.perf_counter() - start, solver.fallbacks)
@@ -553,15 +552,10 @@ def cold_point(data: ModelData, sweep: Sweep, value: float, *,
     """
     t0 = time.perf_counter()
     point_data = data_for(data, sweep, value)
-    idx = build_index(point_data)
-    if builder == "pyomo":
-        from ..model import build_model
-
-        loaded = LoadedLP(build_model(point_data))
-    else:
-        loaded = LoadedLP(build_matrix_lp(point_data, idx))
+    st = state_model(point_data)
+    loaded = LoadedLP(render_pyomo(st) if builder == "pyomo" else render_matrix(st))
     outcome = loaded.solve(time_limit=time_limit)
-    return make_point(point_data, idx, loaded.solution(), outcome, sweep, value,
+    return make_point(st, loaded.solution(), outcome, sweep, value,
                       time.perf_counter() - t0, warm=False)
 
 
