@@ -1,7 +1,12 @@
 """An independent implementation of the model contract, for cross-checking stockopt.
 
 Written from the shared specification only (FORMULATION.md and WORKBOOK.md), not from
-stockopt's model code. Three parts:
+stockopt's model code. The three optional policy levers (cover floors, concentration caps,
+demand-side mitigation) are named but not defined by the contract (FORMULATION-v2.md: "the
+policy levers the product already has"); their rows follow the user guide of the sheets
+(README, "Policy levers" and the CoverTargets / ConcentrationLimits / Mitigation tables) and
+the readings stated in models/formulation.md, written here without looking at the model
+code. Each is stated where it is built (``build``). Three parts:
 
 * ``read_sheets`` / ``data_from_sheets``: an independent reading of a workbook (or of the
   ``{sheet: [header, rows...]}`` lists the tests write) into a ``ModelData`` container, so
@@ -25,7 +30,15 @@ import openpyxl
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from stockopt.data import Holding, ModelData, Offtake, Swap
+from stockopt.data import (
+    ConcentrationLimit,
+    CoverTarget,
+    Holding,
+    Mitigation,
+    ModelData,
+    Offtake,
+    Swap,
+)
 
 # --------------------------------------------------------------------------------------
 # Reading (WORKBOOK.md)
@@ -38,8 +51,12 @@ KNOWN_COLUMNS = {
     "initial_stock", "max_stock", "holding_cost", "max_release", "demand", "criticality",
     "volume", "max_volume", "fee", "return_ratio", "return_lag", "probability", "description",
     "availability", "multiplier",
+    # The policy-lever sheets (CoverTargets, ConcentrationLimits, Mitigation).
+    "target", "periods", "basis", "domestic_sources", "max_share", "excluded_sources",
+    "option", "cost", "lead_time",
 }
-"""Every column WORKBOOK.md names; a row counts as a record if one of these is non-blank."""
+"""Every column WORKBOOK.md (and the lever sheets' guide) names; a row counts as a record if
+one of these is non-blank."""
 
 
 def read_sheets(path: str | Path) -> dict[str, list[dict]]:
@@ -97,6 +114,13 @@ def _num(v: object, default: float | None = None) -> float | None:
     if isinstance(v, str):
         return float(v.strip())
     return float(v)
+
+
+def _source_list(v: object, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A ';'-separated list of sources, each trimmed; blank gives ``default``."""
+    if v is None:
+        return default
+    return tuple(x.strip() for x in str(v).split(";") if x.strip())
 
 
 def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
@@ -206,6 +230,44 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
                     k = (p, m, t, s)
                     mult[k] = mult.get(k, 1.0) * _num(g(r, "multiplier"))
 
+    # CoverTargets: the floor in tonnes is periods × the horizon average (over all n
+    # periods) of the per-period basis: baseline demand d, or net imports
+    # max(0, d − Σ_{c domestic} q), per party and period; a stockpile target sums the
+    # basis of its members.
+    def basis(p: str, m: str, t: int, kind: str, domestic: tuple[str, ...]) -> float:
+        d = demand.get((p, m, t), 0.0)
+        if kind == "net_imports":
+            d = max(0.0, d - sum(supply.get((p, m, c, t), 0.0) for c in set(domestic)))
+        return d
+
+    cover = {}
+    for r in table("covertargets"):
+        p, k, m = _ident(g(r, "party")), _ident(g(r, "stockpile")), _ident(g(r, "mineral"))
+        kind = "demand" if g(r, "basis") is None else str(g(r, "basis")).strip().lower()
+        dom = _source_list(g(r, "domestic_sources"), ("domestic",))
+        who = [p] if p is not None else list(members[k])
+        total = sum(basis(q, m, t, kind, dom) for q in who for t in range(1, n + 1))
+        per_count = _num(g(r, "periods"))
+        cover[_ident(g(r, "target"))] = CoverTarget(
+            party=p, stockpile=k, mineral=m, periods=per_count, basis=kind,
+            domestic_sources=dom, required=per_count * total / n,
+        )
+    conc = [
+        ConcentrationLimit(
+            party=_ident(g(r, "party")), mineral=_ident(g(r, "mineral")),
+            max_share=_num(g(r, "max_share"), 0.65),
+            excluded=_source_list(g(r, "excluded_sources"), ()),
+        )
+        for r in table("concentrationlimits")
+    ]
+    mitig = {}
+    for r in table("mitigation"):
+        mitig[_ident(g(r, "option"))] = Mitigation(
+            party=_ident(g(r, "party")), mineral=_ident(g(r, "mineral")),
+            max_share=_num(g(r, "max_share")), cost=_num(g(r, "cost"), 0.0),
+            lead_time=int(_num(g(r, "lead_time"), 0.0)), fee=_num(g(r, "fee"), 0.0),
+        )
+
     return ModelData(
         periods=periods, parties=parties, minerals=minerals, scenarios=scenarios,
         stockpiles=list(members), budget=budget, price=price, max_acquisition=maxacq,
@@ -214,7 +276,27 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
         availability=avail, demand_multiplier=mult,
         risk_weight=float(settings["risk_weight"]), cvar_alpha=float(settings["cvar_alpha"]),
         pooled_budget=settings["pooled_budget"],
+        cover_targets=cover, concentration_limits=conc, mitigations=mitig,
     )
+
+
+def concentration_caps(data: ModelData) -> dict[tuple[str, str], tuple[float, frozenset]]:
+    """{(party, mineral): (max_share, excluded sources)} in force: a row naming the mineral
+    overrides the party's ``*`` row, which covers every other mineral."""
+    caps: dict[tuple[str, str], tuple[float, frozenset]] = {}
+    for specific in (False, True):
+        for c in data.concentration_limits:
+            if (c.mineral != "*") != specific:
+                continue
+            for m in (data.minerals if c.mineral == "*" else [c.mineral]):
+                caps[(c.party, m)] = (c.max_share, frozenset(c.excluded))
+    return caps
+
+
+def _supplied(data: ModelData) -> set[tuple[str, str]]:
+    """(party, mineral) pairs with a Supply row (positive volume) or an offtake option."""
+    return {(p, m) for (p, m, _c, _t), q in data.supply.items() if q > 0} | \
+        {(o.party, o.mineral) for o in data.offtakes.values()}
 
 
 def compare_data(mine: ModelData, theirs: ModelData) -> list[str]:
@@ -226,7 +308,7 @@ def compare_data(mine: ModelData, theirs: ModelData) -> list[str]:
             return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
         if isinstance(a, dict) and isinstance(b, dict):
             return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-        if isinstance(a, Holding | Offtake | Swap) and type(a) is type(b):
+        if isinstance(a, Holding | Offtake | Swap | Mitigation) and type(a) is type(b):
             return same(vars(a), vars(b))
         return a == b
 
@@ -236,8 +318,25 @@ def compare_data(mine: ModelData, theirs: ModelData) -> list[str]:
 
     for name in ("periods", "parties", "minerals", "scenarios", "budget", "price",
                  "max_acquisition", "members", "holdings", "offtakes", "swaps", "probability",
-                 "risk_weight", "cvar_alpha", "pooled_budget"):
+                 "risk_weight", "cvar_alpha", "pooled_budget", "mitigations"):
         check(name, getattr(mine, name), getattr(theirs, name))
+    # Cover floors: who, what and the floor in tonnes (domestic sources matter only for
+    # a net-imports basis).
+    if mine.cover_targets.keys() != theirs.cover_targets.keys():
+        diffs.append(f"cover targets: {sorted(mine.cover_targets)} vs "
+                     f"{sorted(theirs.cover_targets)}")
+    for name in mine.cover_targets.keys() & theirs.cover_targets.keys():
+        a, b = mine.cover_targets[name], theirs.cover_targets[name]
+        check(f"cover {name}", (a.party, a.stockpile, a.mineral, a.basis.lower()),
+              (b.party, b.stockpile, b.mineral, b.basis.lower()))
+        if not math.isclose(a.required, b.required, rel_tol=1e-9, abs_tol=1e-9):
+            diffs.append(f"cover {name} required: mine {a.required!r} theirs {b.required!r}")
+        if a.basis == "net_imports":
+            check(f"cover {name} domestic", set(a.domestic_sources), set(b.domestic_sources))
+    # Concentration caps in force, wherever they can matter (supply or offtakes exist).
+    cm, ct = concentration_caps(mine), concentration_caps(theirs)
+    for pm in sorted(_supplied(mine)):
+        check(f"cap{pm}", cm.get(pm), ct.get(pm))
     if set(mine.stockpiles) != set(theirs.stockpiles):
         diffs.append(f"stockpiles: {mine.stockpiles} vs {theirs.stockpiles}")
     ts = mine.period_numbers
@@ -285,6 +384,7 @@ class _LP:
         self.ub: list[float] = []
         self.rows: list[tuple[dict[int, float], float, float]] = []
         self.row_name: dict[tuple, int] = {}
+        self.infeasible: list[tuple] = []  # rows of data alone that the data breaks
 
     def var(self, key: tuple, lb: float = 0.0, ub: float = INF) -> int:
         assert key not in self.col, key
@@ -322,6 +422,7 @@ class IndependentResult:
     budget_dual: dict[str, float] = field(default_factory=dict)
     pooled_dual: float = 0.0
     phase2_risk: float = math.nan
+    infeasible: bool = False
 
 
 def exact_cvar(losses: dict[str, float], prob: dict[str, float], alpha: float) -> float:
@@ -351,6 +452,10 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
         lp.var(("x", o), 0.0, off.max_volume)
     for w, sw in data.swaps.items():
         lp.var(("y", w), 0.0, sw.max_volume)
+    # Mitigation capacity u_i >= 0 (t/period). No upper bound of its own: use is bounded
+    # by share·D and by u, so capacity beyond share·max D buys nothing.
+    for i in data.mitigations:
+        lp.var(("u", i), 0.0, INF)
 
     # Market depth
     for m in data.minerals:
@@ -368,12 +473,52 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
         spend[off.party].append((("x", o), off.fee))
     for w, sw in data.swaps.items():
         spend[sw.receiver].append((("y", w), sw.fee))
+    # Mitigation: the preparation fee per t/period of capacity, from the party's budget.
+    for i, mi in data.mitigations.items():
+        spend[mi.party].append((("u", i), mi.fee))
     for p in data.parties:
         if data.budget.get(p) is not None:
             lp.row(spend[p], -INF, data.budget[p], name=("budget", p))
     if data.pooled_budget is not None:
         lp.row([tm for p in data.parties for tm in spend[p]], -INF, data.pooled_budget,
                name=("pooled",))
+
+    # Cover floors (first stage), on the level at the start of the horizon S = S0 + a:
+    #   party target (p, m):     Σ_{k: p∈Mem(k), (k,m)∈H} σ[k,p]·(S0[k,m] + a[k,m]) ≥ Q
+    #   stockpile target (k, m): S0[k,m] + a[k,m] ≥ Q
+    # Q (``required``, tonnes) = periods × horizon average of the basis (data_from_sheets).
+    for name, ct in data.cover_targets.items():
+        m = ct.mineral
+        if ct.party is not None:
+            held = [(k, data.members[k][ct.party]) for k in data.stockpiles
+                    if ct.party in data.members[k] and (k, m) in H]
+        else:
+            held = [(ct.stockpile, 1.0)] if (ct.stockpile, m) in H else []
+        s0 = sum(sh * H[(k, m)].initial_stock for k, sh in held)
+        lp.row([(("a", k, m), sh) for k, sh in held], ct.required - s0, INF,
+               name=("cover", name))
+
+    # Concentration caps (first stage): for each capped (p, m) with share L, every source c
+    # not excluded and every period t, counting the offtakes of (p, m) that deliver in t
+    # (t ≥ t0_o) at their reserved capacity and the baseline supply q:
+    #   q[p,m,c,t] + Σ_{o: c_o=c} x_o ≤ L·(Σ_c' q[p,m,c',t] + Σ_o x_o)
+    # i.e. Σ_o (1[c_o=c] − L)·x_o ≤ L·Σ_c' q[p,m,c',t] − q[p,m,c,t].
+    for (p, m), (share, excluded) in concentration_caps(data).items():
+        offs = {o: off for o, off in data.offtakes.items()
+                if off.party == p and off.mineral == m}
+        srcs = {c for (pp, mm, c, _t) in data.supply if pp == p and mm == m} | \
+            {off.source for off in offs.values()}
+        for t in T:
+            q = {c: data.supply.get((p, m, c, t), 0.0) for c in srcs}
+            live = {o: off for o, off in offs.items() if t >= off.first_period}
+            for c in sorted(srcs - excluded):
+                terms = [(("x", o), (1.0 if off.source == c else 0.0) - share)
+                         for o, off in live.items()]
+                rhs = share * sum(q.values()) - q[c]
+                if any(coef != 0.0 for _k, coef in terms):
+                    lp.row(terms, -INF, rhs)
+                elif rhs < -1e-9 * max(1.0, sum(q.values())):
+                    lp.infeasible.append(("concentration", p, m, c, t))
 
     # Second stage
     for s in S:
@@ -386,6 +531,11 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
                 lp.var(("v", o, t, s))
             for w in data.swaps:
                 lp.var(("f", w, t, s))
+            # Mitigation use: 0 <= mu <= share_i·D[p_i,m_i,t,s], from period lead_i + 1.
+            for i, mi in data.mitigations.items():
+                D = _D(data, mi.party, mi.mineral, t, s)
+                if t > mi.lead_time and D > 0:
+                    lp.var(("mu", i, t, s), 0.0, mi.max_share * D)
             for p in data.parties:
                 for m in data.minerals:
                     D = _D(data, p, m, t, s)
@@ -411,6 +561,10 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
                 else:
                     A = data.availability.get((off.source, off.mineral, t, s), 1.0)
                     lp.row([(("v", o, t, s), 1.0), (("x", o), -A)], -INF, 0.0)
+            # Mitigation use within the prepared capacity: mu <= u.
+            for i in data.mitigations:
+                if ("mu", i, t, s) in lp.col:
+                    lp.row([(("mu", i, t, s), 1.0), (("u", i), -1.0)], -INF, 0.0)
             # Stock balance, capacity (bounds on z), release limit
             for (k, m), h in H.items():
                 terms = [(("z", k, m, t, s), 1.0)]
@@ -449,6 +603,10 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
                             terms.append((("f", w, t, s), 1.0))
                         if sw.receiver == p and sw.return_mineral == m:
                             terms += ret_terms(w, t, s, -1.0)
+                    # Demand cut by mitigation counts as an inflow.
+                    for i, mi in data.mitigations.items():
+                        if mi.party == p and mi.mineral == m and ("mu", i, t, s) in lp.col:
+                            terms.append((("mu", i, t, s), 1.0))
                     if D > 0:
                         terms.append((("e", p, m, t, s), 1.0))
                     if terms:
@@ -481,6 +639,9 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
         for w, sw in data.swaps.items():
             cost += [(("f", w, t, s), pi[s] * sw.return_ratio * data.price[sw.return_mineral])
                      for t in T if t + sw.return_lag > n]
+        # Mitigation: cost per tonne of demand cut, paid in the scenario.
+        for i, mi in data.mitigations.items():
+            cost += [(("mu", i, t, s), pi[s] * mi.cost) for t in T if ("mu", i, t, s) in lp.col]
     return lp, risk, cost, losses, spend
 
 
@@ -549,16 +710,22 @@ def _vstack(a: csr_matrix, b: csr_matrix) -> csr_matrix:
 def phase1_risk(data: ModelData) -> float:
     """R* only (inf when infeasible)."""
     lp, risk, _cost, _l, _s = build(data)
+    if lp.infeasible:
+        return math.inf
     res, _ = _solve(lp, lp.objective(risk))
     return res.fun if res.status == 0 else math.inf
 
 
 def solve_independent(data: ModelData) -> IndependentResult:
     lp, risk, cost, losses, spend = build(data)
+    if lp.infeasible:
+        return IndependentResult(status=f"infeasible data rows {lp.infeasible}",
+                                 infeasible=True)
     c_risk = lp.objective(risk)
     res1, duals = _solve(lp, c_risk)
     if res1.status != 0:
-        return IndependentResult(status=f"phase 1: {res1.message}")
+        return IndependentResult(status=f"phase 1: {res1.message}",
+                                 infeasible=res1.status == 2)
     r_star = float(res1.fun)
     bud = {p: duals.get(lp.row_name[("budget", p)], 0.0) if ("budget", p) in lp.row_name
            else 0.0 for p in data.parties}

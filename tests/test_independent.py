@@ -1,6 +1,8 @@
 """stockopt solve (through the CLI) against an independent implementation of the contract.
 
-``independent_lp`` was written from FORMULATION.md and WORKBOOK.md only. Each case
+``independent_lp`` was written from FORMULATION.md and WORKBOOK.md only (the policy
+levers, which the contract names without defining, from the sheets' user guide and the
+readings in models/formulation.md; see test_independent_levers.py). Each case
 writes a workbook, runs ``stockopt solve --summary-json`` through click's CliRunner,
 reads the same workbook independently, solves the extensive form itself and compares
 what the contract says is unique: R* (1e-6 + 1e-5·|R*|), Cost (1e-4 relative) and the
@@ -28,18 +30,21 @@ from independent_lp import (
 )
 from workbooks import write_workbook
 
-from stockopt.cli import main
-from stockopt.normalize import load
+from stockopt.commands.cli import main
+from stockopt.workbook.normalize import load
 
 ROOT = Path(__file__).resolve().parent.parent
 N_RANDOM = 24
 
 
-def run_cli(workbook: Path, *extra: str) -> dict:
+def run_cli(workbook: Path, *extra: str, allow_fail: bool = False) -> dict:
     out = workbook.with_name(workbook.stem + "-out.xlsx")
     summary = workbook.with_name(workbook.stem + "-summary.json")
     result = CliRunner().invoke(main, ["solve", str(workbook), "-o", str(out),
                                        "--summary-json", str(summary), "--quiet", *extra])
+    if allow_fail and result.exit_code != 0:
+        return {"exit_code": result.exit_code, "output": result.output,
+                "wrote_workbook": out.exists()}
     assert result.exit_code == 0, result.output
     return json.loads(summary.read_text())
 
@@ -47,16 +52,25 @@ def run_cli(workbook: Path, *extra: str) -> dict:
 def check_against_independent(workbook: Path, sheets: dict | None = None,
                               cli_args: tuple[str, ...] = ()) -> dict:
     """Solve ``workbook`` both ways and assert agreement; returns stockopt's summary with
-    the observed differences under "diffs"."""
-    summary = run_cli(workbook, *cli_args)
-    assert summary["status"] == "optimal"
+    the observed differences under "diffs". When the independent model is infeasible
+    (cover floors or concentration caps that cannot be met), stockopt must fail too: exit
+    1, no output workbook; the summary then holds "exit_code" and "output"."""
     raw = read_sheets(workbook) if sheets is None else sheets_from_lists(sheets)
     mine = data_from_sheets(raw)
     theirs = load(workbook).data
     assert theirs is not None
     assert compare_data(mine, theirs) == []
-
     ref = solve_independent(mine)
+
+    summary = run_cli(workbook, *cli_args, allow_fail=True)
+    if "exit_code" in summary:
+        assert ref.infeasible, (summary, ref.status)
+        assert summary["exit_code"] == 1, summary
+        assert not summary["wrote_workbook"]
+        return summary
+    assert not ref.infeasible, ("stockopt solved a plan the independent model calls "
+                                f"infeasible: {ref.status}", summary)
+    assert summary["status"] == "optimal"
     assert ref.status == "optimal"
     r_star = ref.risk
     d_risk = abs(summary["risk"] - r_star)
@@ -259,7 +273,8 @@ def random_sheets(seed: int) -> dict[str, list[list]]:
 NUMBER_COLUMNS = {"budget", "price", "max_acquisition", "cost_share", "initial_stock",
                   "max_stock", "holding_cost", "max_release", "demand", "criticality", "volume",
                   "max_volume", "fee", "return_ratio", "return_lag", "probability",
-                  "availability", "multiplier", "value"}
+                  "availability", "multiplier", "value", "periods", "max_share", "cost",
+                  "lead_time"}
 
 
 def scramble(sheets: dict[str, list[list]], seed: int) -> dict[str, list[list]]:
@@ -298,7 +313,7 @@ def scramble(sheets: dict[str, list[list]], seed: int) -> dict[str, list[list]]:
 
 TON_COLUMNS = {"max_acquisition", "initial_stock", "max_stock", "max_release", "demand",
                "volume", "max_volume"}
-PER_TON_COLUMNS = {"price", "holding_cost", "fee"}
+PER_TON_COLUMNS = {"price", "holding_cost", "fee", "cost"}
 
 
 def rescale(sheets: dict[str, list[list]], tons: float, per_ton: float) -> dict:
