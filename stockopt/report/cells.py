@@ -438,3 +438,27 @@ class SheetWriter:
         elif not limit:
             self.note("(none)")
         return span
+
+
+def start_sheet(w: SheetWriter, widths: list[float], labels: list[str]) -> int:
+    """Lay out a sheet with section links under its title and note; return the last row
+    of the links (the sections start below it). The title, note and links stay frozen."""
+    w.widths = list(widths)
+    after = 2 + len(w.nav_rows(labels))
+    w.layout(widths, freeze=f"A{after + 1}")
+    return after
+
+
+def section_anchors(after_row: int, sizes: list[int], before_table: int,
+                    extra: list[int] | None = None) -> list[int]:
+    """The rows of the section headings of stacked sections, for the links at the top.
+
+    Each section is a blank row, its heading, ``before_table − 2`` note rows, a header
+    and its rows (an empty table writes one "(none)" row); ``extra`` adds rows after a
+    section (room left for a chart).
+    """
+    anchors, row = [], after_row
+    for i, n in enumerate(sizes):
+        anchors.append(row + 2)
+        row += before_table + 1 + max(n, 1) + (extra[i] if extra else 0)
+    return anchors

@@ -13,7 +13,8 @@ import pandas as pd
 
 from ..data import ModelData
 from ..results.extract import ZERO_TOLERANCE, Results
-from .cells import SheetWriter
+from .cells import SheetWriter, section_anchors, start_sheet
+from .tables import worst_first
 
 POLICY = "Policy levers"
 """The sheet's name (≤ 31 characters)."""
@@ -172,8 +173,6 @@ def mitigation_use(results: Results) -> pd.DataFrame | None:
     """Demand cut per scenario, option and period (nonzero rows), scenarios worst first."""
     if "mitigation_use" not in results.tables:
         return None
-    from .tables import worst_first
-
     df = results.tables["mitigation_use"]
     df = df[df["use"].astype(float) > ZERO_TOLERANCE]
     out = pd.DataFrame({
@@ -184,14 +183,6 @@ def mitigation_use(results: Results) -> pd.DataFrame | None:
     return worst_first(out.reset_index(drop=True), results)
 
 
-def mitigation_fees_by_party(results: Results, data: ModelData) -> dict[str, float]:
-    """Mitigation preparation fees per party (currency); 0 where there are none."""
-    fees = dict.fromkeys(data.parties, 0.0)
-    table = results.tables.get("mitigations")
-    if table is not None:
-        for p, fee in zip(table["party"], table["fee_paid"], strict=True):
-            fees[p] = fees.get(p, 0.0) + float(fee)
-    return fees
 
 
 def policy_sentences(results: Results, data: ModelData) -> list[str]:
@@ -235,8 +226,6 @@ def write_policy_levers(w: SheetWriter, results: Results, data: ModelData,
                         back_to: str = "Summary") -> None:
     """Policy levers: cover floors, concentration before and after, mitigation options and
     their use per scenario; one section per table, links at the top."""
-    from .sheets import _section_anchors, _start
-
     floors = cover_floors(results) if data.cover_targets else None
     conc = concentration_summary(results, data) if data.concentration_limits else None
     shares = concentration_shares(results) if data.concentration_limits else None
@@ -272,12 +261,12 @@ def write_policy_levers(w: SheetWriter, results: Results, data: ModelData,
     frames = [df for *_, df, _n, _b in sections if df is not None]
     widths = w.fit_widths(frames or [pd.DataFrame(columns=["target"])], first=14)
     labels = [label for label, *_ in sections]
-    after = _start(w, widths, labels)
+    after = start_sheet(w, widths, labels)
     w.title("Policy levers: cover floors, concentration caps, demand-side mitigation", back_to)
     w.note("The levers of the CoverTargets, ConcentrationLimits and Mitigation input sheets, "
            "and what the plan does with them.")
-    anchors = _section_anchors(after, [1 if df is None else len(df)
-                                       for *_, df, _n, _b in sections], before_table=3)
+    anchors = section_anchors(after, [1 if df is None else len(df)
+                                      for *_, df, _n, _b in sections], before_table=3)
     w.nav([(label, POLICY, f"A{a}") for label, a in zip(labels, anchors, strict=True)])
     for _label, title, df, note, _main in sections:
         w.blank()

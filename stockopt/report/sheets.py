@@ -20,7 +20,16 @@ from ..results.extract import Results
 from ..workbook.reader import RawWorkbook
 from ..workbook.schema import SETTINGS, SETTINGS_KEYS, SHEETS
 from . import charts, policy, tables
-from .cells import BOLD, NOTE_FONT, SheetWriter, TableSpan, clean_text, header_text
+from .cells import (
+    BOLD,
+    NOTE_FONT,
+    SheetWriter,
+    TableSpan,
+    clean_text,
+    header_text,
+    section_anchors,
+    start_sheet,
+)
 from .columns import LOSS, MONEY, OUTPUT_COLUMNS, TONNES, column_spec
 
 SUMMARY, DECISIONS, SCENARIOS, SHORTFALLS = "Summary", "Decisions", "Scenarios", "Shortfalls"
@@ -59,28 +68,8 @@ class Audit:
     timings: dict[str, float]
 
 
-def _start(w: SheetWriter, widths: list[float], labels: list[str]) -> int:
-    """Lay out a sheet with section links under its title and note; return the last row
-    of the links (the sections start below it). The title, note and links stay frozen."""
-    w.widths = list(widths)
-    after = 2 + len(w.nav_rows(labels))
-    w.layout(widths, freeze=f"A{after + 1}")
-    return after
 
 
-def _section_anchors(after_row: int, sizes: list[int], before_table: int,
-                     extra: list[int] | None = None) -> list[int]:
-    """The rows of the section headings of stacked sections, for the links at the top.
-
-    Each section is a blank row, its heading, ``before_table − 2`` note rows, a header
-    and its rows (an empty table writes one "(none)" row); ``extra`` adds rows after a
-    section (room left for a chart).
-    """
-    anchors, row = [], after_row
-    for i, n in enumerate(sizes):
-        anchors.append(row + 2)
-        row += before_table + 1 + max(n, 1) + (extra[i] if extra else 0)
-    return anchors
 
 
 def _pyomo_version() -> str:
@@ -246,11 +235,11 @@ def write_decisions(w: SheetWriter, results: Results, data: ModelData) -> None:
          "Capacity to draw on an ally's stockpile in a disruption, returned in kind later."),
     ]
     widths = w.fit_widths([df for _, df, _, _ in sections], first=16)
-    after = _start(w, widths, [title for title, *_ in sections])
+    after = start_sheet(w, widths, [title for title, *_ in sections])
     w.title("Decisions: what the plan buys and reserves")
     w.note("Chosen options first (largest cost first), then the options offered but not "
            "chosen, in grey.")
-    anchors = _section_anchors(after, [len(df) for _, df, _, _ in sections], before_table=3)
+    anchors = section_anchors(after, [len(df) for _, df, _, _ in sections], before_table=3)
     w.nav([(title, DECISIONS, f"A{a}") for (title, *_), a in zip(sections, anchors,
                                                                  strict=True)])
     for title, df, note in ((t, df, n) for t, df, _, n in sections):
@@ -359,13 +348,13 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         id(deliveries): (["scenario", "offtake"], "delivery", ["cost"]),
     }
     widths = w.fit_widths([df for _, df, _ in sections], first=14)
-    after = _start(w, widths, labels)
+    after = start_sheet(w, widths, labels)
     w.title("Stock and swaps: levels, releases, draws, returns and obligations")
     w.note("Scenarios worst first (as on Scenarios). One section per table; the links below "
            "jump to each.")
     pad = _chart_padding(levels)
-    anchors = _section_anchors(after, [len(df) for _, df, _ in sections], before_table=3,
-                               extra=[pad] + [0] * (len(sections) - 1))
+    anchors = section_anchors(after, [len(df) for _, df, _ in sections], before_table=3,
+                              extra=[pad] + [0] * (len(sections) - 1))
     w.nav([(label, STOCK, f"A{a}") for label, a in zip(labels, anchors, strict=True)])
     for i, (title, df, note) in enumerate(sections):
         w.blank()
@@ -460,12 +449,12 @@ def write_inputs(w: SheetWriter, data: ModelData, raw: RawWorkbook | None, audit
     widths = w.fit_widths([settings] + [pd.DataFrame(f.to_numpy(), columns=h) if len(f) else h
                                         for _, f, h, _ in echoes], first=14)
     titles = ["Settings"] + [name for name, *_ in echoes]
-    after = _start(w, widths, titles)
+    after = start_sheet(w, widths, titles)
     w.title("Inputs: the settings and the input tables, as read")
     w.note(f"From {audit.input_name} (SHA-256 {audit.input_sha256[:16]}…). Blank cells took "
            "the defaults of the input format (see the template's README sheet).")
-    anchors = _section_anchors(after, [len(settings)] + [len(f) for _, f, _, _ in echoes],
-                               before_table=2)
+    anchors = section_anchors(after, [len(settings)] + [len(f) for _, f, _, _ in echoes],
+                              before_table=2)
     w.nav([(t, INPUTS, f"A{a}") for t, a in zip(titles, anchors, strict=True)])
     w.blank()
     w.section("Settings (as used in this run)")

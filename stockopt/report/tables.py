@@ -51,6 +51,16 @@ def step_words(step: float) -> str:
     return f"{step:g}"
 
 
+def mitigation_fees_by_party(results: Results, data: ModelData) -> dict[str, float]:
+    """Mitigation preparation fees per party (currency); 0 where there are none."""
+    fees = dict.fromkeys(data.parties, 0.0)
+    table = results.tables.get("mitigations")
+    if table is not None:
+        for p, fee in zip(table["party"], table["fee_paid"], strict=True):
+            fees[p] = fees.get(p, 0.0) + float(fee)
+    return fees
+
+
 def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
     """Spend per party and lever, budget, use of budget and marginal value of more budget."""
     levers = lever_columns(data)
@@ -68,8 +78,6 @@ def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
                       strict=True):
         rows[p]["swap_fees"] += fee
     if MITIGATION_FEES in levers:
-        from .policy import mitigation_fees_by_party
-
         for p, fee in mitigation_fees_by_party(results, data).items():
             rows.setdefault(p, dict.fromkeys(levers, 0.0))[MITIGATION_FEES] += fee
     step = budget_step(data)

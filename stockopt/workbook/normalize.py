@@ -34,7 +34,7 @@ from .schema import (
     SWAPS,
     WILDCARD,
 )
-from .validate import _as_number, cover_basis, period_positions, split_names, validate
+from .validate import as_number, cover_basis, period_positions, split_names, validate
 
 
 def _default(sheet, column: str, value):  # noqa: ANN001, ANN202
@@ -54,7 +54,7 @@ def normalize(raw: RawWorkbook) -> ModelData:
         setting = SETTINGS_BY_KEY.get(key)
         if setting is None or rec["value"] is None:
             continue
-        settings[key] = _as_number(rec["value"]) if setting.kind.value == "number" else \
+        settings[key] = as_number(rec["value"]) if setting.kind.value == "number" else \
             str(rec["value"])
 
     parties = [str(r["party"]) for r in raw[PARTIES.name].records]

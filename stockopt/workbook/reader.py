@@ -25,7 +25,7 @@ from .problems import Problems, date_text, found_text, number_text
 from .schema import IGNORED_SHEETS, SHEETS, SHEETS_BY_KEY, Column, Kind, Sheet
 
 
-class _Invalid:
+class Invalid:
     """Stands for a cell whose content could not be read (already reported)."""
 
     def __repr__(self) -> str:
@@ -35,11 +35,13 @@ class _Invalid:
         return False
 
 
-INVALID = _Invalid()
+INVALID = Invalid()
 
-Value = str | float | None | _Invalid
+Value = str | float | None | Invalid
 
-_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+"""A number typed as text: an optional sign, digits with an optional decimal point (or a
+point and digits), an optional exponent."""
 
 
 @dataclass
@@ -248,7 +250,7 @@ def _number(raw: object, col: Column, sheet_title: str, row: int, problems: Prob
         value = float(raw)
     elif isinstance(raw, str):
         text = raw.strip()
-        if _DECIMAL_TEXT.match(text):
+        if DECIMAL_TEXT.match(text):
             value = float(text)
     if value is None or not math.isfinite(value):
         problems.error(sheet_title, row, col.name, _expected_kind(col), found_text(raw),

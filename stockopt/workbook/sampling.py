@@ -53,7 +53,7 @@ from .schema import (
     WILDCARD,
     Kind,
 )
-from .validate import _as_number, risk_durations
+from .validate import as_number, risk_durations
 
 METHOD = ("per-period start hazard with uniform whole-period durations (stockopt "
           "sampling v1, numpy PCG64)")
@@ -259,7 +259,7 @@ def raw_tables(raw: RawWorkbook) -> dict[str, list[dict]]:
                 if sheet is SETTINGS and col.name == "value":
                     setting = SETTINGS_BY_KEY.get(str(rec["key"] or "").strip().lower())
                     if setting is not None and setting.kind is Kind.NUMBER:
-                        number = _as_number(value)
+                        number = as_number(value)
                         value = value if number is None else number
                 if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
                     value = int(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .problems import Problems, found_text, number_text
-from .reader import INVALID, RawWorkbook, Record, Table, _Invalid
+from .reader import DECIMAL_TEXT, INVALID, Invalid, RawWorkbook, Record, Table
 from .schema import (
     CONCENTRATION_LIMITS,
     COVER_BASES,
@@ -68,7 +68,7 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
 
 
 def _valid(value: object) -> bool:
-    return value is not None and not isinstance(value, _Invalid)
+    return value is not None and not isinstance(value, Invalid)
 
 
 def _check_cells(table: Table, problems: Problems) -> None:
@@ -127,7 +127,7 @@ def _check_settings(table: Table, problems: Problems) -> None:
         value = rec["value"]
         if not _valid(value) or setting.kind is not Kind.NUMBER:
             continue  # blank: the default; unreadable: already reported
-        number = _as_number(value)
+        number = as_number(value)
         if number is None or not setting.in_range(number):
             problems.error(table.title, rec.row, "value",
                            f"{setting.expected_range()} for {setting.key}",
@@ -139,15 +139,15 @@ def _check_settings(table: Table, problems: Problems) -> None:
                            f"it {len(rows)} times")
 
 
-def _as_number(value: object) -> float | None:
-    from .reader import _DECIMAL_TEXT  # one definition of "a number typed as text"
-
+def as_number(value: object) -> float | None:
+    """``value`` as a float: a number, or text that spells one (``DECIMAL_TEXT``);
+    None for booleans, other text, NaN and infinities."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip()
-    if _DECIMAL_TEXT.match(text):
+    if DECIMAL_TEXT.match(text):
         number = float(text)
         return number if number == number and abs(number) != float("inf") else None
     return None
@@ -257,7 +257,7 @@ def _check_keys(raw: RawWorkbook, problems: Problems) -> None:
         rows: dict[tuple, list[int]] = defaultdict(list)
         for rec in table.records:
             key = tuple(rec[k] for k in sheet.key)
-            if any(isinstance(v, _Invalid) for v in key):
+            if any(isinstance(v, Invalid) for v in key):
                 continue
             if any(v is None for k, v in zip(sheet.key, key, strict=True) if k != "period"):
                 continue
@@ -279,7 +279,7 @@ def _check_stockpiles(table: Table, problems: Problems) -> None:
     for name, recs in members.items():
         shares = [r["cost_share"] for r in recs]
         share_col = STOCKPILES.column("cost_share")
-        if any(isinstance(s, _Invalid) or (s is not None and not share_col.in_range(s))
+        if any(isinstance(s, Invalid) or (s is not None and not share_col.in_range(s))
                for s in shares):
             continue  # already reported, cell by cell
         if len(recs) == 1:
@@ -425,7 +425,7 @@ def risk_durations(rec: Record) -> tuple[float | None, float | None]:
     None where the cell could not be read (already reported).
     """
     lo, hi = rec["min_duration"], rec["max_duration"]
-    if isinstance(lo, _Invalid) or isinstance(hi, _Invalid):
+    if isinstance(lo, Invalid) or isinstance(hi, Invalid):
         return None, None
     lo_value = 1.0 if lo is None else float(lo)
     return lo_value, lo_value if hi is None else float(hi)
@@ -587,7 +587,7 @@ def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
                                "Holdings row for a stockpile the party is a member of)",
                                f"'{mineral}', which no stockpile of '{party}' holds (the floor "
                                "could never be met)", cell=_cell(table, "mineral", rec.row))
-        basis = cover_basis(rec["basis"]) if not isinstance(rec["basis"], _Invalid) else ""
+        basis = cover_basis(rec["basis"]) if not isinstance(rec["basis"], Invalid) else ""
         if basis is None:
             problems.error(table.title, rec.row, "basis",
                            " or ".join(COVER_BASES) + " (blank means "
