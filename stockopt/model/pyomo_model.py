@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from .statement import FIRST, SCENARIO, ExprFamily, ModelStatement, RowFamily, VarFamily
 
@@ -51,16 +51,13 @@ class _Vars:
 
 def _bodies(fam: ExprFamily | RowFamily, s: int, objs: _Vars) -> list[LinearExpression | int]:
     """Each row's linear body Σ coef·var, from the family's terms (zeros left out)."""
-    coefs: list[list[float]] = [[] for _ in range(fam.size)]
-    varss: list[list] = [[] for _ in range(fam.size)]
+    monomials: list[list] = [[] for _ in range(fam.size)]
     for t in fam.terms:
         variables = objs(t.var)
         for r, c, a in zip(t.row.tolist(), t.col.tolist(), t.coef_in(s).tolist(), strict=True):
             if a != 0.0:
-                coefs[r].append(a)
-                varss[r].append(variables[c])
-    return [LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs) if vs else 0
-            for cs, vs in zip(coefs, varss, strict=True)]
+                monomials[r].append(MonomialTermExpression((a, variables[c])))
+    return [LinearExpression(args) if args else 0 for args in monomials]
 
 
 def _add_vars(owner: pyo.Block, fam: VarFamily, s: int, model: pyo.Block) -> None:
@@ -74,8 +71,7 @@ def _add_vars(owner: pyo.Block, fam: VarFamily, s: int, model: pyo.Block) -> Non
               for k, lo, hi in zip(fam.index, lower.tolist(), upper.tolist(), strict=True)}
     index = getattr(model, fam.set_name) if fam.set_name and fam.stage == FIRST \
         else list(fam.index)
-    setattr(owner, fam.name, pyo.Var(index, bounds=lambda _b, *k: bounds[k[0] if len(k) == 1
-                                                                          else k], doc=fam.doc))
+    setattr(owner, fam.name, pyo.Var(index, bounds=bounds, doc=fam.doc))
 
 
 def _add_rows(owner: pyo.Block, fam: RowFamily, s: int, objs: _Vars, model: pyo.Block
