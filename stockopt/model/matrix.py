@@ -173,8 +173,10 @@ def render_matrix(st: ModelStatement) -> MatrixLP:
             rows.append(r.ravel())
             cols.append(np.broadcast_to(columns(t), r.shape).ravel())
             vals.append(np.broadcast_to(t.coef, r.shape).ravel())
-    cat = (lambda parts, dtype: np.concatenate(parts).astype(dtype, copy=False)
-           if parts else np.zeros(0, dtype=dtype))
+    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return (np.concatenate(parts).astype(dtype, copy=False) if parts
+                else np.zeros(0, dtype=dtype))
+
     A = sp.csr_matrix((cat(vals, float), (cat(rows, np.int64), cat(cols, np.int64))),
                       shape=(n_rows, n_cols))
     A.sum_duplicates()

@@ -13,11 +13,8 @@ import math
 import pandas as pd
 
 from ..data import ModelData
-from ..model.budgets import SPEND_LEVERS, levers_offered
+from ..model.budgets import levers_offered
 from ..results.extract import ZERO_TOLERANCE, Results
-
-MITIGATION_FEES = SPEND_LEVERS[-1]
-"""The spend column added when the input offers mitigation options."""
 
 
 def lever_columns(data: ModelData) -> tuple[str, ...]:
@@ -51,35 +48,11 @@ def step_words(step: float) -> str:
     return f"{step:g}"
 
 
-def mitigation_fees_by_party(results: Results, data: ModelData) -> dict[str, float]:
-    """Mitigation preparation fees per party (currency); 0 where there are none."""
-    fees = dict.fromkeys(data.parties, 0.0)
-    table = results.tables.get("mitigations")
-    if table is not None:
-        for p, fee in zip(table["party"], table["fee_paid"], strict=True):
-            fees[p] = fees.get(p, 0.0) + float(fee)
-    return fees
-
-
 def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
     """Spend per party and lever, budget, use of budget and marginal value of more budget."""
     levers = lever_columns(data)
-    rows = {p: dict.fromkeys(levers, 0.0) for p in data.parties}
-    purchases = results.tables["purchases"]
-    for k, pur, hold in zip(purchases["stockpile"], purchases["purchase_cost"],
-                            purchases["holding_cost"], strict=True):
-        for p, share in data.members.get(k, {}).items():
-            rows[p]["purchase_cost"] += share * pur
-            rows[p]["holding_cost"] += share * hold
-    for p, fee in zip(results.tables["offtakes"]["party"], results.tables["offtakes"]["fee_paid"],
-                      strict=True):
-        rows[p]["offtake_fees"] += fee
-    for p, fee in zip(results.tables["swaps"]["receiver"], results.tables["swaps"]["fee_paid"],
-                      strict=True):
-        rows[p]["swap_fees"] += fee
-    if MITIGATION_FEES in levers:
-        for p, fee in mitigation_fees_by_party(results, data).items():
-            rows.setdefault(p, dict.fromkeys(levers, 0.0))[MITIGATION_FEES] += fee
+    rows = {p: {lv: results.spend_by_lever.get(p, {}).get(lv, 0.0) for lv in levers}
+            for p in data.parties}
     step = budget_step(data)
     records = []
     for p in data.parties:

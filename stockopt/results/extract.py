@@ -15,7 +15,7 @@ import pyomo.environ as pyo
 
 from ..data import ModelData
 from ..model import ModelStatement, state_model
-from ..model.budgets import operating_costs, spending
+from ..model.budgets import SPEND_LEVERS, operating_costs, spending
 from ..model.cover import floor_terms
 from ..model.index import ModelIndex, concentration_terms
 from ..model.matrix import Solution
@@ -46,6 +46,8 @@ class Results:
     budget_shadow_price: dict[str, float]
     pooled_budget_shadow_price: float
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    spend_by_lever: dict[str, dict[str, float]] = field(default_factory=dict)
+    """{party: {lever: currency}} over ``SPEND_LEVERS``: each party's F_p by lever."""
     outcome: SolveOutcome | None = None
     bounds: dict | None = None
     """Set by the decomposition engine: its bounds on R* and the cost (see
@@ -254,7 +256,10 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         status=outcome.status, risk=float(outcome.risk), cost=float(outcome.cost),
         expected_loss=expected_loss, cvar=cvar, spend=spend,
         budget_shadow_price={p: outcome.budget_duals.get(p, 0.0) for p in data.parties},
-        pooled_budget_shadow_price=outcome.pooled_budget_dual, tables=tables, outcome=outcome)
+        pooled_budget_shadow_price=outcome.pooled_budget_dual, tables=tables,
+        spend_by_lever={p: {lv: float(spent.table[(p, lv)]) for lv in SPEND_LEVERS}
+                        for p in data.parties},
+        outcome=outcome)
 
 
 def lever_tables(data: ModelData, idx: ModelIndex, sol: Solution) -> dict[str, pd.DataFrame]:

@@ -76,11 +76,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ModelData, o
     return path, result.data, result.raw
 
 
-def _results(tables: dict[str, pd.DataFrame], spend: dict[str, float] | None = None
-             ) -> Results:
+def _results(tables: dict[str, pd.DataFrame], spend: dict[str, float] | None = None,
+             spend_by_lever: dict[str, dict[str, float]] | None = None) -> Results:
     return Results(status="optimal", risk=0.0, cost=0.0, expected_loss=0.0, cvar=0.0,
                    spend=spend or {}, budget_shadow_price={}, pooled_budget_shadow_price=0.0,
-                   tables=tables)
+                   tables=tables, spend_by_lever=spend_by_lever or {})
 
 
 # --- the derived tables ----------------------------------------------------------------------
@@ -140,10 +140,8 @@ def test_mitigation_options_expected_use_weighted_by_probability(loaded) -> None
 def test_spend_gains_mitigation_fees_only_when_offered(loaded) -> None:  # noqa: ANN001
     _path, data, _raw = loaded
     tables = lever_tables()
-    empty = pd.DataFrame(columns=["stockpile", "purchase_cost", "holding_cost", "party",
-                                  "receiver", "fee_paid"])
-    tables.update(purchases=empty, offtakes=empty, swaps=empty)
-    spend = spend_by_party(_results(tables, {"US": 6.0, "EU": 0.0}), data)
+    spend = spend_by_party(_results(tables, {"US": 6.0, "EU": 0.0},
+                                    {"US": {"mitigation_fees": 6.0}}), data)
     assert spend.set_index("party")["mitigation_fees"].to_dict() == {"US": 6.0, "EU": 0.0}
     plain = dataclasses.replace(data, mitigations={})
     assert "mitigation_fees" not in spend_by_party(_results(tables), plain).columns

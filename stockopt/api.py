@@ -1,0 +1,181 @@
+"""stockopt as a Python library: the few calls an analyst needs, in pipeline order.
+
+    import stockopt
+
+    wb = stockopt.load("inputs/us_eu_example.xlsx")  # read, validate, normalize
+    model = stockopt.build(wb)                        # the LP, stated once
+    result = stockopt.solve(model)                    # both phases, then the tables
+    result.risk, result.cost, result.spend            # headline numbers
+    result.tables["purchases"]                        # pandas DataFrames, one per family
+    stockopt.write_report(result, wb, "plan.xlsx")    # the reviewer's workbook
+
+``load`` raises ``InputError`` (listing every problem, sheet, row and column) when the
+workbook has errors; ``solve`` raises ``SolveFailed`` when a phase does not end optimal
+(its ``explanation`` says why in words when it can). The command line runs the same
+functions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyomo.environ as pyo
+
+from .data import ModelData
+from .model import ModelStatement, render_matrix, render_pyomo, state_model
+from .model.matrix import MatrixLP
+from .report.workbook import RunAudit
+from .report.workbook import write_report as _write_workbook
+from .results.extract import Results, extract
+from .solve.diagnose import explain_cover_floors, fixed_concentration_violations
+from .solve.highs import SolveFailed, SolveOutcome, solve_lp
+from .solve.highs import solve as solve_pyomo
+from .workbook.normalize import Loaded
+from .workbook.normalize import load as load_workbook
+from .workbook.problems import Problem, Problems
+
+__all__ = ["InputError", "Model", "Results", "SolveFailed", "Workbook", "build", "load",
+           "solve", "write_report"]
+
+BUILDERS = ("arrays", "pyomo")
+"""How the model reaches HiGHS: "arrays" (the matrix rendering, fast) or "pyomo" (the
+Pyomo rendering compiled by Pyomo's standard-form compiler, the readable reference)."""
+
+
+class InputError(ValueError):
+    """The workbook has errors; ``problems`` lists every one (and the warnings)."""
+
+    def __init__(self, path: Path, problems: Problems) -> None:
+        errors = problems.errors
+        lines = [p.message for p in errors[:20]]
+        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        super().__init__(f"{path}: {len(errors)} error(s)\n" + "\n".join(lines) + more)
+        self.path = path
+        self.problems = problems
+
+
+@dataclass
+class Workbook:
+    """A loaded input workbook: its path, the model data, the tables as read, and the
+    warnings found (errors raise ``InputError`` instead)."""
+
+    path: Path
+    data: ModelData
+    loaded: Loaded
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return self.loaded.problems.warnings
+
+
+@dataclass
+class Model:
+    """The model of a workbook, stated once (``statement``), with its two renderings:
+    ``matrix()`` (what HiGHS is given) and ``pyomo()`` (a Pyomo ``ConcreteModel`` named
+    as in ``models/formulation.md``)."""
+
+    statement: ModelStatement
+    workbook: Workbook | None = None
+    _matrix: MatrixLP | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> ModelData:
+        return self.statement.data
+
+    def matrix(self) -> MatrixLP:
+        """The sparse-matrix rendering (built once, then cached)."""
+        if self._matrix is None:
+            self._matrix = render_matrix(self.statement)
+        return self._matrix
+
+    def pyomo(self, scenarios: list[str] | None = None) -> pyo.ConcreteModel:
+        """A new Pyomo rendering over ``scenarios`` (default: all)."""
+        return render_pyomo(self.statement, scenarios)
+
+
+def load(path: str | Path) -> Workbook:
+    """Read, validate and normalize the input workbook at ``path`` (never modified).
+
+    Raises ``InputError`` when it has errors, ``UnreadableWorkbook`` when it cannot be
+    read at all.
+    """
+    loaded = load_workbook(path)
+    if loaded.data is None:
+        raise InputError(Path(path), loaded.problems)
+    return Workbook(Path(path), loaded.data, loaded)
+
+
+def build(source: Workbook | ModelData) -> Model:
+    """State the model of ``source`` (index sets decided once, every family's terms)."""
+    if isinstance(source, Workbook):
+        return Model(state_model(source.data), source)
+    return Model(state_model(source))
+
+
+def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
+          time_limit: float | None = None, algorithm: str = "simplex", verbose: bool = False,
+          on_phase: Callable[[str], None] | None = None,
+          timings: dict[str, float] | None = None) -> Results:
+    """Solve both phases (minimum risk R*, then the cheapest plan at that risk) and
+    extract the results: headline numbers and one DataFrame per table.
+
+    ``builder`` is one of ``BUILDERS``; ``time_limit`` (s) bounds both phases together;
+    ``algorithm`` is phase 1's ("simplex", "ipx", "choose"); ``verbose`` streams the HiGHS
+    log; ``on_phase`` is called with a label as each step starts; step times (s) are
+    added to ``timings``. Raises ``SolveFailed``; when a policy floor or cap makes the
+    plan infeasible, its ``explanation`` says which, in words.
+    """
+    if builder not in BUILDERS:
+        raise ValueError(f"builder must be one of {', '.join(BUILDERS)}, not {builder!r}")
+    timings = {} if timings is None else timings
+    notify = on_phase or (lambda _label: None)
+    notify("building the model")
+    t0 = time.perf_counter()
+    model = source if isinstance(source, Model) else build(source)
+    data, st = model.data, model.statement
+    fixed = fixed_concentration_violations(data, st.index)
+    if fixed:
+        raise SolveFailed("the check before solving", "infeasible",
+                          SolveOutcome(status="infeasible"), fixed,
+                          message="the plan is infeasible: a concentration cap cannot hold "
+                                  "(found before solving)")
+    try:
+        if builder == "pyomo":
+            rendered = model.pyomo()
+            timings["build"] = time.perf_counter() - t0
+            outcome = solve_pyomo(rendered, time_limit=time_limit, verbose=verbose,
+                                  algorithm=algorithm, on_phase=on_phase)
+            solution = rendered
+        else:
+            lp = model.matrix()
+            timings["build"] = time.perf_counter() - t0
+            outcome, solution = solve_lp(lp, time_limit=time_limit, verbose=verbose,
+                                         algorithm=algorithm, parties=data.parties,
+                                         on_phase=on_phase)
+    except SolveFailed as exc:
+        if exc.status == "infeasible" and not exc.explanation:
+            exc.explanation = explain_cover_floors(data, st.index)
+        raise
+    timings.update(outcome.timings)
+    notify("extracting the results")
+    t0 = time.perf_counter()
+    results = extract(solution, data, outcome, st)
+    timings["extract"] = time.perf_counter() - t0
+    return results
+
+
+def write_report(results: Results, workbook: Workbook, path: str | Path, *,
+                 timings: dict[str, float] | None = None) -> Path:
+    """Write the results workbook for ``results`` of ``workbook`` to ``path``, atomically
+    (temporary file, then rename); never over the input. Returns the path.
+
+    Raises ``OutputNotWritable`` with a one-line reason when the target must not or
+    cannot be written.
+    """
+    target = Path(path)
+    _write_workbook(target, results, workbook.data, RunAudit(workbook.path, timings or {}),
+                    raw=workbook.loaded.raw)
+    return target
