@@ -29,7 +29,7 @@ from stockopt.engines import mpisppy as mpisppy_engine  # noqa: E402
 from stockopt.model.matrix import FIRST_STAGE_FAMILIES  # noqa: E402
 from stockopt.workbook.normalize import load  # noqa: E402
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_example.xlsx"
+EXAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_example.xlsx"
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,10 @@ from stockopt.workbook.example import example_tables
 from stockopt.workbook.normalize import load
 from stockopt.workbook.template import write_input_workbook
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate import SIZES, generate_tables  # noqa: E402
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_example.xlsx"
+EXAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_example.xlsx"
 
 
 def _canonical_columns(lp: MatrixLP) -> dict[int, tuple]:

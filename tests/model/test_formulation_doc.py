@@ -11,7 +11,7 @@ from workbooks import minimal_sheets, write_workbook
 from stockopt.model import build_model
 from stockopt.workbook.normalize import load
 
-DOC = Path(__file__).resolve().parents[1] / "models" / "formulation.md"
+DOC = Path(__file__).resolve().parents[2] / "models" / "formulation.md"
 KINDS = (pyo.Var, pyo.Constraint, pyo.Expression, pyo.Objective, pyo.Set, pyo.Block)
 
 

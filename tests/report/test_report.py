@@ -205,7 +205,7 @@ def test_shortfalls_heat_map_is_one_rule_per_column(workbook) -> None:  # noqa: 
     assert all(":" in ref for ref, _ in rules)
 
 
-BUNDLED = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_example.xlsx"
+BUNDLED = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_example.xlsx"
 
 
 def test_stock_account_balances() -> None:

@@ -23,7 +23,7 @@ from stockopt.workbook.normalize import load
 
 @pytest.fixture(scope="module")
 def example_lp():
-    data = load(Path(__file__).parent.parent / "inputs" / "us_eu_example.xlsx").data
+    data = load(Path(__file__).parents[2] / "inputs" / "us_eu_example.xlsx").data
     return build_matrix_lp(data, build_index(data))
 
 

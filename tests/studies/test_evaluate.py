@@ -211,7 +211,7 @@ def test_mitigation_capacity_is_read_and_fixed(tmp_path: Path) -> None:
     capacities free would let the evaluation buy mitigation for nothing and report a risk
     below R* (41.95 instead of 42.28, measured when this was found).
     """
-    policy = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_policy.xlsx"
+    policy = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_policy.xlsx"
     out, summary = tmp_path / "policy-results.xlsx", tmp_path / "policy.json"
     run = CliRunner().invoke(main, ["solve", str(policy), "-o", str(out), "--summary-json",
                                     str(summary), "--quiet"])

@@ -21,7 +21,7 @@ from stockopt.commands.cli import main
 from stockopt.studies.frontier import SweepError, define_sweep, run_cold, run_frontier
 from stockopt.workbook.normalize import load
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "us_eu_example.xlsx"
+EXAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_example.xlsx"
 
 
 def one_party(budget: float | None = 10.0, pooled: float | None = None) -> dict:

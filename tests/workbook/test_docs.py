@@ -7,7 +7,7 @@ from pathlib import Path
 from stockopt.workbook.schema import SHEETS
 from stockopt.workbook.sheet_guide import END, START, sheet_guide_markdown
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_readme_sheet_guide_matches_the_schema() -> None:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from stockopt.commands.cli import main
 from stockopt.workbook.schema import SHEETS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ROOT / "inputs"
 SCRIPT = INPUTS / "build_example.py"
 DERIVE = INPUTS / "derive_example_csvs.py"

@@ -271,7 +271,7 @@ def test_references_are_checked(tmp_path: Path) -> None:
 
 # --- the bundled policy example --------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POLICY_WORKBOOK = ROOT / "inputs" / "us_eu_policy.xlsx"
 
 

@@ -27,7 +27,7 @@ from stockopt.workbook.sampling import (
     scenario_model_data,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RISK_HEADER = ["risk", "group", "source", "mineral", "start_probability", "min_duration",
                "max_duration", "availability", "party", "demand_multiplier"]
 
