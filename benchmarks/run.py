@@ -33,8 +33,7 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     sys.path.insert(0, str(HERE))
     from generate import write_instance
 
-    from stockopt.model import build_model
-    from stockopt.model import build_matrix_lp
+    from stockopt.model import build_matrix_lp, build_model
     from stockopt.model.index import build_index
     from stockopt.report.workbook import RunAudit, write_report
     from stockopt.results.extract import extract

@@ -1,6 +1,6 @@
 """The solve pipeline behind ``stockopt solve``: build → solve → extract → write.
 
-Reading and validation happen before (``normalize.load``); this module times each
+Reading and validation happen before (``stockopt.workbook.normalize.load``); this module times each
 step, shows progress, writes the output workbook and the summary JSON, and prints a
 short human summary. It returns the process exit status.
 """

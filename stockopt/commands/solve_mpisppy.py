@@ -1,8 +1,8 @@
 """``stockopt solve --engine mpisppy``: both phases decomposed, then the usual outputs.
 
 Run under ``mpiexec -n R`` (R = 1 or even). Every rank reads the workbook; phase 1 and
-phase 2 run on mpi-sppy (``mpisppy_engine``); the final plan is evaluated on every
-scenario, the scenarios spread over all R ranks (``stockopt.fixed_plan``), and rank 0
+phase 2 run on mpi-sppy (``stockopt.engines.mpisppy``); the final plan is evaluated on every
+scenario, the scenarios spread over all R ranks (``stockopt.solve.fixed_plan``), and rank 0
 assembles the solution and writes the same output workbook and summary JSON as the
 default engine, plus the bounds. Budget shadow prices are not available from the
 decomposition (PH's duals are not the extensive form's); they are reported as absent.

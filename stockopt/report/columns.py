@@ -28,7 +28,7 @@ class OutputColumn:
     meaning: str
     number_format: str = "General"
     wrap: bool = False
-    """Long free text: wrapped in a column of at most ``report_cells.WRAP_WIDTH``."""
+    """Long free text: wrapped in a column of at most ``cells.WRAP_WIDTH``."""
 
     def unit_text(self, currency: str, step: str = "") -> str:
         """The unit with the placeholders filled in ("" when the column has no unit)."""

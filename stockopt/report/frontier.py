@@ -5,7 +5,7 @@ Sheets: ``Frontier`` (one row per point, units in the headers, frozen styled hea
 budget as a stacked column chart; both native Excel charts reading the Frontier table)
 and ``About`` (input file and SHA-256, versions, the sweep's definition, how shadow
 prices are quoted). Strings are always written as text, never as formulas. Files are
-written atomically (``stockopt.atomic``).
+written atomically (``stockopt.files.atomic``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Written only when the input has any of the CoverTargets, ConcentrationLimits or
 Mitigation rows (``has_policy_levers``). The tables are derived (pure pandas) from the
 results tables ``cover_floors``, ``concentration``, ``mitigations`` and
-``mitigation_use`` (see ``stockopt.results``); a results table that is absent leaves its
+``mitigation_use`` (see ``stockopt.results.extract``); a results table that is absent leaves its
 section with a note. Units: tonnes (t), t/period, the input's currency, fractions.
 """
 

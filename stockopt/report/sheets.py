@@ -3,7 +3,7 @@
 Summary (headline, spend against budget, what more money buys, charts, the largest
 expected shortfalls, the audit record), Decisions, Scenarios, Shortfalls, Stock and
 swaps, Inputs and Dictionary. Each function writes one write-only sheet top to bottom
-with a ``SheetWriter``; the tables come from ``report_tables``.
+with a ``SheetWriter``; the tables come from ``tables``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ SHEET_PURPOSE = {
 
 @dataclass
 class Audit:
-    """The audit facts the Summary shows (see ``report.RunAudit``)."""
+    """The audit facts the Summary shows (see ``workbook.RunAudit``)."""
 
     input_name: str
     input_sha256: str
@@ -515,7 +515,7 @@ def write_dictionary(w: SheetWriter, currency: str, step: str,
 # --- Policy levers ---------------------------------------------------------------------------
 
 def write_policy(w: SheetWriter, results: Results, data: ModelData) -> None:
-    """Policy levers: see ``report_policy.write_policy_levers``."""
+    """Policy levers: see ``policy.write_policy_levers``."""
     policy.write_policy_levers(w, results, data, back_to=SUMMARY)
 
 

@@ -1,7 +1,7 @@
 """The reviewer's tables, derived from ``Results.tables`` and the model data (pure pandas).
 
 Nothing here touches Excel: each function returns a DataFrame whose columns are
-declared in ``report_columns.OUTPUT_COLUMNS``. Units: tonnes (t), the input's
+declared in ``columns.OUTPUT_COLUMNS``. Units: tonnes (t), the input's
 currency, losses in periods of baseline demand. Row order is deterministic: input
 order, or a stable sort on the stated key.
 """

@@ -1,9 +1,9 @@
 """The output workbook, the reviewer's record of a run: ``write_report`` and ``RunAudit``.
 
 Sheets, in order: Summary, Decisions, Scenarios, Shortfalls, Stock and swaps, Policy
-levers (only when the input has policy levers, ``report_policy``), Inputs, Dictionary
-(``report_sheets``), with native charts (``report_charts``). Every column
-is declared once in ``OUTPUT_COLUMNS`` (``report_columns``), which gives the headers
+levers (only when the input has policy levers, ``policy``), Inputs, Dictionary
+(``sheets``), with native charts (``charts``). Every column
+is declared once in ``OUTPUT_COLUMNS`` (``columns``), which gives the headers
 their units and generates the Dictionary. The workbook is streamed with openpyxl's
 write-only mode (time linear in the number of cells), every user-supplied string is
 written as text, never as a formula, and the file is written to a temporary file in

@@ -51,7 +51,7 @@ class Results:
     outcome: SolveOutcome | None = None
     bounds: dict | None = None
     """Set by the decomposition engine: its bounds on R* and the cost (see
-    ``stockopt.engines.mpisppy_run.bounds_payload``); None for the exact engine."""
+    ``stockopt.commands.solve_mpisppy.bounds_payload``); None for the exact engine."""
 
     def summary_dict(self) -> dict:
         """The keys the contract's summary JSON requires, plus solver details."""

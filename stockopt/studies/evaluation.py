@@ -20,7 +20,7 @@ The plan is evaluated on
   written by ``stockopt scenarios``, the sample the plan was optimized on), with their
   probabilities; and
 * **out of sample**: a fresh sample of N equally likely scenarios drawn from the Risks
-  sheet on the evaluation stream of ``stockopt.sampling`` (independent of the sample
+  sheet on the evaluation stream of ``stockopt.workbook.sampling`` (independent of the sample
   ``stockopt scenarios`` draws, even with the same seed).
 
 Statistics (losses in periods of baseline demand lost, criticality weighted):
@@ -59,7 +59,7 @@ BOOTSTRAP_RESAMPLES = 2000
 """Bootstrap resamples for the CVaR and risk intervals."""
 
 BOOTSTRAP_STREAM = 2
-"""Spawn key of the bootstrap's random stream (see ``stockopt.sampling``)."""
+"""Spawn key of the bootstrap's random stream (see ``stockopt.workbook.sampling``)."""
 
 DEFAULT_BATCH = 100
 """Scenarios per evaluation LP (memory stays bounded by one batch)."""

@@ -1,7 +1,7 @@
 """Writing input workbooks (templates, worked examples) derived from the schema.
 
 Every sheet, header, comment, width, number format, dropdown and range check written
-here comes from ``stockopt.schema``; nothing names a sheet or column by hand, so the
+here comes from ``stockopt.workbook.schema``; nothing names a sheet or column by hand, so the
 template cannot drift from what the reader and validator accept.
 
 The workbook opens on a README sheet (title, notes such as sources and assumptions,
@@ -114,7 +114,7 @@ def write_template(path: Path, *, example: bool = False) -> None:
     every known key with its default value (blank where the default is "none"), so
     it validates as is. An empty template does not validate as a whole: the
     required sheets have no rows yet. With ``example`` the sheets hold the worked
-    example of ``stockopt.example`` (which validates cleanly) and the README lists
+    example of ``stockopt.workbook.example`` (which validates cleanly) and the README lists
     its sources and assumptions.
     """
     if example:
@@ -484,5 +484,5 @@ def _put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
 # --- saving ---------------------------------------------------------------------
 
 def _save_atomically(wb: Workbook, path: Path) -> None:
-    """Save ``wb`` to ``path`` through a temporary file and a rename (see stockopt.atomic)."""
+    """Save ``wb`` to ``path`` through a temporary file and a rename (see stockopt.files.atomic)."""
     write_atomically(path, wb.save)

@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.model.matrix import MatrixLP
-from stockopt.model import build_model
-from stockopt.model import build_matrix_lp
+from stockopt.model import build_matrix_lp, build_model
 from stockopt.model.compile import compile_pyomo
+from stockopt.model.matrix import MatrixLP
 from stockopt.workbook.example import example_tables
 from stockopt.workbook.normalize import load
 from stockopt.workbook.template import write_input_workbook

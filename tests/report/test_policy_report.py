@@ -1,7 +1,7 @@
 """The Policy levers sheet and the other report changes the levers bring.
 
 The results tables of the levers (``cover_floors``, ``concentration``, ``mitigations``,
-``mitigation_use``) are made by hand here, with the columns ``stockopt.results`` gives
+``mitigation_use``) are made by hand here, with the columns ``stockopt.results.extract`` gives
 them, so every number the report derives is worked out in the test that checks it. The
 whole-workbook tests solve the plain model of the policy workbook of
 ``test_policy_inputs`` and hand the report these tables.

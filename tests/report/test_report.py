@@ -248,7 +248,7 @@ def test_wide_releases_and_deliveries_hold_every_long_row_and_nothing_else() -> 
 
 def test_fast_row_conversion_writes_the_same_bytes_as_openpyxl(
         example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    """report_cells.use_fast_rows changes how fast rows are converted, not what is written:
+    """report.cells.use_fast_rows changes how fast rows are converted, not what is written:
     every part of the .xlsx but the creation time is identical to openpyxl's own path."""
     import stockopt.report.workbook as report_module
 
