@@ -33,8 +33,7 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     sys.path.insert(0, str(HERE))
     from generate import write_instance
 
-    from stockopt.model import build_matrix_lp, build_model
-    from stockopt.model.index import build_index
+    from stockopt.model import build_model, render_matrix, state_model
     from stockopt.report.workbook import RunAudit, write_report
     from stockopt.results.extract import extract
     from stockopt.solve.highs import LoadedLP
@@ -63,12 +62,12 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     lap("normalize")
     if builder == "pyomo":
         model = build_model(data)
-        index = model.ctx.index
+        statement = model.statement
         lap("build")
         loaded = LoadedLP(model)  # compiles the Pyomo model to arrays, then hands off
     else:
-        index = build_index(data)
-        lp = build_matrix_lp(data, index)
+        statement = state_model(data)
+        lp = render_matrix(statement)
         lap("build")
         loaded = LoadedLP(lp)
     lap("handoff")
@@ -76,7 +75,7 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     t["phase1"] = outcome.timings["phase1"]
     t["phase2"] = outcome.timings["phase2"]
     clock = time.perf_counter()
-    results = extract(loaded.solution(), data, outcome, index)
+    results = extract(loaded.solution(), data, outcome, statement)
     lap("extract")
     write_report(folder / f"{size}-results.xlsx", results, data, RunAudit(path))
     lap("write")
