@@ -1,8 +1,9 @@
-"""The solve pipeline behind ``stockopt solve``: build → solve → extract → write.
+"""``stockopt solve``: the pipeline of ``stockopt.api.solve`` (build → solve → extract),
+then the outputs.
 
-Reading and validation happen before (``stockopt.workbook.normalize.load``); this module times each
-step, shows progress, writes the output workbook and the summary JSON, and prints a
-short human summary. It returns the process exit status.
+Reading and validation happen before (``stockopt.workbook.normalize.load``); this module
+shows progress, times each step, writes the output workbook and the summary JSON, and
+prints a short human summary. It returns the process exit status.
 """
 
 from __future__ import annotations
@@ -13,63 +14,14 @@ from pathlib import Path
 
 import click
 
-from ..data import ModelData
+from ..api import solve
 from ..files.atomic import OutputNotWritable
-from ..model import render_matrix, render_pyomo, state_model
 from ..report.workbook import RunAudit, write_report
-from ..results.extract import Results, extract
-from ..solve.diagnose import explain_cover_floors, fixed_concentration_violations
-from ..solve.highs import SolveFailed, SolveOutcome, solve, solve_lp
+from ..results.extract import Results
+from ..solve.highs import SolveFailed
 from ..workbook.normalize import Loaded
 from .common import EXIT_FAILURE, EXIT_OK, write_json
 from .progress import Progress
-
-
-def build_and_solve(data: ModelData, *, builder: str = "arrays",
-                    time_limit: float | None = None, algorithm: str = "simplex",
-                    verbose: bool = False, on_phase: Callable[[str], None] | None = None,
-                    timings: dict[str, float] | None = None) -> Results:
-    """Build the model (``builder``: "arrays", the fast route, or "pyomo", the readable
-    reference), solve both phases and extract the results.
-
-    Raises SolveFailed; when the plan is infeasible because of a policy floor or cap,
-    its ``explanation`` says which, in words.
-    """
-    timings = {} if timings is None else timings
-    notify = on_phase or (lambda _label: None)
-    notify("building the model")
-    t0 = time.perf_counter()
-    st = state_model(data)
-    index = st.index
-    fixed = fixed_concentration_violations(data, index)
-    if fixed:
-        raise SolveFailed("the check before solving", "infeasible",
-                          SolveOutcome(status="infeasible"), fixed,
-                          message="the plan is infeasible: a concentration cap cannot hold "
-                                  "(found before solving)")
-    try:
-        if builder == "pyomo":
-            model = render_pyomo(st)
-            timings["build"] = time.perf_counter() - t0
-            outcome = solve(model, time_limit=time_limit, verbose=verbose, algorithm=algorithm,
-                            on_phase=on_phase)
-            source = model
-        else:
-            lp = render_matrix(st)
-            timings["build"] = time.perf_counter() - t0
-            outcome, source = solve_lp(lp, time_limit=time_limit, verbose=verbose,
-                                       algorithm=algorithm, parties=data.parties,
-                                       on_phase=on_phase)
-    except SolveFailed as exc:
-        if exc.status == "infeasible" and not exc.explanation:
-            exc.explanation = explain_cover_floors(data, index)
-        raise
-    timings.update(outcome.timings)
-    notify("extracting the results")
-    t0 = time.perf_counter()
-    results = extract(source, data, outcome, st)
-    timings["extract"] = time.perf_counter() - t0
-    return results
 
 
 def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Path | None,
@@ -83,7 +35,7 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
     progress = Progress(enabled=False if (verbose or quiet) else None)
     with progress:
         try:
-            results = build_and_solve(data, builder=builder, time_limit=time_limit,
+            results = solve(data, builder=builder, time_limit=time_limit,
                                       verbose=verbose, algorithm=algorithm,
                                       on_phase=progress.step, timings=timings)
         except SolveFailed as exc:

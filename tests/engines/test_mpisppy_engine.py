@@ -24,7 +24,7 @@ pytest.importorskip("mpi4py", reason="the [mpi] extra (mpi4py, an MPI) is not in
 pytest.importorskip("mpisppy", reason="the [mpi] extra (mpi-sppy) is not installed",
                     exc_type=ImportError)
 
-from stockopt.commands.solve import build_and_solve  # noqa: E402
+from stockopt.api import solve as solve_workbook  # noqa: E402
 from stockopt.engines import mpisppy as mpisppy_engine  # noqa: E402
 from stockopt.model.matrix import FIRST_STAGE_FAMILIES  # noqa: E402
 from stockopt.workbook.normalize import load  # noqa: E402
@@ -40,7 +40,7 @@ def minimal(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("which", ["minimal", "example"])
 def test_scenario_creator_gives_the_extensive_form_optimum(which: str, minimal: Path) -> None:
     data = load(minimal if which == "minimal" else EXAMPLE).data
-    reference = build_and_solve(data).risk
+    reference = solve_workbook(data).risk
     risk, first_stage = mpisppy_engine.solve_extensive_form(data)
     assert risk == pytest.approx(reference, rel=1e-6, abs=1e-9)
     assert set(first_stage) == set(FIRST_STAGE_FAMILIES)
@@ -67,7 +67,7 @@ def test_scenario_model_holds_the_first_stage_rows_and_one_scenario() -> None:
 def test_zeta_bounds_are_exact_on_the_example() -> None:
     data = load(EXAMPLE).data
     ceiling = mpisppy_engine.loss_ceiling(data)
-    reference = build_and_solve(data)
+    reference = solve_workbook(data)
     assert 0.0 <= reference.risk <= ceiling
 
 
@@ -86,7 +86,7 @@ def test_other_rank_counts_are_refused_naming_the_supported_ones(ranks: int) -> 
 
 def test_one_rank_solves_the_extensive_form(minimal: Path) -> None:
     data = load(minimal).data
-    reference = build_and_solve(data).risk
+    reference = solve_workbook(data).risk
     result = mpisppy_engine.solve_phase1(data)  # this process: COMM_WORLD of size 1
     assert result.cylinders == "ef"
     assert result.lower_bound == pytest.approx(reference, rel=1e-6)
@@ -103,7 +103,7 @@ def test_allowances_give_the_default_phase2_optimum(which: str, minimal: Path) -
     phase-2 cost: the reformulation is exact, not a relaxation.
     """
     data = load(minimal if which == "minimal" else EXAMPLE).data
-    reference = build_and_solve(data)
+    reference = solve_workbook(data)
     bound = reference.risk + 1e-7 * max(1.0, abs(reference.risk))
     setup = mpisppy_engine.Phase2Setup(bound, max(1.0, reference.cost),
                                        10.0 * mpisppy_engine.loss_ceiling(data) + 1.0)
@@ -147,7 +147,7 @@ def test_solve_on_two_ranks_brackets_the_default_optimum(minimal: Path, tmp_path
     the reported bounds on both phases, each gap at most 0.5%; the reported plan keeps
     within phase 2's risk bound R̄ and its cost is phase 2's upper bound.
     """
-    reference = build_and_solve(load(minimal).data)
+    reference = solve_workbook(load(minimal).data)
     out, summary = tmp_path / "out.xlsx", tmp_path / "summary.json"
     run = subprocess.run(
         [MPIEXEC_PATH, "-n", "2", sys.executable, "-m", "stockopt", "solve", str(minimal),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from workbooks import minimal_sheets, write_workbook
 
-from stockopt.commands.solve import build_and_solve
+from stockopt.api import solve as solve_workbook
 from stockopt.results.extract import Results, exact_cvar
 from stockopt.workbook.normalize import load
 
@@ -32,7 +32,7 @@ def route(request: pytest.FixtureRequest) -> tuple[str, str]:
 def solve_sheets(tmp_path: Path, sheets: dict, name: str = "case.xlsx") -> Results:
     loaded = load(write_workbook(tmp_path / name, sheets))
     assert loaded.data is not None, [p.message for p in loaded.problems.items]
-    return build_and_solve(loaded.data, builder=ROUTE["builder"],
+    return solve_workbook(loaded.data, builder=ROUTE["builder"],
                            algorithm=ROUTE["algorithm"])
 
 

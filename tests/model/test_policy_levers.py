@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from workbooks import write_workbook
 
-from stockopt.commands.solve import build_and_solve
+from stockopt.api import solve as solve_workbook
 from stockopt.data import ConcentrationLimit, CoverTarget, Mitigation, ModelData
 from stockopt.model import build_matrix_lp
 from stockopt.model.index import build_index
@@ -62,7 +62,7 @@ def _data(tmp_path: Path, *, periods: int = 1, cut: bool = False, budget=None,
 
 
 def _solve(data: ModelData) -> Results:
-    return build_and_solve(data, builder=ROUTE["builder"], algorithm=ROUTE["algorithm"])
+    return solve_workbook(data, builder=ROUTE["builder"], algorithm=ROUTE["algorithm"])
 
 
 def _floor(required: float, *, party: str | None = "US", stockpile: str | None = None,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import write_workbook
 
-from stockopt.commands.solve import build_and_solve
+from stockopt.api import solve as solve_workbook
 from stockopt.workbook.normalize import load
 
 
@@ -64,7 +64,7 @@ def _solve(sheets: dict):
     with tempfile.TemporaryDirectory() as tmp:
         data = load(write_workbook(Path(tmp) / "p.xlsx", sheets)).data
     assert data is not None
-    return data, build_and_solve(data)
+    return data, solve_workbook(data)
 
 
 @settings(max_examples=12, deadline=None, derandomize=True,
