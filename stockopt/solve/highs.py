@@ -1,46 +1,61 @@
-"""The one module that talks to the solver: HiGHS, in two lexicographic phases.
+"""The lexicographic two-phase solve on HiGHS (``LoadedLP``, ``solve``, ``solve_lp``).
 
-The LP arrives in matrix form (a ``MatrixLP``: built directly by the array builder, or
-compiled from the Pyomo model by Pyomo's standard-form compiler) and is passed to HiGHS
-(highspy) as arrays, the cheapest hand-off route; both phases then run on that same
-loaded HiGHS model:
+The LP arrives in matrix form (a ``MatrixLP``: rendered from the model statement, or
+compiled from the Pyomo model by Pyomo's standard-form compiler), is scaled and handed to
+one HiGHS instance (``solve.driver``: ``scale``, ``load``), and both phases run on that
+same loaded instance:
 
 1. phase 1 minimizes the risk R (by default HiGHS's dual simplex with Devex pricing;
    interior point with crossover on request), so the optimum is basic and the budget
    rows' duals (∂R*/∂B) are available; it first minimizes R + w·Cost at a tight dual
    tolerance (the tie-break, ``TIE_BREAK``), then R alone from that basis;
-2. phase 2 adds the row R ≤ R* + 1e-7·max(1, |R*|), switches the objective to the
-   expected cost and re-solves with primal simplex (bound perturbation off),
-   warm-started from the phase-1 basis (which stays primal feasible, so primal simplex
-   continues from it).
+2. phase 2 adds the row R ≤ R* + 1e-7·max(1, |R*|) (``driver.RiskRow``), switches the
+   objective to the expected cost and re-solves with primal simplex (bound perturbation
+   off), warm-started from the phase-1 basis (which stays primal feasible, so primal
+   simplex continues from it).
 
-Before the hand-off the LP is scaled, by powers of two so that scaling is exact:
-every tonnage column of a mineral is measured in that mineral's own unit (about its
-largest baseline demand, so 19 t of gallium and 90,000 t of nickel both become numbers
-near 1), then every row is scaled so its largest coefficient is about 1, and the cost
-objective likewise. Without it, budgets in the billions and risk coefficients in the
-millionths left HiGHS with residual infeasibilities after unscaling (phase 2 ended
-"unknown") and risk costs near its dual tolerance. Solutions, duals and objective
-values are unscaled on the way back. Termination is checked after each phase;
-anything but optimal raises ``SolveFailed`` with HiGHS's model status.
+Scaling is by powers of two, so it is exact (``driver.scale``): every tonnage column of a
+mineral is measured in that mineral's own unit (about its largest baseline demand, so 19 t
+of gallium and 90,000 t of nickel both become numbers near 1), then every row is scaled so
+its largest coefficient is about 1, and the cost objective likewise. Without it, budgets
+in the billions and risk coefficients in the millionths left HiGHS with residual
+infeasibilities after unscaling (phase 2 ended "unknown") and risk costs near its dual
+tolerance. Solutions, duals and objective values are unscaled on the way back.
+Termination is checked after each phase; anything but optimal raises ``SolveFailed``
+with HiGHS's model status.
+
+The option sets of the phases (``ALGORITHMS``, ``TIE_BREAK_OPTIONS``, ``PHASE2_OPTIONS``,
+``PHASE2_FALLBACK``) and the tie-break weight are defined here and shared with the
+frontier's warm sweeps (``solve.warm_sweep``).
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 import pyomo.environ as pyo
-import scipy.sparse as sp
 
 from ..model.matrix import MatrixLP, Solution
+from . import driver
+from .driver import (
+    DUAL_TOLERANCE,
+    INF,
+    RISK_BOUND_RELATIVE,
+    PhaseRecord,
+    RiskRow,
+    ScaledLP,
+    highs_version,
+    scale,
+)
 
-RISK_BOUND_RELATIVE = 1e-7
-"""Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""
+__all__ = ["ALGORITHMS", "ALGORITHM_NAMES", "DEFAULT_ALGORITHM", "DUAL_PRICING",
+           "DUAL_TOLERANCE", "INF", "PHASE2_FALLBACK", "PHASE2_OPTIONS",
+           "RISK_BOUND_RELATIVE", "TIE_BREAK", "TIE_BREAK_OPTIONS", "LoadedLP",
+           "PhaseRecord", "ScaledLP", "SolveFailed", "SolveOutcome", "highs_version",
+           "scale", "solve", "solve_lp", "tie_break_weight"]
 
 DUAL_PRICING: dict[str, object] = {"simplex_dual_edge_weight_strategy": 1}
 """Dual simplex prices with Devex edge weights rather than HiGHS's default dual steepest
@@ -82,9 +97,6 @@ iterations). The tie-break only chooses WHICH risk-optimal vertex phase 1 ends o
 one, from which phase 2's primal simplex has little left to do. R* is the second solve's,
 exactly as without it (see benchmarks/README.md for the times)."""
 
-DUAL_TOLERANCE = 1e-7
-"""HiGHS's default dual feasibility tolerance, used by every run but the tie-broken one."""
-
 TIE_BREAK_OPTIONS: dict[str, object] = {"dual_feasibility_tolerance": 1e-9}
 """The tie-broken phase-1 run (dual simplex) at a tighter dual tolerance. In R + w·Cost
 the cost part of a reduced cost is w times smaller than in phase 2; below HiGHS's
@@ -94,7 +106,19 @@ iterations (9.6 s) instead of 42,000–49,000 (165–236 s), phase 1 151 s inste
 (benchmarks/README.md). If that run ends neither optimal nor at the time limit, it is
 repeated at the default tolerance. The R polish and phase 2 run at the default."""
 
-INF = highspy.kHighsInf
+
+ENDS_A_RUN = ("optimal", "time limit reached")
+"""Statuses after which a failed-looking run is not retried with other options."""
+
+
+def tie_break_weight(lp: ScaledLP) -> float | None:
+    """w = TIE_BREAK · max|risk coefficient| / max|cost coefficient| of the scaled ``lp``
+    (phase 1 minimizes R + w·Cost first); None when there is no tie-break (TIE_BREAK ≤ 0,
+    or the cost objective is 0)."""
+    cost_max = float(np.abs(lp.cost_cost).max(initial=0.0))
+    if TIE_BREAK <= 0 or cost_max == 0.0:
+        return None
+    return TIE_BREAK * float(np.abs(lp.risk_cost).max(initial=0.0)) / cost_max
 
 
 class SolveFailed(Exception):
@@ -112,22 +136,12 @@ class SolveFailed(Exception):
 
 
 @dataclass
-class PhaseRecord:
-    """What one phase did: its status, objective, wall time (s) and iteration counts."""
-
-    name: str
-    status: str
-    objective: float | None
-    seconds: float
-    algorithm: str
-    simplex_iterations: int = 0
-    ipm_iterations: int = 0
-    crossover_iterations: int = 0
-
-
-@dataclass
 class SolveOutcome:
-    """Everything the solve produced, for extraction and the audit record."""
+    """Everything the solve produced, for extraction and the audit record.
+
+    ``risk`` R* (periods of baseline demand lost), ``cost`` (currency), budget shadow
+    prices ∂R*/∂B (periods per currency unit, ≤ 0), ``timings`` in seconds.
+    """
 
     status: str
     risk: float | None = None
@@ -144,25 +158,16 @@ class SolveOutcome:
     algorithm: str = DEFAULT_ALGORITHM
 
 
-@functools.cache
-def highs_version() -> str:
-    """The HiGHS version as "major.minor.patch"."""
-    h = highspy.Highs()
-    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-
-
-def _power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
-    """2^-round(log2(m)) for each magnitude m > 0 (1 where m is 0)."""
-    safe = np.where(magnitude > 0, magnitude, 1.0)
-    return np.exp2(-np.round(np.log2(safe)))
-
-
 class LoadedLP:
-    """The compiled model loaded into one HiGHS instance, re-solvable after edits.
+    """The model loaded into one HiGHS instance, re-solvable after edits.
 
     ``solve()`` runs both phases; between solves, ``set_budget`` and
     ``set_pooled_budget`` change budget right-hand sides (for budget sweeps), and the
     next phase 1 warm-starts from the previous phase-1 basis.
+
+    Public attributes: ``h`` (the HiGHS instance), ``raw`` (the MatrixLP), ``lp`` (its
+    ``ScaledLP``), ``n_rows`` (the model's rows, without phase 2's risk row),
+    ``budget_rows`` and ``pooled_row``, ``model`` (the Pyomo model, or None).
     """
 
     def __init__(self, source: MatrixLP | pyo.ConcreteModel, *, verbose: bool = False) -> None:
@@ -176,37 +181,22 @@ class LoadedLP:
             raw = compile_pyomo(source)
         self.raw = raw
         self.lp = scale(raw)
-        lp = self.lp
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", bool(verbose))
-        self.h.setOptionValue("log_to_console", bool(verbose))
-        hlp = highspy.HighsLp()
-        hlp.num_col_ = len(lp.col_lower)
-        hlp.num_row_ = len(lp.row_lower)
-        hlp.col_cost_ = lp.risk_cost
-        hlp.col_lower_ = lp.col_lower
-        hlp.col_upper_ = lp.col_upper
-        hlp.row_lower_ = lp.row_lower
-        hlp.row_upper_ = lp.row_upper
-        hlp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        hlp.a_matrix_.start_ = lp.A.indptr.astype(np.int32)
-        hlp.a_matrix_.index_ = lp.A.indices.astype(np.int32)
-        hlp.a_matrix_.value_ = lp.A.data.astype(float)
-        hlp.a_matrix_.num_col_ = hlp.num_col_
-        hlp.a_matrix_.num_row_ = hlp.num_row_
-        self.h.passModel(hlp)
-        self.n_rows = hlp.num_row_
+        self.h = driver.load(self.lp, self.lp.risk_cost, verbose=verbose)
+        self.n_rows = self.lp.n_rows
         self.budget_rows = dict(raw.budget_rows)
         self.pooled_row = raw.pooled_row
+        self.risk_row = RiskRow.of(self.lp)
         self._phase1_basis = None
-        self._risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
-        self._risk_row_scale = float(_power_of_two_scale(
-            np.array([np.abs(lp.risk_cost).max(initial=0.0)]))[0])
-        self._all_cols = np.arange(hlp.num_col_, dtype=np.int32)
 
     @property
     def nonzeros(self) -> int:
         return int(self.lp.A.nnz)
+
+    @property
+    def _risk_row_scale(self) -> float:
+        """The risk row's power-of-two scale (``risk_row.scale``), under the name
+        benchmarks/run.py reads."""
+        return self.risk_row.scale
 
     def scenario_count(self) -> int:
         """Number of scenarios in the loaded LP."""
@@ -214,67 +204,45 @@ class LoadedLP:
 
     def set_budget(self, party: str, value: float | None) -> None:
         """Set party ``party``'s budget B_p (currency; None = no limit) for the next solve."""
-        i = self.budget_rows[party]
-        upper = INF if value is None else value * self.lp.row_scale[i]
-        self.h.changeRowBounds(i, -INF, upper)
+        driver.set_budget_rows([self.h], self.lp, {self.budget_rows[party]: value})
 
     def set_pooled_budget(self, value: float | None) -> None:
         """Set the pooled budget B_all (currency; None = no limit) for the next solve."""
         if self.pooled_row is None:
             raise KeyError("the model has no pooled budget row")
-        i = self.pooled_row
-        upper = INF if value is None else value * self.lp.row_scale[i]
-        self.h.changeRowBounds(i, -INF, upper)
+        driver.set_budget_rows([self.h], self.lp, {self.pooled_row: value})
 
     def _run(self, name: str, algorithm: str, options: dict[str, object],
              deadline: float | None) -> PhaseRecord:
-        self.h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
-        for key, value in options.items():
-            self.h.setOptionValue(key, value)
-        if deadline is not None:
-            # HiGHS measures time_limit against the instance's total run time, which
-            # keeps growing across re-solves: add what has run so far.
-            remaining = max(deadline - time.perf_counter(), 0.0)
-            self.h.setOptionValue("time_limit", self.h.getRunTime() + remaining)
-        else:
-            self.h.setOptionValue("time_limit", INF)
-        start = time.perf_counter()
-        self.h.run()
-        seconds = time.perf_counter() - start
-        info = self.h.getInfo()
-        status = self.h.modelStatusToString(self.h.getModelStatus()).strip().lower()
-        objective = info.objective_function_value if status == "optimal" else None
-        return PhaseRecord(name, status, objective, seconds, algorithm,
-                           simplex_iterations=int(info.simplex_iteration_count),
-                           ipm_iterations=max(int(info.ipm_iteration_count), 0),
-                           crossover_iterations=max(int(info.crossover_iteration_count), 0))
+        """One run of ``self.h`` (``driver.run``): every run of the two phases goes here."""
+        return driver.run(self.h, name, algorithm, options, deadline)
 
     def _run_primal(self, name: str, algorithm: str, deadline: float | None) -> PhaseRecord:
         """Primal simplex from the current basis (``PHASE2_OPTIONS``); if it ends in
         neither optimal nor a time limit, once more with bound perturbation on."""
         record = self._run(name, algorithm, PHASE2_OPTIONS, deadline)
-        if record.status in ("optimal", "time limit reached"):
+        if record.status in ENDS_A_RUN:
             return record
         retry = self._run(name, algorithm, {**PHASE2_OPTIONS, **PHASE2_FALLBACK}, deadline)
-        retry.seconds += record.seconds
-        retry.simplex_iterations += record.simplex_iterations
+        retry.add_effort(record)
         return retry
 
     def _reset_to_phase1(self) -> None:
         """Undo a previous phase 2: drop the risk-bound row, restore the risk objective."""
-        if self.h.getNumRow() > self.n_rows:
-            extra = np.arange(self.n_rows, self.h.getNumRow(), dtype=np.int32)
-            self.h.deleteRows(len(extra), extra)
-            self.h.changeColsCost(len(self._all_cols), self._all_cols, self.lp.risk_cost)
+        if driver.drop_rows_after(self.h, self.n_rows):
+            driver.set_objective(self.h, self.lp.risk_cost)
             if self._phase1_basis is not None:
-                self.h.setBasis(self._phase1_basis)
+                driver.set_basis(self.h, self._phase1_basis)
 
     def solve(self, *, time_limit: float | None = None, algorithm: str = DEFAULT_ALGORITHM,
               on_phase: Callable[[str], None] | None = None) -> SolveOutcome:
-        """Run phase 1 and phase 2; return the outcome (raises SolveFailed if not optimal)."""
+        """Run phase 1 and phase 2; return the outcome (raises SolveFailed if not optimal).
+
+        ``time_limit`` (s) bounds both phases together.
+        """
         outcome = SolveOutcome(status="unknown", solver_version=highs_version(),
                                algorithm=algorithm, rows=self.n_rows,
-                               columns=len(self.lp.col_lower), nonzeros=self.nonzeros)
+                               columns=self.lp.n_cols, nonzeros=self.nonzeros)
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         notify = on_phase or (lambda _label: None)
         self._reset_to_phase1()
@@ -288,15 +256,12 @@ class LoadedLP:
             raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
         risk_star = float(phase1.objective)
         outcome.risk = risk_star
-        self._phase1_basis = self.h.getBasis()
+        self._phase1_basis = driver.basis(self.h)
         self._record_budget_duals(outcome)
 
         notify("phase 2/2: cheapest plan at that risk")
-        bound = risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))
-        s = self._risk_row_scale
-        self.h.addRow(-INF, bound * s, len(self._risk_nz), self._risk_nz,
-                      self.lp.risk_cost[self._risk_nz] * s)
-        self.h.changeColsCost(len(self._all_cols), self._all_cols, self.lp.cost_cost)
+        self.risk_row.add_to(self.h, risk_star)
+        driver.set_objective(self.h, self.lp.cost_cost)
         phase2 = self._run_primal("phase 2 (cost)", "primal simplex (warm start)", deadline)
         outcome.phases.append(phase2)
         outcome.timings["phase2"] = phase2.seconds
@@ -310,30 +275,25 @@ class LoadedLP:
 
     def _phase1(self, algorithm: str, deadline: float | None) -> PhaseRecord:
         """min R + w·Cost (``TIE_BREAK``), then min R from that basis: one phase-1 record."""
-        cols, lp = self._all_cols, self.lp
-        cost_max = float(np.abs(lp.cost_cost).max(initial=0.0))
-        if TIE_BREAK <= 0 or cost_max == 0.0:
+        lp = self.lp
+        weight = tie_break_weight(lp)
+        if weight is None:
             return self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
-        weight = TIE_BREAK * float(np.abs(lp.risk_cost).max(initial=0.0)) / cost_max
-        self.h.changeColsCost(len(cols), cols, lp.risk_cost + weight * lp.cost_cost)
+        driver.set_objective(self.h, lp.risk_cost + weight * lp.cost_cost)
         options = ALGORITHMS[algorithm]
         if algorithm == "simplex":
             options = {**options, **TIE_BREAK_OPTIONS}
         first = self._run("phase 1 (risk)", algorithm, options, deadline)
-        if first.status not in ("optimal", "time limit reached") and options is not \
+        if first.status not in ENDS_A_RUN and options is not \
                 ALGORITHMS[algorithm]:  # once more at HiGHS's default tolerance
             retry = self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
-            retry.seconds += first.seconds
-            retry.simplex_iterations += first.simplex_iterations
+            retry.add_effort(first)
             first = retry
-        self.h.changeColsCost(len(cols), cols, lp.risk_cost)
+        driver.set_objective(self.h, lp.risk_cost)
         if first.status != "optimal":
             return first
         polish = self._run_primal("phase 1 (risk)", "primal simplex", deadline)
-        polish.seconds += first.seconds
-        polish.simplex_iterations += first.simplex_iterations
-        polish.ipm_iterations += first.ipm_iterations
-        polish.crossover_iterations += first.crossover_iterations
+        polish.add_effort(first)
         polish.algorithm = (f"{ALGORITHM_NAMES.get(algorithm, algorithm)} on R + "
                             f"{TIE_BREAK:g}·Cost (tie-break), then primal simplex on R")
         return polish
@@ -351,32 +311,27 @@ class LoadedLP:
         if record.status != "optimal":
             raise SolveFailed("phase 1 (risk)", record.status,
                               SolveOutcome(status=record.status, phases=[record]))
-        self._phase1_basis = self.h.getBasis()
+        self._phase1_basis = driver.basis(self.h)
         return record
 
     def _record_budget_duals(self, outcome: SolveOutcome) -> None:
-        """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals, unscaled."""
-        duals = self.h.getSolution().row_dual
-        scale = self.lp.row_scale
-        for party, i in self.budget_rows.items():
-            outcome.budget_duals[party] = min(0.0, float(duals[i]) * float(scale[i]))
+        """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals, unscaled; 0 for
+        the Pyomo model's parties without a budget."""
+        duals, pooled = driver.budget_shadow_prices(self.lp, driver.row_duals(self.h))
+        outcome.budget_duals.update(duals)
         if self.pooled_row is not None:
-            i = self.pooled_row
-            outcome.pooled_budget_dual = min(0.0, float(duals[i]) * float(scale[i]))
+            outcome.pooled_budget_dual = pooled
         parties = self.model.PARTIES if self.model is not None else ()
         for p in parties:
             outcome.budget_duals.setdefault(p, 0.0)
 
     def primal_values(self) -> np.ndarray:
         """Column values of the last solution, in the model's units (t, currency)."""
-        return np.asarray(self.h.getSolution().col_value, dtype=float) * self.lp.col_scale
+        return driver.primal_values(self.h, self.lp)
 
     def solution(self) -> Solution:
         """The last solution by variable family (model units)."""
-        values = self.primal_values()
-        if not np.all(np.isfinite(values)):  # pragma: no cover - defensive
-            raise ValueError("HiGHS returned a non-finite solution")
-        return Solution.from_vector(self.raw.layout, values)
+        return driver.solution(self.h, self.lp, self.raw.layout)
 
     def load_primal(self) -> None:
         """Copy the last solution into the Pyomo model's variables (Pyomo route only;
@@ -391,45 +346,6 @@ class LoadedLP:
                           skip_validation=True)
         for var, x in zip(pyomo_columns(self.model, self.raw), values.tolist(), strict=True):
             var.set_value(x, skip_validation=True)
-
-
-@dataclass
-class ScaledLP:
-    """A MatrixLP scaled for the solver (see the module docstring).
-
-    Column j is the model variable divided by ``col_scale[j]``; row i is multiplied by
-    ``row_scale[i]``; the cost objective by ``cost_scale``.
-    """
-
-    A: sp.csc_matrix
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    risk_cost: np.ndarray
-    cost_cost: np.ndarray
-    row_scale: np.ndarray
-    col_scale: np.ndarray
-    cost_scale: float
-
-
-def scale(lp: MatrixLP) -> ScaledLP:
-    """Scale ``lp`` by powers of two: mineral units on columns, then row equilibration."""
-    col_scale = lp.col_unit
-    A = sp.csr_matrix(lp.A @ sp.diags(col_scale))
-    row_max = np.asarray(abs(A).max(axis=1).toarray()).ravel() if A.nnz \
-        else np.zeros(A.shape[0])
-    row_scale = _power_of_two_scale(row_max)
-    A = sp.csc_matrix(sp.diags(row_scale) @ A)
-    with np.errstate(invalid="ignore"):
-        row_lower = np.where(np.isfinite(lp.row_lower), lp.row_lower * row_scale, -INF)
-        row_upper = np.where(np.isfinite(lp.row_upper), lp.row_upper * row_scale, INF)
-    cost_cost = lp.cost_cost * col_scale
-    cost_scale = float(_power_of_two_scale(np.array([np.abs(cost_cost).max(initial=0.0)]))[0])
-    return ScaledLP(A=A, col_lower=lp.col_lower / col_scale, col_upper=lp.col_upper / col_scale,
-                    row_lower=row_lower, row_upper=row_upper,
-                    risk_cost=lp.risk_cost * col_scale, cost_cost=cost_cost * cost_scale,
-                    row_scale=row_scale, col_scale=col_scale, cost_scale=cost_scale)
 
 
 def _solve_loaded(source: MatrixLP | pyo.ConcreteModel, *, time_limit: float | None,

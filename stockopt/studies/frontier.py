@@ -8,14 +8,10 @@ A sweep moves one budget lever over ``steps`` evenly spaced values:
 * ``pooled``: the pooled budget B_all (currency).
 
 The LP is built from arrays and handed to HiGHS once (``LoadedLP``); each point only
-changes budget bounds and re-solves both phases (``WarmSweepSolver``). Phase 1 (risk)
-and phase 2 (cost, with the risk row R ≤ R* + 1e-7·max(1, |R*|)) each keep their own
-HiGHS instance, so between points only row bounds move: each instance keeps its
-optimal basis, which a bound change leaves dual feasible, and dual simplex continues
-from it. Phase 1 minimizes R + w·Cost (``solve.TIE_BREAK``) and then R alone from that
-basis (usually no iterations), as ``LoadedLP.solve`` does, so R* and the budget duals are
-the risk objective's. The first point is solved cold, as ``LoadedLP.solve`` does (phase 2
-by primal simplex from the phase-1 basis).
+changes budget bounds and re-solves both phases hot (``solve.warm_sweep.WarmSweepSolver``:
+phase 1 and phase 2 each on their own HiGHS instance, the same options, tie-break and
+risk bound as ``LoadedLP.solve``, so R* and the budget duals are the risk objective's).
+The first point is solved cold, as ``LoadedLP.solve`` does.
 
 Points are solved from the largest budget down (neighbouring optimal bases are alike;
 the zero-budget point, where no lever can be bought, is solved cold: warm starts into it
@@ -37,7 +33,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 
 from ..data import ModelData
@@ -45,22 +40,8 @@ from ..model import ModelStatement, render_matrix, render_pyomo, state_model
 from ..model.budgets import spending
 from ..model.matrix import Solution
 from ..model.risk import exact_cvar, scenario_losses
-from ..solve.highs import (
-    DUAL_PRICING,
-    DUAL_TOLERANCE,
-    INF,
-    PHASE2_OPTIONS,
-    RISK_BOUND_RELATIVE,
-    TIE_BREAK,
-    TIE_BREAK_OPTIONS,
-    LoadedLP,
-    PhaseRecord,
-    SolveFailed,
-    SolveOutcome,
-    highs_version,
-)
-
-_HIGHS_VERSION = highs_version()
+from ..solve.highs import LoadedLP, SolveFailed, SolveOutcome, highs_version
+from ..solve.warm_sweep import WarmSweepSolver
 
 MODES = ("scale", "party", "pooled")
 """Sweep kinds: every budget scaled together, one party's budget, the pooled budget."""
@@ -72,9 +53,6 @@ DEFAULT_STEPS = 11
 
 MAX_STEPS = 1000
 """More points than this is almost certainly a typo."""
-
-_ITERATION_LIMIT_DEFAULT = 2147483647
-"""HiGHS's default simplex_iteration_limit, restored after each warm attempt."""
 
 
 class SweepError(ValueError):
@@ -284,197 +262,6 @@ def make_point(st: ModelStatement, sol: Solution, outcome: SolveOutcome,
         warm=warm)
 
 
-def _power_of_two(x: float) -> float:
-    """2^-round(log2(x)) (1 for x = 0): the exact scale that brings x near 1."""
-    return 1.0 if x <= 0 else float(2.0 ** -round(math.log2(x)))
-
-
-class WarmSweepSolver:
-    """Both phases of one point, each on its own HiGHS instance kept hot between points.
-
-    Same problem as ``LoadedLP.solve`` (the same scaled arrays, the same phase-2 risk
-    bound R ≤ R* + 1e-7·max(1, |R*|)). Phase 1 runs on ``loaded.h``; phase 2 on a second
-    HiGHS instance holding the same rows plus the risk row and the cost objective. Between
-    points only row bounds change (budgets, and the risk bound), so each instance keeps
-    its basis and factorization and continues with dual simplex (a bound change leaves
-    the basis dual feasible): no rows are added or removed and no basis is reloaded.
-    Cold: phase 1 from scratch (presolve, dual simplex); phase 2 with primal simplex from
-    the phase-1 basis plus the risk row, as ``LoadedLP`` does. A warm phase that needs
-    more simplex iterations than the first cold solve of that phase is abandoned and run
-    cold (``fallbacks`` counts them).
-
-    Uses ``loaded.h``, ``loaded.lp``, ``loaded.raw``, ``loaded.n_rows``,
-    ``loaded.budget_rows`` and ``loaded.pooled_row``; do not call ``loaded.solve`` on the
-    same LoadedLP while this solver is in use.
-    """
-
-    def __init__(self, loaded: LoadedLP, *, phase2_start: str = "previous") -> None:
-        self.loaded = loaded
-        lp = loaded.lp
-        self.h1 = loaded.h
-        if self.h1.getNumRow() != loaded.n_rows:
-            raise ValueError("WarmSweepSolver needs a LoadedLP that has not been solved")
-        self.h1.setOptionValue("solver", "simplex")
-        for key, value in DUAL_PRICING.items():
-            self.h1.setOptionValue(key, value)
-        risk_nz = np.flatnonzero(lp.risk_cost).astype(np.int32)
-        risk_scale = _power_of_two(float(np.abs(lp.risk_cost).max(initial=0.0)))
-        self._risk_scale = risk_scale
-        # phase 1 minimizes R + w·Cost (the tie-break of LoadedLP: it ends on a cheap
-        # risk-optimal vertex), then R alone from that basis for the exact R*
-        cost_max = float(np.abs(lp.cost_cost).max(initial=0.0))
-        weight = 0.0 if cost_max == 0.0 or TIE_BREAK <= 0 else (
-            TIE_BREAK * float(np.abs(lp.risk_cost).max(initial=0.0)) / cost_max)
-        self._cols = np.arange(len(lp.col_lower), dtype=np.int32)
-        self._weighted = lp.risk_cost + weight * lp.cost_cost
-        self._tie_break = weight > 0.0
-        self.h1.changeColsCost(len(self._cols), self._cols, self._weighted)
-        self.h2 = highspy.Highs()
-        self.h2.setOptionValue("output_flag", False)
-        self.h2.setOptionValue("solver", "simplex")
-        for key, value in {**DUAL_PRICING, **PHASE2_OPTIONS}.items():
-            self.h2.setOptionValue(key, value)  # PHASE2_OPTIONS: the unperturbed primal
-        self.h2.passModel(self.h1.getLp())
-        self.h2.addRow(-INF, INF, len(risk_nz), risk_nz, lp.risk_cost[risk_nz] * risk_scale)
-        self.h2.changeColsCost(len(self._cols), self._cols, lp.cost_cost)
-        self._phase2_solved = False
-        self.phase2_start = phase2_start
-        """"previous": phase 2 hot from the previous point's phase-2 basis (dual simplex);
-        "phase1": from this point's phase-1 basis (primal simplex), as a cold point does."""
-        self._reference_iterations: dict[str, int] = {}
-        self.fallbacks = 0
-
-    def set_budgets(self, budgets: dict[str, float | None], pooled: float | None) -> None:
-        """Set B_p (currency; None = unlimited) for every budget row, and B_all if it has a row."""
-        scale = self.loaded.lp.row_scale
-        rows = [(i, budgets.get(p)) for p, i in self.loaded.budget_rows.items()]
-        if self.loaded.pooled_row is not None:
-            rows.append((self.loaded.pooled_row, pooled))
-        for i, value in rows:
-            upper = INF if value is None else value * float(scale[i])
-            self.h1.changeRowBounds(i, -INF, upper)
-            self.h2.changeRowBounds(i, -INF, upper)
-
-    @staticmethod
-    def _run(h: highspy.Highs, name: str, algorithm: str, strategy: int,
-             deadline: float | None, iteration_limit: int | None) -> PhaseRecord:
-        h.setOptionValue("simplex_strategy", strategy)
-        h.setOptionValue("simplex_iteration_limit",
-                         _ITERATION_LIMIT_DEFAULT if iteration_limit is None else iteration_limit)
-        # HiGHS compares time_limit with its instance's total run time (getRunTime), which
-        # keeps growing across runs of a reused instance: limit = time so far + remaining.
-        h.setOptionValue("time_limit", INF if deadline is None
-                         else h.getRunTime() + max(deadline - time.perf_counter(), 0.0))
-        start = time.perf_counter()
-        h.run()
-        seconds = time.perf_counter() - start
-        info = h.getInfo()
-        status = h.modelStatusToString(h.getModelStatus()).strip().lower()
-        objective = info.objective_function_value if status == "optimal" else None
-        return PhaseRecord(name, status, objective, seconds, algorithm,
-                           simplex_iterations=max(int(info.simplex_iteration_count), 0))
-
-    def _phase(self, outcome: SolveOutcome, h: highspy.Highs, name: str, warm: bool,
-               cold_start: Callable[[], None], cold_strategy: int, cold_algorithm: str,
-               deadline: float | None) -> PhaseRecord:
-        """Run a phase hot (dual simplex, iteration-limited), falling back to cold."""
-        if warm:
-            limit = self._reference_iterations.get(name)
-            record = self._run(h, name, "dual simplex (hot start)", 1, deadline, limit)
-            outcome.phases.append(record)
-            if record.status != "iteration limit reached":
-                return record
-            self.fallbacks += 1
-        cold_start()
-        record = self._run(h, name, cold_algorithm, cold_strategy, deadline, None)
-        outcome.phases.append(record)
-        self._reference_iterations.setdefault(name, max(record.simplex_iterations, 1000))
-        return record
-
-    def solve(self, *, time_limit: float | None = None, cold: bool = False) -> SolveOutcome:
-        """Solve both phases at the current budgets; ``cold`` ignores the previous bases.
-
-        ``time_limit`` (s) bounds both phases together. Raises SolveFailed when a phase
-        does not end optimal.
-        """
-        loaded, lp = self.loaded, self.loaded.lp
-        outcome = SolveOutcome(status="unknown", solver_version=_HIGHS_VERSION,
-                               algorithm="dual simplex (hot start)", rows=loaded.n_rows,
-                               columns=len(lp.col_lower), nonzeros=loaded.nonzeros)
-        deadline = None if time_limit is None else time.perf_counter() + time_limit
-        h1, h2 = self.h1, self.h2
-
-        if self._tie_break:  # the tie-broken run at LoadedLP's tight dual tolerance
-            for key, value in TIE_BREAK_OPTIONS.items():
-                h1.setOptionValue(key, value)
-        phase1 = self._phase(outcome, h1, "phase 1 (risk)", not cold, h1.clearSolver, 1,
-                             "dual simplex", deadline)
-        h1.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
-        if phase1.status == "optimal" and self._tie_break:
-            # R alone from the tie-broken basis (usually no iterations), then the weighted
-            # objective back for the next point: the basis is optimal for both
-            h1.changeColsCost(len(self._cols), self._cols, lp.risk_cost)
-            phase1 = self._run(h1, "phase 1 (risk)", "primal simplex on R alone", 4, deadline,
-                               None)
-            outcome.phases.append(phase1)
-            risk_duals = h1.getSolution().row_dual
-            h1.changeColsCost(len(self._cols), self._cols, self._weighted)
-        else:
-            risk_duals = None
-        if phase1.status != "optimal":
-            outcome.status = phase1.status
-            raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
-        risk_star = float(phase1.objective)
-        outcome.risk = risk_star
-        self._record_duals(outcome, risk_duals)
-
-        bound = risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))
-        h2.changeRowBounds(loaded.n_rows, -INF, bound * self._risk_scale)
-
-        def from_phase1() -> None:
-            # the phase-1 basis with the risk row basic: primal feasible for phase 2
-            basis1 = h1.getBasis()
-            start = highspy.HighsBasis()
-            start.col_status = list(basis1.col_status)
-            start.row_status = [*basis1.row_status, highspy.HighsBasisStatus.kBasic]
-            start.valid = True
-            h2.setBasis(start)
-
-        hot2 = not cold and self._phase2_solved and self.phase2_start == "previous"
-        phase2 = self._phase(outcome, h2, "phase 2 (cost)", hot2,
-                             from_phase1, 4, "primal simplex (from phase 1)", deadline)
-        if phase2.status != "optimal":
-            outcome.status = phase2.status
-            self._phase2_solved = False
-            raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
-        self._phase2_solved = True
-        outcome.cost = float(phase2.objective) / lp.cost_scale
-        outcome.status = "optimal"
-        for key, prefix in (("phase1", "phase 1"), ("phase2", "phase 2")):
-            outcome.timings[key] = sum(p.seconds for p in outcome.phases
-                                       if p.name.startswith(prefix))
-        return outcome
-
-    def solution(self) -> Solution:
-        """The last phase-2 solution by variable family (model units: t, currency)."""
-        x = np.asarray(self.h2.getSolution().col_value, dtype=float) * self.loaded.lp.col_scale
-        if not np.all(np.isfinite(x)):  # pragma: no cover - defensive
-            raise ValueError("HiGHS returned a non-finite solution")
-        return Solution.from_vector(self.loaded.raw.layout, x)
-
-    def _record_duals(self, outcome: SolveOutcome, duals: Sequence[float] | None = None
-                      ) -> None:
-        """Budget shadow prices ∂R*/∂B (≤ 0, periods per currency unit), unscaled, from
-        the row duals of the risk objective (``duals``, or h1's current ones)."""
-        duals = self.h1.getSolution().row_dual if duals is None else duals
-        scale = self.loaded.lp.row_scale
-        for party, i in self.loaded.budget_rows.items():
-            outcome.budget_duals[party] = min(0.0, float(duals[i]) * float(scale[i]))
-        if self.loaded.pooled_row is not None:
-            i = self.loaded.pooled_row
-            outcome.pooled_budget_dual = min(0.0, float(duals[i]) * float(scale[i]))
-
-
 class PointFailed(Exception):
     """A point did not solve to optimality (time limit, numerical trouble)."""
 
@@ -507,7 +294,7 @@ class FrontierRun:
     build_seconds: float
     total_seconds: float
     fallbacks: int
-    highs_version: str = _HIGHS_VERSION
+    highs_version: str = field(default_factory=highs_version)
 
 
 def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = None,

@@ -1,0 +1,383 @@
+"""The HiGHS driver: the one module that imports highspy.
+
+Everything that talks to HiGHS goes through here: the lexicographic solve
+(``solve.highs``), the frontier's warm sweeps (``solve.warm_sweep``), the fixed-plan
+batches (``solve.fixed_plan``, through ``LoadedLP``) and the infeasibility diagnosis
+(``solve.diagnose``). This module owns:
+
+* the power-of-two scaling of a ``MatrixLP`` (``scale``) and its hand-off to a new,
+  quiet (unless verbose) HiGHS instance as arrays (``load``);
+* options and runs: ``run`` sets the options, the simplex iteration limit and the time
+  limit (against the instance's cumulative run time), runs, and reads the model status,
+  objective and iteration counts into a ``PhaseRecord``;
+* the budget rows: their shadow prices from the row duals (``budget_shadow_prices``) and
+  their bounds (``set_budget_rows``);
+* the phase-2 risk row R ≤ R* + RISK_BOUND_RELATIVE·max(1, |R*|) (``RiskRow``);
+* the HiGHS version (``highs_version``).
+
+Units: the functions take and return model units (t, currency, periods of demand lost);
+the scaled values HiGHS holds appear only inside this module and in ``ScaledLP``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from ..model.matrix import ColumnLayout, MatrixLP, Solution
+
+INF = highspy.kHighsInf
+"""HiGHS's infinity (an unbounded row or column side)."""
+
+Highs = highspy.Highs
+"""A HiGHS instance (for type hints outside this module)."""
+
+Basis = highspy.HighsBasis
+"""A HiGHS basis (for type hints outside this module)."""
+
+DUAL_TOLERANCE = 1e-7
+"""HiGHS's default dual feasibility tolerance; ``run`` sets it before a run's options, so
+a run uses it unless its options say otherwise."""
+
+ITERATION_LIMIT_DEFAULT = 2147483647
+"""HiGHS's default simplex_iteration_limit (no limit); ``run`` restores it when a run is
+not iteration-limited."""
+
+RISK_BOUND_RELATIVE = 1e-7
+"""Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""
+
+
+@functools.cache
+def highs_version() -> str:
+    """The HiGHS version as "major.minor.patch"."""
+    h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+def new_highs(*, verbose: bool = False) -> highspy.Highs:
+    """An empty HiGHS instance: quiet, or streaming its log to the console if ``verbose``."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    h.setOptionValue("log_to_console", bool(verbose))
+    return h
+
+
+def set_options(h: highspy.Highs, options: Mapping[str, object]) -> None:
+    """Set HiGHS options (name -> value); they stay set for later runs of ``h``."""
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+
+
+# -- scaling and hand-off --------------------------------------------------------------
+
+def power_of_two_scale(magnitude: np.ndarray) -> np.ndarray:
+    """2^-round(log2(m)) for each magnitude m > 0 (1 where m is 0): exact scale factors
+    that bring each m near 1."""
+    safe = np.where(magnitude > 0, magnitude, 1.0)
+    return np.exp2(-np.round(np.log2(safe)))
+
+
+def _scalar_scale(magnitude: float) -> float:
+    return float(power_of_two_scale(np.array([magnitude]))[0])
+
+
+@dataclass
+class ScaledLP:
+    """A MatrixLP scaled for the solver, as handed to HiGHS.
+
+    Column j is the model variable divided by ``col_scale[j]``; row i is multiplied by
+    ``row_scale[i]``; the cost objective by ``cost_scale`` (the risk objective is not
+    scaled beyond its columns). ``budget_rows`` (party -> row) and ``pooled_row`` are the
+    source's budget rows.
+    """
+
+    A: sp.csc_matrix
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    risk_cost: np.ndarray
+    cost_cost: np.ndarray
+    row_scale: np.ndarray
+    col_scale: np.ndarray
+    cost_scale: float
+    budget_rows: dict[str, int]
+    pooled_row: int | None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_lower)
+
+
+def scale(lp: MatrixLP) -> ScaledLP:
+    """Scale ``lp`` by powers of two: each column by its unit (``col_unit``: a mineral's
+    tonnage unit, else 1), then each row so its largest coefficient is about 1, and the
+    cost objective so its largest coefficient is about 1."""
+    col_scale = lp.col_unit
+    A = sp.csr_matrix(lp.A @ sp.diags(col_scale))
+    row_max = np.asarray(abs(A).max(axis=1).toarray()).ravel() if A.nnz \
+        else np.zeros(A.shape[0])
+    row_scale = power_of_two_scale(row_max)
+    A = sp.csc_matrix(sp.diags(row_scale) @ A)
+    with np.errstate(invalid="ignore"):
+        row_lower = np.where(np.isfinite(lp.row_lower), lp.row_lower * row_scale, -INF)
+        row_upper = np.where(np.isfinite(lp.row_upper), lp.row_upper * row_scale, INF)
+    cost_cost = lp.cost_cost * col_scale
+    cost_scale = _scalar_scale(float(np.abs(cost_cost).max(initial=0.0)))
+    return ScaledLP(A=A, col_lower=lp.col_lower / col_scale, col_upper=lp.col_upper / col_scale,
+                    row_lower=row_lower, row_upper=row_upper,
+                    risk_cost=lp.risk_cost * col_scale, cost_cost=cost_cost * cost_scale,
+                    row_scale=row_scale, col_scale=col_scale, cost_scale=cost_scale,
+                    budget_rows=dict(lp.budget_rows), pooled_row=lp.pooled_row)
+
+
+def load(lp: ScaledLP, cost: np.ndarray, *, verbose: bool = False) -> highspy.Highs:
+    """A new HiGHS instance (see ``new_highs``) holding ``lp`` with objective ``cost``
+    (scaled, one entry per column), handed over as arrays."""
+    h = new_highs(verbose=verbose)
+    hlp = highspy.HighsLp()
+    hlp.num_col_ = lp.n_cols
+    hlp.num_row_ = lp.n_rows
+    hlp.col_cost_ = cost
+    hlp.col_lower_ = lp.col_lower
+    hlp.col_upper_ = lp.col_upper
+    hlp.row_lower_ = lp.row_lower
+    hlp.row_upper_ = lp.row_upper
+    hlp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    hlp.a_matrix_.start_ = lp.A.indptr.astype(np.int32)
+    hlp.a_matrix_.index_ = lp.A.indices.astype(np.int32)
+    hlp.a_matrix_.value_ = lp.A.data.astype(float)
+    hlp.a_matrix_.num_col_ = hlp.num_col_
+    hlp.a_matrix_.num_row_ = hlp.num_row_
+    h.passModel(hlp)
+    return h
+
+
+def clone(h: highspy.Highs) -> highspy.Highs:
+    """A new quiet HiGHS instance holding a copy of ``h``'s current LP (not its options,
+    basis or solution)."""
+    copy = new_highs()
+    copy.passModel(h.getLp())
+    return copy
+
+
+def set_objective(h: highspy.Highs, cost: np.ndarray) -> None:
+    """Replace the objective of ``h`` by ``cost`` (scaled, one entry per column)."""
+    cols = np.arange(len(cost), dtype=np.int32)
+    h.changeColsCost(len(cols), cols, cost)
+
+
+# -- runs --------------------------------------------------------------------------------
+
+@dataclass
+class PhaseRecord:
+    """What one phase did: its status, objective, wall time (s) and iteration counts."""
+
+    name: str
+    status: str
+    objective: float | None
+    seconds: float
+    algorithm: str
+    simplex_iterations: int = 0
+    ipm_iterations: int = 0
+    crossover_iterations: int = 0
+
+    def add_effort(self, earlier: PhaseRecord) -> None:
+        """Count an earlier run of the same phase in this record (seconds, iterations)."""
+        self.seconds += earlier.seconds
+        self.simplex_iterations += earlier.simplex_iterations
+        self.ipm_iterations += earlier.ipm_iterations
+        self.crossover_iterations += earlier.crossover_iterations
+
+
+def time_limit_for(h: highspy.Highs, deadline: float | None) -> float:
+    """The time_limit option (s) that stops ``h``'s next run at ``deadline`` (a
+    ``time.perf_counter()`` value; None = no limit).
+
+    HiGHS compares time_limit with the instance's total run time (``getRunTime``), which
+    keeps growing across runs of a reused instance: limit = run time so far + remaining.
+    """
+    if deadline is None:
+        return INF
+    return h.getRunTime() + max(deadline - time.perf_counter(), 0.0)
+
+
+def status_of(h: highspy.Highs) -> str:
+    """HiGHS's model status of the last run, in lower case (e.g. "optimal",
+    "infeasible", "time limit reached", "iteration limit reached")."""
+    return h.modelStatusToString(h.getModelStatus()).strip().lower()
+
+
+def run(h: highspy.Highs, name: str, algorithm: str, options: Mapping[str, object],
+        deadline: float | None = None, *, iteration_limit: int | None = None) -> PhaseRecord:
+    """Run ``h`` once and return what the run did.
+
+    Before the run: the dual feasibility tolerance is reset to ``DUAL_TOLERANCE``, then
+    ``options`` are set (they stay set), the simplex iteration limit is
+    ``iteration_limit`` (None = HiGHS's default, none) and the time limit ends the run at
+    ``deadline`` (a ``time.perf_counter()`` value; None = none). ``name`` and
+    ``algorithm`` label the record; its objective is HiGHS's (scaled) objective value when
+    the status is "optimal", else None; seconds are wall time.
+    """
+    h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
+    set_options(h, options)
+    h.setOptionValue("simplex_iteration_limit",
+                     ITERATION_LIMIT_DEFAULT if iteration_limit is None else iteration_limit)
+    h.setOptionValue("time_limit", time_limit_for(h, deadline))
+    start = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - start
+    info = h.getInfo()
+    status = status_of(h)
+    objective = info.objective_function_value if status == "optimal" else None
+    return PhaseRecord(name, status, objective, seconds, algorithm,
+                       simplex_iterations=max(int(info.simplex_iteration_count), 0),
+                       ipm_iterations=max(int(info.ipm_iteration_count), 0),
+                       crossover_iterations=max(int(info.crossover_iteration_count), 0))
+
+
+# -- reading and moving the solution -------------------------------------------------------
+
+def row_duals(h: highspy.Highs) -> Sequence[float]:
+    """The row duals of ``h``'s last solution (scaled, one per row)."""
+    return h.getSolution().row_dual
+
+
+def primal_values(h: highspy.Highs, lp: ScaledLP) -> np.ndarray:
+    """Column values of ``h``'s last solution in the model's units (t, currency)."""
+    return np.asarray(h.getSolution().col_value, dtype=float) * lp.col_scale
+
+
+def solution(h: highspy.Highs, lp: ScaledLP, layout: ColumnLayout) -> Solution:
+    """``h``'s last solution by variable family (model units); ``layout`` is the source
+    MatrixLP's column layout."""
+    values = primal_values(h, lp)
+    if not np.all(np.isfinite(values)):  # pragma: no cover - defensive
+        raise ValueError("HiGHS returned a non-finite solution")
+    return Solution.from_vector(layout, values)
+
+
+def basis(h: highspy.Highs) -> highspy.HighsBasis:
+    """A copy of ``h``'s current basis."""
+    return h.getBasis()
+
+
+def set_basis(h: highspy.Highs, start: highspy.HighsBasis) -> None:
+    """Start ``h``'s next run from basis ``start``."""
+    h.setBasis(start)
+
+
+def with_basic_rows(start: highspy.HighsBasis, extra_rows: int) -> highspy.HighsBasis:
+    """``start`` extended by ``extra_rows`` basic rows (for an LP with that many rows
+    appended, e.g. the phase-2 risk row: a phase-1 basis stays primal feasible)."""
+    out = highspy.HighsBasis()
+    out.col_status = list(start.col_status)
+    out.row_status = [*start.row_status, *[highspy.HighsBasisStatus.kBasic] * extra_rows]
+    out.valid = True
+    return out
+
+
+def row_count(h: highspy.Highs) -> int:
+    """The number of rows ``h`` holds."""
+    return int(h.getNumRow())
+
+
+def forget_solution(h: highspy.Highs) -> None:
+    """Drop ``h``'s basis, factorization and solution: its next run starts cold."""
+    h.clearSolver()
+
+
+def drop_rows_after(h: highspy.Highs, n_rows: int) -> bool:
+    """Delete every row of ``h`` numbered ``n_rows`` or above; whether any were."""
+    if row_count(h) <= n_rows:
+        return False
+    extra = np.arange(n_rows, row_count(h), dtype=np.int32)
+    h.deleteRows(len(extra), extra)
+    return True
+
+
+# -- budget rows ---------------------------------------------------------------------------
+
+def budget_shadow_prices(lp: ScaledLP, duals: Sequence[float]
+                         ) -> tuple[dict[str, float], float]:
+    """Budget shadow prices ∂R*/∂B from the row duals ``duals`` of a risk-minimal solution
+    of ``lp`` (scaled, e.g. ``row_duals(h)``): ({party: ∂R*/∂B_p} for each budget row,
+    ∂R*/∂B_all for the pooled row, 0.0 without one), in periods of baseline demand lost
+    per currency unit, unscaled and clipped to ≤ 0."""
+    scale = lp.row_scale
+
+    def price(i: int) -> float:
+        return min(0.0, float(duals[i]) * float(scale[i]))
+
+    parties = {party: price(i) for party, i in lp.budget_rows.items()}
+    return parties, 0.0 if lp.pooled_row is None else price(lp.pooled_row)
+
+
+def budget_row_bounds(lp: ScaledLP, budgets: Mapping[str, float | None],
+                      pooled: float | None) -> dict[int, float | None]:
+    """Row -> budget (currency; None = unlimited) for every budget row of ``lp``: B_p for
+    each budgeted party (None when ``budgets`` has no entry), B_all for the pooled row."""
+    rows: dict[int, float | None] = {i: budgets.get(p) for p, i in lp.budget_rows.items()}
+    if lp.pooled_row is not None:
+        rows[lp.pooled_row] = pooled
+    return rows
+
+
+def set_budget_rows(instances: Iterable[highspy.Highs], lp: ScaledLP,
+                    bounds: Mapping[int, float | None]) -> None:
+    """Set budget rows (row -> budget in currency; None = unlimited) to -inf ≤ row ≤
+    budget, scaled as ``lp``'s rows, in every HiGHS instance of ``instances``."""
+    scaled = [(i, INF if value is None else value * float(lp.row_scale[i]))
+              for i, value in bounds.items()]
+    for h in instances:
+        for i, upper in scaled:
+            h.changeRowBounds(i, -INF, upper)
+
+
+# -- the phase-2 risk row --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RiskRow:
+    """The phase-2 row R ≤ R* + RISK_BOUND_RELATIVE·max(1, |R*|) of a scaled LP.
+
+    ``cols`` and ``values`` are its coefficients: the risk objective's nonzeros times
+    ``scale``, the power of two that brings the largest near 1.
+    """
+
+    cols: np.ndarray
+    values: np.ndarray
+    scale: float
+
+    @classmethod
+    def of(cls, lp: ScaledLP) -> RiskRow:
+        """The risk row of ``lp`` (from its risk objective)."""
+        cols = np.flatnonzero(lp.risk_cost).astype(np.int32)
+        s = _scalar_scale(float(np.abs(lp.risk_cost).max(initial=0.0)))
+        return cls(cols, lp.risk_cost[cols] * s, s)
+
+    def upper(self, risk_star: float | None) -> float:
+        """The row's scaled upper bound for the risk optimum ``risk_star`` (periods;
+        None = no bound)."""
+        if risk_star is None:
+            return INF
+        return (risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))) * self.scale
+
+    def add_to(self, h: highspy.Highs, risk_star: float | None) -> int:
+        """Append the row to ``h``, bounded for ``risk_star`` (None = unbounded for now);
+        its row number."""
+        h.addRow(-INF, self.upper(risk_star), len(self.cols), self.cols, self.values)
+        return row_count(h) - 1
+
+    def bound(self, h: highspy.Highs, row: int, risk_star: float) -> None:
+        """Set the bound of the row (number ``row`` in ``h``) for ``risk_star`` (periods)."""
+        h.changeRowBounds(row, -INF, self.upper(risk_star))
