@@ -346,7 +346,7 @@ def set_budget_rows(instances: Iterable[highspy.Highs], lp: ScaledLP,
 
 # -- the phase-2 risk row --------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RiskRow:
     """The phase-2 row R ≤ R* + RISK_BOUND_RELATIVE·max(1, |R*|) of a scaled LP.
 
