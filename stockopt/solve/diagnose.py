@@ -157,8 +157,12 @@ def elastic_floor_lp(lp: MatrixLP, required: Sequence[float], *,
     n, k = part.n_cols, len(floors)
     slack = sp.csr_matrix((np.ones(k), (floors, np.arange(k))), shape=(part.n_rows, k))
     A = part.A.tocsr()
-    unit = np.array([part.col_unit[A.indices[A.indptr[r]:A.indptr[r + 1]]].max(initial=1.0)
-                     for r in floors])
+
+    def unit_of(r: int) -> float:  # the largest unit of the floor's purchases, else 1
+        units = part.col_unit[A.indices[A.indptr[r]:A.indptr[r + 1]]]
+        return float(units.max()) if len(units) else 1.0
+
+    unit = np.array([unit_of(r) for r in floors], dtype=float)
     cost = 1.0 / np.maximum(np.asarray(required, dtype=float), 1e-9)
     part.layout.first[SLACK] = n + np.arange(k)
     return MatrixLP(

@@ -36,8 +36,11 @@ from .highs import (
     tie_break_weight,
 )
 
-DUAL_SIMPLEX = {"simplex_strategy": 1}
-PRIMAL_SIMPLEX = {"simplex_strategy": 4}
+DUAL_SIMPLEX: dict[str, object] = {"simplex_strategy": 1}
+"""Hot runs (both phases) and the cold phase 1."""
+
+PRIMAL_SIMPLEX: dict[str, object] = {"simplex_strategy": 4}
+"""The R polish after the tie-broken phase 1, and the cold phase 2 from phase 1's basis."""
 
 MIN_REFERENCE_ITERATIONS = 1000
 """A hot phase may always take this many simplex iterations before it is re-run cold."""
