@@ -36,7 +36,7 @@ def measure(size: str, seed: int, repeats: int, pyomo: bool) -> dict:
 
     from stockopt.model import render_matrix, render_pyomo, state_model
     from stockopt.model.compile import compile_pyomo
-    from stockopt.solve.highs import LoadedLP
+    from stockopt.solver.highs import LoadedLP
     from stockopt.workbook.normalize import load
 
     with tempfile.TemporaryDirectory() as folder:

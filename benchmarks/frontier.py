@@ -36,7 +36,7 @@ def loadedlp_sweep(data, sweep) -> tuple[list[float], list[float], list[float]]:
     """Per-point seconds, risks and costs of re-solving one LoadedLP (public API only)."""
     from stockopt.model import build_matrix_lp
     from stockopt.model.index import build_index
-    from stockopt.solve.highs import LoadedLP
+    from stockopt.solver.highs import LoadedLP
     from stockopt.studies.frontier import budgets_at, data_for
 
     base = data_for(data, sweep, sweep.values[-1])

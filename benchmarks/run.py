@@ -36,7 +36,7 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     from stockopt.model import build_model, render_matrix, state_model
     from stockopt.report.workbook import RunAudit, write_report
     from stockopt.results.extract import extract
-    from stockopt.solve.highs import LoadedLP
+    from stockopt.solver.highs import LoadedLP
     from stockopt.workbook.normalize import normalize
     from stockopt.workbook.problems import Problems
     from stockopt.workbook.reader import read_workbook
@@ -98,7 +98,7 @@ def reference(mps: str, algorithm: str) -> dict:
     import highspy
     import numpy as np
 
-    from stockopt.solve.highs import (
+    from stockopt.solver.highs import (
         ALGORITHMS,
         DUAL_TOLERANCE,
         PHASE2_OPTIONS,

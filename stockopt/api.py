@@ -30,9 +30,9 @@ from .model.matrix import MatrixLP
 from .report.workbook import RunAudit
 from .report.workbook import write_report as _write_workbook
 from .results.extract import Results, extract
-from .solve.diagnose import explain_cover_floors, fixed_concentration_violations
-from .solve.highs import SolveFailed, SolveOutcome, solve_lp
-from .solve.highs import solve as solve_pyomo
+from .solver.diagnose import explain_cover_floors, fixed_concentration_violations
+from .solver.highs import SolveFailed, SolveOutcome, solve_lp
+from .solver.highs import solve as solve_pyomo
 from .workbook.normalize import Loaded
 from .workbook.normalize import load as load_workbook
 from .workbook.problems import Problem, Problems

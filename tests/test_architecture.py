@@ -3,7 +3,7 @@
 The pipeline's stages are subpackages, each allowed to import only the stages below it
 (``docs/architecture.md``):
 
-    data, files  <  workbook  <  model  <  solve  <  results  <  studies, engines
+    data, files  <  workbook  <  model  <  solver  <  results  <  studies, engines
                  <  report  <  api  <  commands
 
 Every import inside the package is read from the source (``ast``), whether at the top of
@@ -22,7 +22,7 @@ LAYERS = [
     {"data", "files", "__init__"},
     {"workbook"},
     {"model"},
-    {"solve"},
+    {"solver"},
     {"results"},
     {"studies", "engines"},
     {"report"},
@@ -130,7 +130,7 @@ def test_no_private_names_cross_modules() -> None:
 
 def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     """The reader finds relative imports at any depth (so the checks above can fail)."""
-    module = tmp_path / "solve" / "x.py"
+    module = tmp_path / "solver" / "x.py"
     module.parent.mkdir()
     module.write_text("def f():\n    from ..report.cells import _start\n", encoding="utf-8")
-    assert _imports("stockopt.solve.x", module) == [("stockopt.report.cells", ["_start"])]
+    assert _imports("stockopt.solver.x", module) == [("stockopt.report.cells", ["_start"])]

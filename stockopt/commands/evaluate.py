@@ -18,8 +18,8 @@ from .. import __version__
 from ..data import ModelData
 from ..files.atomic import OutputNotWritable
 from ..report.evaluation import evaluation_rows, write_evaluation_workbook
-from ..solve.fixed_plan import EvaluationFailed
-from ..solve.parallel import is_root, world
+from ..solver.fixed_plan import EvaluationFailed
+from ..solver.parallel import is_root, world
 from ..studies.evaluation import (
     InSample,
     Plan,

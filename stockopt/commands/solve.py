@@ -18,7 +18,7 @@ from ..api import solve
 from ..files.atomic import OutputNotWritable
 from ..report.workbook import RunAudit, write_report
 from ..results.extract import Results
-from ..solve.highs import SolveFailed
+from ..solver.highs import SolveFailed
 from ..workbook.normalize import Loaded
 from .common import EXIT_FAILURE, EXIT_OK, write_json
 from .progress import Progress

@@ -2,7 +2,7 @@
 
 Run under ``mpiexec -n R`` (R = 1 or even). Every rank reads the workbook; phase 1 and
 phase 2 run on mpi-sppy (``stockopt.engines.mpisppy``); the final plan is evaluated on every
-scenario, the scenarios spread over all R ranks (``stockopt.solve.fixed_plan``), and rank 0
+scenario, the scenarios spread over all R ranks (``stockopt.solver.fixed_plan``), and rank 0
 assembles the solution and writes the same output workbook and summary JSON as the
 default engine, plus the bounds. Budget shadow prices are not available from the
 decomposition (PH's duals are not the extensive form's); they are reported as absent.
@@ -22,13 +22,13 @@ from ..data import ModelData
 from ..engines import mpisppy as engine
 from ..model import state_model
 from ..results.extract import extract
-from ..solve.fixed_plan import (
+from ..solver.fixed_plan import (
     EvaluationFailed,
     ScenarioEvaluation,
     evaluate_scenarios,
     plan_solution,
 )
-from ..solve.highs import PhaseRecord, SolveOutcome, highs_version
+from ..solver.highs import PhaseRecord, SolveOutcome, highs_version
 from ..workbook.normalize import Loaded, load
 from .common import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, echo_problems, load_or_exit
 from .solve import human_summary, write_outputs

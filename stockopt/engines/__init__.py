@@ -1,5 +1,5 @@
 """Alternative solve engines. The default engine (extensive form, HiGHS) is
-``stockopt.solve.highs``, run by ``stockopt.commands.solve``.
+``stockopt.solver.highs``, run by ``stockopt.commands.solve``.
 
 ``mpisppy`` (the decomposition), run by ``stockopt.commands.solve_mpisppy`` (``stockopt
 solve --engine mpisppy``): scenario decomposition on mpi-sppy under MPI. Importing this

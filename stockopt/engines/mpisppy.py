@@ -26,7 +26,7 @@ Both phases run mpi-sppy's wheel (``WheelSpinner``) with
 - a progressive hedging (PH) hub, which also finds the upper bounds itself: every
   ``EVALUATE_EVERY`` PH iterations ``PlanIncumbent`` fixes the first stage at PH's
   average x̄ and evaluates it exactly on every scenario with stockopt's own evaluator
-  (``stockopt.solve.fixed_plan``: each scenario's loss minimized, then its operating cost,
+  (``stockopt.solver.fixed_plan``: each scenario's loss minimized, then its operating cost,
   with ζ at the loss α-quantile), the scenarios spread over the hub's ranks. In phase 1
   R(x̄) is an upper bound on R*. In phase 2 x̄ is kept when R(x̄) ≤ R̄; when it is over,
   the blend x_θ = θ·x̄ + (1−θ)·x_inc with the incumbent, θ = (R̄ − R_inc)/(R(x̄) − R_inc),
@@ -56,14 +56,14 @@ from mpisppy.utils import sputils
 from ..data import ModelData
 from ..model import ModelStatement, state_model
 from ..model.pyomo_model import render_pyomo, scenario_objective
-from ..solve.fixed_plan import (
+from ..solver.fixed_plan import (
     EvaluationFailed,
     PlanValue,
     ScenarioEvaluation,
     evaluate_scenarios,
     plan_value,
 )
-from ..solve.highs import RISK_BOUND_RELATIVE
+from ..solver.highs import RISK_BOUND_RELATIVE
 
 SOLVER_NAME = "highs"
 """HiGHS through Pyomo's pyomo.contrib.solver interface (highspy). It solves the PH subproblems

@@ -12,7 +12,7 @@ same pattern; they are stamped out at once with numpy, so building grows linearl
 the model and holds no per-element Python objects.
 
 Units are the model's (t, t/period, currency, periods of demand); scaling for the
-solver happens in ``stockopt.solve``.
+solver happens in ``stockopt.solver``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from ..model.cover import floor_terms
 from ..model.index import ModelIndex, concentration_terms
 from ..model.matrix import Solution
 from ..model.risk import exact_cvar, scenario_losses
-from ..solve.highs import SolveOutcome
+from ..solver.highs import SolveOutcome
 
 ZERO_TOLERANCE = 1e-9
 """Values smaller in magnitude than this (t or currency) are reported as 0."""

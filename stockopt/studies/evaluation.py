@@ -47,8 +47,8 @@ import numpy as np
 from ..data import ModelData
 from ..model.index import build_index
 from ..model.risk import exact_cvar, scenario_losses
-from ..solve.fixed_plan import FixedPlanLP, subset
-from ..solve.parallel import map_batches
+from ..solver.fixed_plan import FixedPlanLP, subset
+from ..solver.parallel import map_batches
 from ..workbook.file import open_workbook
 from ..workbook.sampling import Sample, scenario_model_data
 

@@ -8,7 +8,7 @@ A sweep moves one budget lever over ``steps`` evenly spaced values:
 * ``pooled``: the pooled budget B_all (currency).
 
 The LP is built from arrays and handed to HiGHS once (``LoadedLP``); each point only
-changes budget bounds and re-solves both phases hot (``solve.warm_sweep.WarmSweepSolver``:
+changes budget bounds and re-solves both phases hot (``solver.warm_sweep.WarmSweepSolver``:
 phase 1 and phase 2 each on their own HiGHS instance, the same options, tie-break and
 risk bound as ``LoadedLP.solve``, so R* and the budget duals are the risk objective's).
 The first point is solved cold, as ``LoadedLP.solve`` does.
@@ -40,8 +40,8 @@ from ..model import ModelStatement, render_matrix, render_pyomo, state_model
 from ..model.budgets import spending
 from ..model.matrix import Solution
 from ..model.risk import exact_cvar, scenario_losses
-from ..solve.highs import LoadedLP, SolveFailed, SolveOutcome, highs_version
-from ..solve.warm_sweep import WarmSweepSolver
+from ..solver.highs import LoadedLP, SolveFailed, SolveOutcome, highs_version
+from ..solver.warm_sweep import WarmSweepSolver
 
 MODES = ("scale", "party", "pooled")
 """Sweep kinds: every budget scaled together, one party's budget, the pooled budget."""

@@ -13,7 +13,7 @@ from workbooks import minimal_sheets, write_workbook
 from stockopt.commands.cli import main
 from stockopt.model import build_model
 from stockopt.results.extract import extract
-from stockopt.solve.highs import solve
+from stockopt.solver.highs import solve
 from stockopt.workbook.example import example_tables
 from stockopt.workbook.normalize import load
 from stockopt.workbook.template import write_input_workbook

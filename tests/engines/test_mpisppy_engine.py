@@ -117,8 +117,8 @@ def test_the_evaluator_reproduces_the_default_optimum() -> None:
     has the same risk (within the phase-2 bound's 1e-7) and the same cost (1e-6)."""
     from stockopt.model import build_matrix_lp, state_model
     from stockopt.model.index import build_index
-    from stockopt.solve.fixed_plan import evaluate_scenarios, plan_value
-    from stockopt.solve.highs import solve_lp
+    from stockopt.solver.fixed_plan import evaluate_scenarios, plan_value
+    from stockopt.solver.highs import solve_lp
 
     data = load(EXAMPLE).data
     idx = build_index(data)

@@ -18,7 +18,7 @@ from stockopt.data import ConcentrationLimit, CoverTarget, Mitigation, ModelData
 from stockopt.model import build_matrix_lp
 from stockopt.model.index import build_index
 from stockopt.results.extract import Results
-from stockopt.solve.highs import SolveFailed
+from stockopt.solver.highs import SolveFailed
 from stockopt.workbook.normalize import load
 
 ROUTE = {"algorithm": "simplex", "builder": "arrays"}

@@ -34,7 +34,7 @@ from stockopt.report.sheets import SHEET_NAMES, sheet_names
 from stockopt.report.tables import spend_by_party
 from stockopt.report.workbook import RunAudit, write_report
 from stockopt.results.extract import Results, extract
-from stockopt.solve.highs import solve
+from stockopt.solver.highs import solve
 from stockopt.workbook.normalize import load
 
 

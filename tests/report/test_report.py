@@ -39,7 +39,7 @@ from stockopt.report.tables import (
 )
 from stockopt.report.workbook import OUTPUT_COLUMNS, RunAudit, check_target, write_report
 from stockopt.results.extract import Results, extract
-from stockopt.solve.highs import solve
+from stockopt.solver.highs import solve
 from stockopt.workbook.example import example_tables
 from stockopt.workbook.normalize import load
 from stockopt.workbook.template import write_input_workbook

@@ -236,7 +236,7 @@ def test_fix_first_stage_releases_first_stage_rows_only(tmp_path: Path) -> None:
 
     from stockopt.model import build_matrix_lp
     from stockopt.model.index import build_index
-    from stockopt.solve.fixed_plan import fix_first_stage
+    from stockopt.solver.fixed_plan import fix_first_stage
 
     data = load(write_workbook(tmp_path / "in.xlsx", minimal_sheets())).data
     lp = build_matrix_lp(data, build_index(data))

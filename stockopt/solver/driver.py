@@ -1,9 +1,9 @@
 """The HiGHS driver: the one module that imports highspy.
 
 Everything that talks to HiGHS goes through here: the lexicographic solve
-(``solve.highs``), the frontier's warm sweeps (``solve.warm_sweep``), the fixed-plan
-batches (``solve.fixed_plan``, through ``LoadedLP``) and the infeasibility diagnosis
-(``solve.diagnose``). This module owns:
+(``solver.highs``), the frontier's warm sweeps (``solver.warm_sweep``), the fixed-plan
+batches (``solver.fixed_plan``, through ``LoadedLP``) and the infeasibility diagnosis
+(``solver.diagnose``). This module owns:
 
 * the power-of-two scaling of a ``MatrixLP`` (``scale``) and its hand-off to a new,
   quiet (unless verbose) HiGHS instance as arrays (``load``);

@@ -17,7 +17,7 @@ from workbooks import write_workbook
 from stockopt.data import ConcentrationLimit, CoverTarget, ModelData, Offtake
 from stockopt.model import build_matrix_lp
 from stockopt.model.index import build_index
-from stockopt.solve.diagnose import (
+from stockopt.solver.diagnose import (
     SLACK,
     elastic_floor_lp,
     elastic_floors,

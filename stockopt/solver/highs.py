@@ -2,7 +2,7 @@
 
 The LP arrives in matrix form (a ``MatrixLP``: rendered from the model statement, or
 compiled from the Pyomo model by Pyomo's standard-form compiler), is scaled and handed to
-one HiGHS instance (``solve.driver``: ``scale``, ``load``), and both phases run on that
+one HiGHS instance (``solver.driver``: ``scale``, ``load``), and both phases run on that
 same loaded instance:
 
 1. phase 1 minimizes the risk R (by default HiGHS's dual simplex with Devex pricing;
@@ -26,7 +26,7 @@ with HiGHS's model status.
 
 The option sets of the phases (``ALGORITHMS``, ``TIE_BREAK_OPTIONS``, ``PHASE2_OPTIONS``,
 ``PHASE2_FALLBACK``) and the tie-break weight are defined here and shared with the
-frontier's warm sweeps (``solve.warm_sweep``).
+frontier's warm sweeps (``solver.warm_sweep``).
 """
 
 from __future__ import annotations

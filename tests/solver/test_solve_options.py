@@ -8,8 +8,8 @@ import pytest
 
 from stockopt.model import build_matrix_lp
 from stockopt.model.index import build_index
-from stockopt.solve import highs as solve_module
-from stockopt.solve.highs import (
+from stockopt.solver import highs as solve_module
+from stockopt.solver.highs import (
     ALGORITHMS,
     DUAL_TOLERANCE,
     PHASE2_FALLBACK,

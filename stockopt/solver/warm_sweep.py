@@ -14,7 +14,7 @@ that basis), phase 2 by unperturbed primal simplex from the phase-1 basis plus t
 row. A hot phase that needs more simplex iterations than the first cold solve of that
 phase (at least 1,000) is abandoned and run cold, so a hot point costs at most about
 twice a cold one (``fallbacks`` counts them). Runs, duals, budget bounds and the risk row
-are the driver's (``solve.driver``).
+are the driver's (``solver.driver``).
 """
 
 from __future__ import annotations

@@ -13,16 +13,16 @@ import scipy.sparse as sp
 
 from stockopt.model import build_matrix_lp
 from stockopt.model.matrix import ColumnLayout, MatrixLP
-from stockopt.solve import driver
-from stockopt.solve.driver import (
+from stockopt.solver import driver
+from stockopt.solver.driver import (
     INF,
     ITERATION_LIMIT_DEFAULT,
     RISK_BOUND_RELATIVE,
     PhaseRecord,
     RiskRow,
 )
-from stockopt.solve.highs import LoadedLP
-from stockopt.solve.warm_sweep import WarmSweepSolver
+from stockopt.solver.highs import LoadedLP
+from stockopt.solver.warm_sweep import WarmSweepSolver
 from stockopt.workbook.normalize import load
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_example.xlsx"
