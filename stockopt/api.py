@@ -157,7 +157,7 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
                                          on_phase=on_phase)
     except SolveFailed as exc:
         if exc.status == "infeasible" and not exc.explanation:
-            exc.explanation = explain_cover_floors(data, st.index)
+            exc.explanation = explain_cover_floors(data, st.index, model.matrix())
         raise
     timings.update(outcome.timings)
     notify("extracting the results")

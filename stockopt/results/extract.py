@@ -16,8 +16,7 @@ import pyomo.environ as pyo
 from ..data import ModelData
 from ..model import ModelStatement, state_model
 from ..model.budgets import SPEND_LEVERS, operating_costs, spending
-from ..model.cover import floor_terms
-from ..model.index import ModelIndex, concentration_terms
+from ..model.index import concentration_terms
 from ..model.matrix import Solution
 from ..model.risk import exact_cvar, scenario_losses
 from ..solver.highs import SolveOutcome
@@ -250,7 +249,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         if len(ji) else np.zeros(0)},
         columns=["scenario", "offtake", "period", "delivery", "cost"])
 
-    tables.update(lever_tables(data, idx, sol))
+    tables.update(lever_tables(st, sol))
 
     return Results(
         status=outcome.status, risk=float(outcome.risk), cost=float(outcome.cost),
@@ -262,19 +261,22 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         outcome=outcome)
 
 
-def lever_tables(data: ModelData, idx: ModelIndex, sol: Solution) -> dict[str, pd.DataFrame]:
+def lever_tables(st: ModelStatement, sol: Solution) -> dict[str, pd.DataFrame]:
     """Tables of the policy levers, only for those the workbook uses: cover floors (level
     against the floor, t), concentration per source before and after the plan (shares of
     baseline supply plus contracted offtake capacity), mitigation prepared and used."""
+    data, idx = st.data, st.index
     tables: dict[str, pd.DataFrame] = {}
     label = data.period_label
     if data.cover_targets:
-        ctx_weights = _cover_weights(data, idx)
-        purchase = dict(zip(idx.HOLDINGS, sol.first["purchase"], strict=True))
+        # a floor's row holds Σ w·a ≥ Q − Σ w·S0, so its level Σ w·(S0 + a) is the row's
+        # activity plus what its lower bound moved to the right-hand side
+        floors = st.rows["cover_floor"]
+        held = st.evaluate("cover_floor", sol.first) - floors.lower
         rows = []
-        for name, target in data.cover_targets.items():
-            level = sum(w * (data.holdings[h].initial_stock + purchase[h])
-                        for h, w in ctx_weights[name])
+        for f, (name, target) in enumerate(data.cover_targets.items()):
+            assert floors.index[f] == name
+            level = float(held[f]) + target.required
             rows.append({"target": name, "party": target.party, "stockpile": target.stockpile,
                          "mineral": target.mineral, "periods": target.periods,
                          "basis": target.basis, "required": target.required, "level": level,
@@ -331,7 +333,3 @@ def lever_tables(data: ModelData, idx: ModelIndex, sol: Solution) -> dict[str, p
         tables["mitigation_use"] = pd.DataFrame(rows, columns=[
             "scenario", "option", "party", "mineral", "period", "use", "cost"])
     return tables
-
-
-def _cover_weights(data: ModelData, idx: ModelIndex) -> dict[str, list]:
-    return {name: floor_terms(data, idx, name)[0] for name in data.cover_targets}
