@@ -80,12 +80,12 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     write_report(folder / f"{size}-results.xlsx", results, data, RunAudit(path))
     lap("write")
     mps = folder / f"{size}.mps"
-    loaded._reset_to_phase1()  # noqa: SLF001 - export the phase-1 LP as loaded
+    loaded.reset_to_phase1()  # export the phase-1 LP as loaded
     loaded.h.writeModel(str(mps))
     import numpy as np
 
     np.savez(folder / f"{size}-phase2.npz", cost=loaded.lp.cost_cost,
-             risk=loaded.lp.risk_cost, risk_scale=loaded._risk_row_scale)  # noqa: SLF001
+             risk=loaded.lp.risk_cost, risk_scale=loaded.risk_row.scale)
     return {"size": size, "rows": outcome.rows, "columns": outcome.columns,
             "nonzeros": outcome.nonzeros, "scenarios": len(data.scenarios),
             "risk": outcome.risk, "cost": outcome.cost, "times": t,

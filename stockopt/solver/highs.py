@@ -192,12 +192,6 @@ class LoadedLP:
     def nonzeros(self) -> int:
         return int(self.lp.A.nnz)
 
-    @property
-    def _risk_row_scale(self) -> float:
-        """The risk row's power-of-two scale (``risk_row.scale``), under the name
-        benchmarks/run.py reads."""
-        return self.risk_row.scale
-
     def scenario_count(self) -> int:
         """Number of scenarios in the loaded LP."""
         return next(iter(self.raw.layout.second.values())).shape[0]
@@ -227,7 +221,7 @@ class LoadedLP:
         retry.add_effort(record)
         return retry
 
-    def _reset_to_phase1(self) -> None:
+    def reset_to_phase1(self) -> None:
         """Undo a previous phase 2: drop the risk-bound row, restore the risk objective."""
         if driver.drop_rows_after(self.h, self.n_rows):
             driver.set_objective(self.h, self.lp.risk_cost)
@@ -245,7 +239,7 @@ class LoadedLP:
                                columns=self.lp.n_cols, nonzeros=self.nonzeros)
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         notify = on_phase or (lambda _label: None)
-        self._reset_to_phase1()
+        self.reset_to_phase1()
 
         notify("phase 1/2: minimizing risk")
         phase1 = self._phase1(algorithm, deadline)
@@ -305,7 +299,7 @@ class LoadedLP:
         For uses that need the risk optimum alone, e.g. evaluating a fixed plan. Raises
         SolveFailed when it does not end optimal.
         """
-        self._reset_to_phase1()
+        self.reset_to_phase1()
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         record = self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
         if record.status != "optimal":
