@@ -56,12 +56,8 @@ def add_rows(st: ModelStatement) -> None:
               st.positions("mitigation_capacity", [i for i, _t in uses]), -1.0),
     ], upper=0.0, doc="μ[i,t] ≤ u_i (t/period)")
 
-    fee = [(st.party_position[spec.party], j, spec.fee)
-           for j, (i, spec) in enumerate(data.mitigations.items()) if spec.fee != 0.0]
-    st.contribute("spend", [Terms("mitigation_capacity", [r for r, _, _ in fee],
-                                  [c for _, c, _ in fee], [v for _, _, v in fee],
-                                  label="mitigation_fees")])
-    cost = np.array([data.mitigations[i].cost for (i, _t) in uses], dtype=float)
-    paid = np.flatnonzero(cost != 0.0)
-    st.contribute("operating_cost", [Terms("mitigation_use", np.zeros(len(paid)), paid,
-                                           cost[paid], label="mitigation_use")])
+    specs = [data.mitigations[i] for i in idx.MITIGATIONS]
+    st.contribute_fees("mitigation_capacity", [sp.party for sp in specs],
+                       [sp.fee for sp in specs], "mitigation_fees")
+    st.contribute_operating_cost("mitigation_use", [data.mitigations[i].cost for (i, _t) in uses],
+                                 "mitigation_use")

@@ -41,12 +41,9 @@ def add_rows(st: ModelStatement) -> None:
               -share),
     ], upper=0.0, doc="v[o,t] ≤ A·x_o (t/period)")
 
-    fee = [(st.party_position[spec.party], j, spec.fee)
-           for j, (o, spec) in enumerate(data.offtakes.items()) if spec.fee != 0.0]
-    st.contribute("spend", [Terms("offtake_capacity", [r for r, _, _ in fee],
-                                  [c for _, c, _ in fee], [v for _, _, v in fee],
-                                  label="offtake_fees")])
-    price = np.array([data.offtakes[o].price for (o, _t) in periods], dtype=float)
-    paid = np.flatnonzero(price != 0.0)
-    st.contribute("operating_cost", [Terms("offtake_delivery", np.zeros(len(paid)), paid,
-                                           price[paid], label="offtake_deliveries")])
+    specs = [data.offtakes[o] for o in idx.OFFTAKES]
+    st.contribute_fees("offtake_capacity", [sp.party for sp in specs], [sp.fee for sp in specs],
+                       "offtake_fees")
+    st.contribute_operating_cost("offtake_delivery",
+                                 [data.offtakes[o].price for (o, _t) in periods],
+                                 "offtake_deliveries")

@@ -9,6 +9,8 @@ R = (1−λ)·Σ_s π_s L_s + λ·(ζ + Σ_s π_s η_s / (1−α)).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .statement import FIRST, INF, SCENARIO, ModelStatement, ObjectivePart, Terms
@@ -74,6 +76,24 @@ def exact_cvar(losses: list[float] | np.ndarray, probabilities: list[float] | np
         value = zeta + float(probabilities @ np.maximum(0.0, losses - zeta)) / (1 - alpha)
         best = value if best is None else min(best, value)
     return float(best)
+
+
+def cvar_equal(losses: np.ndarray, alpha: float) -> np.ndarray:
+    """CVaR_α of equally likely losses, along the last axis (exact, like ``exact_cvar``).
+
+    The mean of the worst (1 − α)·N losses, the loss at the boundary counted for the
+    fraction of it that falls in the tail.
+    """
+    losses = np.asarray(losses, dtype=float)
+    n = losses.shape[-1]
+    tail = (1.0 - alpha) * n
+    whole = int(math.floor(tail + 1e-12))
+    frac = tail - whole
+    worst = -np.sort(-losses, axis=-1)
+    total = worst[..., :whole].sum(axis=-1)
+    if whole < n and frac > 1e-12:
+        total = total + frac * worst[..., whole]
+    return total / tail
 
 
 def var_threshold(losses: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:

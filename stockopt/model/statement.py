@@ -236,6 +236,24 @@ class ModelStatement:
         (its cost share of ``spend``, its part of ``operating_cost``)."""
         self.contributions.setdefault(expression, []).extend(terms)
 
+    def contribute_fees(self, var: str, payers: Sequence[str], fees: Sequence[float],
+                        label: str) -> None:
+        """Fees of a first-stage family into ``spend``: ``fees[j]`` currency per unit of
+        ``var[j]``, paid by party ``payers[j]`` (zero fees left out), lever ``label``."""
+        fee = np.asarray(fees, dtype=float)
+        j = np.flatnonzero(fee != 0.0)
+        rows = np.fromiter((self.party_position[payers[i]] for i in j), dtype=np.int64,
+                           count=len(j))
+        self.contribute("spend", [Terms(var, rows, j, fee[j], label=label)])
+
+    def contribute_operating_cost(self, var: str, prices: Sequence[float], label: str) -> None:
+        """Prices of a scenario family into ``operating_cost``: ``prices[j]`` currency per
+        unit of ``var[j]`` in every scenario (zero prices left out), part ``label``."""
+        price = np.asarray(prices, dtype=float)
+        j = np.flatnonzero(price != 0.0)
+        self.contribute("operating_cost", [Terms(var, np.zeros(len(j)), j, price[j],
+                                                 label=label)])
+
     def add_set(self, name: str, members: list, doc: str, dimen: int = 1) -> None:
         """Declare a named index set (a Pyomo ``Set`` in the Pyomo rendering)."""
         self.sets[name] = SetDecl(name, list(members), dimen, doc)

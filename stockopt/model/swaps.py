@@ -42,15 +42,11 @@ def add_rows(st: ModelStatement) -> None:
         Terms("swap_capacity", here, here, -1.0),
     ], upper=0.0, set_name="SWAPS", doc="Σ_t f[w,t] ≤ y_w (t)")
 
-    fee = [(st.party_position[spec.receiver], j, spec.fee)
-           for j, (w, spec) in enumerate(data.swaps.items()) if spec.fee != 0.0]
-    st.contribute("spend", [Terms("swap_capacity", [r for r, _, _ in fee],
-                                  [c for _, c, _ in fee], [v for _, _, v in fee],
-                                  label="swap_fees")])
-    owed = [(draw[(w, t)], data.swaps[w].return_ratio * data.price[data.swaps[w].return_mineral])
-            for (w, t) in idx.SWAP_OWED]
-    value = np.array([v for _, v in owed], dtype=float)
-    keep = np.flatnonzero(value != 0.0)
-    st.contribute("operating_cost", [Terms("swap_draw", np.zeros(len(keep)),
-                                           np.array([c for c, _ in owed], dtype=np.int64)[keep],
-                                           value[keep], label="returns_owed")])
+    specs = [data.swaps[w] for w in idx.SWAPS]
+    st.contribute_fees("swap_capacity", [sp.receiver for sp in specs], [sp.fee for sp in specs],
+                       "swap_fees")
+    owed = np.zeros(len(idx.SWAP_PERIODS))
+    for w, t in idx.SWAP_OWED:  # replacement value of the return still owed at the end
+        spec = data.swaps[w]
+        owed[draw[(w, t)]] = spec.return_ratio * data.price[spec.return_mineral]
+    st.contribute_operating_cost("swap_draw", owed, "returns_owed")

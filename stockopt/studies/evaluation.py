@@ -46,7 +46,7 @@ import numpy as np
 
 from ..data import ModelData
 from ..model.index import build_index
-from ..model.risk import exact_cvar, scenario_losses
+from ..model.risk import cvar_equal, exact_cvar, scenario_losses
 from ..solver.fixed_plan import FixedPlanLP, subset
 from ..solver.parallel import map_batches
 from ..workbook.file import open_workbook
@@ -312,24 +312,6 @@ def sample_losses(data: ModelData, sample: Sample, first: dict[str, np.ndarray],
 
 
 # --- statistics --------------------------------------------------------------------------------
-
-def cvar_equal(losses: np.ndarray, alpha: float) -> np.ndarray:
-    """CVaR_α of equally likely losses, along the last axis (exact, like ``exact_cvar``).
-
-    The mean of the worst (1 − α)·N losses, the loss at the boundary counted for the
-    fraction of it that falls in the tail.
-    """
-    losses = np.asarray(losses, dtype=float)
-    n = losses.shape[-1]
-    tail = (1.0 - alpha) * n
-    whole = int(math.floor(tail + 1e-12))
-    frac = tail - whole
-    worst = -np.sort(-losses, axis=-1)
-    total = worst[..., :whole].sum(axis=-1)
-    if whole < n and frac > 1e-12:
-        total = total + frac * worst[..., whole]
-    return total / tail
-
 
 @dataclass
 class Interval:

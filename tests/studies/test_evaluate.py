@@ -13,11 +13,10 @@ from test_scenarios import RISK_HEADER
 from workbooks import minimal_sheets, write_workbook
 
 from stockopt.commands.cli import main
-from stockopt.results.extract import exact_cvar
+from stockopt.model.risk import cvar_equal, exact_cvar
 from stockopt.studies.evaluation import (
     Plan,
     PlanError,
-    cvar_equal,
     in_sample_statistics,
     out_of_sample_statistics,
     plan_vectors,
