@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import ModelData
 from .statement import FIRST, INF, SCENARIO, ModelStatement, Terms
 
 
@@ -107,20 +108,27 @@ def add_rows(st: ModelStatement) -> None:
     st.contribute("spend", spend_terms(st))
 
 
+def tonne_costs(data: ModelData, holding: tuple[str, str]) -> tuple[float, float]:
+    """What one tonne bought for ``holding`` (k, m) costs (currency/t): its price[m], and
+    its holding cost over the whole horizon, n·hold[k,m]. Shared by the stockpile's
+    members in their cost shares."""
+    return data.price[holding[1]], data.n_periods * data.holdings[holding].holding_cost
+
+
 def spend_terms(st: ModelStatement) -> list[Terms]:
     """Each member's cost share of purchases: σ[k,p]·price[m]·a (``purchase_cost``) and
     σ[k,p]·n·hold[k,m]·a (``holding_cost``), rows by party."""
     data, idx = st.data, st.index
-    n = data.n_periods
     party = st.party_position
     r, c, price, hold = [], [], [], []
     for h, (k, m) in enumerate(idx.HOLDINGS):
+        unit_price, unit_holding = tonne_costs(data, (k, m))
         for p, share in data.members[k].items():
             if share != 0.0:
                 r.append(party[p])
                 c.append(h)
-                price.append(share * data.price[m])
-                hold.append(share * n * data.holdings[(k, m)].holding_cost)
+                price.append(share * unit_price)
+                hold.append(share * unit_holding)
     hold_a = np.array(hold, dtype=float)
     keep = hold_a != 0.0
     return [Terms("purchase", r, c, price, label="purchase_cost"),

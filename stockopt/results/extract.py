@@ -19,6 +19,7 @@ from ..model.budgets import SPEND_LEVERS, operating_costs, spending
 from ..model.index import concentration_terms
 from ..model.matrix import Solution
 from ..model.risk import exact_cvar, scenario_losses
+from ..model.stockpiles import tonne_costs
 from ..solver.highs import SolveOutcome
 
 ZERO_TOLERANCE = 1e-9
@@ -135,11 +136,12 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
     for i, (k, mi) in enumerate(idx.HOLDINGS):
         h = data.holdings[(k, mi)]
         a = float(purchase[i])
+        unit_price, unit_holding = tonne_costs(data, (k, mi))
         rows.append({"stockpile": k, "mineral": mi, "initial_stock": h.initial_stock,
                      "purchase": a, "start_level": h.initial_stock + a,
-                     "max_stock": h.max_stock, "purchase_cost": a * data.price[mi],
-                     "holding_cost": a * n * h.holding_cost,
-                     "total_cost": a * (data.price[mi] + n * h.holding_cost),
+                     "max_stock": h.max_stock, "purchase_cost": a * unit_price,
+                     "holding_cost": a * unit_holding,
+                     "total_cost": a * (unit_price + unit_holding),
                      "cost_shares": "; ".join(f"{p} {s:g}" for p, s in data.members[k].items())})
     tables["purchases"] = pd.DataFrame(rows, columns=[
         "stockpile", "mineral", "initial_stock", "purchase", "start_level", "max_stock",

@@ -17,6 +17,7 @@ from ..model import render_matrix, state_model
 from ..model.cover import floor_terms
 from ..model.index import ModelIndex, concentration_terms
 from ..model.matrix import ColumnLayout, MatrixLP
+from ..model.stockpiles import tonne_costs
 from . import driver
 
 BUDGET_ROWS = ("budget_limit", "pooled_budget_limit")
@@ -78,14 +79,13 @@ def explain_cover_floors(data: ModelData, idx: ModelIndex, lp: MatrixLP | None =
     if short_with is None:
         return ""
     short_without = _elastic_floors(data, idx, lp, with_budgets=False) or {}
-    n = data.n_periods
     lines = []
     for name, short in short_with.items():
         if short <= 1e-6 * max(1.0, data.cover_targets[name].required):
             continue
         target = data.cover_targets[name]
         weights, _rhs = floor_terms(data, idx, name)
-        unit = min(data.price[m] + n * data.holdings[(k, m)].holding_cost for (k, m), _w in weights)
+        unit = min(sum(tonne_costs(data, h)) for h, _w in weights)
         who = target.party if target.party is not None else f"the members of {target.stockpile}"
         impossible = min(short, short_without.get(name, 0.0))
         buyable = short - impossible
