@@ -119,7 +119,6 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
     sol = Solution({f: _clean(v) for f, v in sol.first.items()},
                    {f: _clean(v) for f, v in sol.second.items()})
     label = data.period_label
-    n = data.n_periods
     scenarios = data.scenarios
     probs = np.array([data.probability[s] for s in scenarios])
 
@@ -223,19 +222,23 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
 
     draws = sol.second["swap_draw"]
     si, ji = np.nonzero(draws)
+    returned = {(w, t): back for w, t, back in idx.SWAP_RETURNS}
+    owed_value = np.zeros(draws.shape[1])  # currency per tonne drawn, from operating_cost
+    for terms in st.expressions["operating_cost"].terms:
+        if terms.label == "returns_owed":
+            owed_value[terms.col] = terms.coef
     rows = []
     for s_i, j in zip(si.tolist(), ji.tolist(), strict=True):
         w, t = idx.SWAP_PERIODS[j]
         spec = data.swaps[w]
         f = float(draws[s_i, j])
-        due = t + spec.return_lag
+        due = returned.get((w, t))
         rows.append({"scenario": scenarios[s_i], "swap": w, "period": label(t), "draw": f,
                      "return_mineral": spec.return_mineral,
                      "return_amount": spec.return_ratio * f,
-                     "return_period": label(due) if due <= n else "after horizon",
-                     "outstanding_at_end": spec.return_ratio * f if due > n else 0.0,
-                     "outstanding_value": spec.return_ratio * f * data.price[spec.return_mineral]
-                     if due > n else 0.0})
+                     "return_period": "after horizon" if due is None else label(due),
+                     "outstanding_at_end": spec.return_ratio * f if due is None else 0.0,
+                     "outstanding_value": float(owed_value[j]) * f})
     tables["swap_draws"] = pd.DataFrame(rows, columns=[
         "scenario", "swap", "period", "draw", "return_mineral", "return_amount",
         "return_period", "outstanding_at_end", "outstanding_value"])
