@@ -4,8 +4,6 @@ docstrings (no solve: the plan is written into a Solution directly)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from workbooks import minimal_sheets, write_workbook
