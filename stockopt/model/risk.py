@@ -78,6 +78,19 @@ def exact_cvar(losses: list[float] | np.ndarray, probabilities: list[float] | np
     return float(best)
 
 
+def tail_weights(losses: np.ndarray, probabilities: np.ndarray, alpha: float) -> np.ndarray:
+    """How much of each scenario's probability lies in the CVaR tail, the worst 1 − α of
+    probability: scenarios taken worst loss first (ties in the given order), each counted
+    up to what the tail still holds. Σ_s w_s·L_s / (1 − α) is the exact CVaR_α."""
+    losses = np.asarray(losses, dtype=float)
+    probabilities = np.asarray(probabilities, dtype=float)
+    order = np.argsort(-losses, kind="stable")
+    before = np.cumsum(probabilities[order]) - probabilities[order]
+    weights = np.zeros(len(losses))
+    weights[order] = np.clip((1.0 - alpha) - before, 0.0, probabilities[order])
+    return weights
+
+
 def cvar_equal(losses: np.ndarray, alpha: float) -> np.ndarray:
     """CVaR_α of equally likely losses, along the last axis (exact, like ``exact_cvar``).
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..data import ModelData
 from ..model.budgets import levers_offered
+from ..model.risk import tail_weights
 from ..results.extract import ZERO_TOLERANCE, Results
 
 
@@ -148,10 +149,9 @@ def scenario_ranking(results: Results, data: ModelData) -> pd.DataFrame:
     """
     sl = results.tables["scenario_losses"].copy()
     sl = sl.sort_values("loss", ascending=False, kind="stable").reset_index(drop=True)
-    tail = 1.0 - data.cvar_alpha
     cumulative = sl["probability"].cumsum()
-    before = cumulative - sl["probability"]
-    weight = (tail - before).clip(lower=0.0).combine(sl["probability"], min)
+    weight = pd.Series(tail_weights(sl["loss"].to_numpy(), sl["probability"].to_numpy(),
+                                    data.cvar_alpha))
     tol = 1e-12
     marks = ["yes" if w >= p - tol and p > 0 else "partly" if w > tol else "no"
              for w, p in zip(weight, sl["probability"], strict=True)]
