@@ -159,32 +159,32 @@ def scenario_positions(data: ModelData) -> dict[str, int]:
 def availability_matrix(data: ModelData, keys: list[tuple[str, str, int]]) -> np.ndarray:
     """A[c,m,t,s] for each (source, mineral, period) in ``keys``: shape (scenarios, len(keys)),
     1 where undisrupted."""
-    out = np.ones((len(data.scenarios), len(keys)))
-    where: dict[tuple[str, str, int], list[int]] = defaultdict(list)
-    for j, key in enumerate(keys):
-        where[key].append(j)
-    scen = scenario_positions(data)
-    for (c, m, t, s), a in data.availability.items():
-        js = where.get((c, m, t))
-        if js:
-            out[scen[s], js] = a
-    return out
+    return _by_scenario(data.availability, keys, len(data.scenarios), scenario_positions(data))
 
 
 def demand_matrix(data: ModelData, keys: list[tuple[str, str, int]]) -> np.ndarray:
     """D[p,m,t,s] = d[p,m,t]·g[p,m,t,s] for each (party, mineral, period) in ``keys``:
     shape (scenarios, len(keys)), t/period (0 where there is no baseline demand)."""
     base = np.array([data.demand.get(key, 0.0) for key in keys], dtype=float)
-    mult = np.ones((len(data.scenarios), len(keys)))
+    mult = _by_scenario(data.demand_multiplier, keys, len(data.scenarios),
+                        scenario_positions(data))
+    return np.where(base[None, :] != 0.0, base[None, :] * mult, 0.0)
+
+
+def _by_scenario(factors: dict[tuple[str, str, int, str], float],
+                 keys: list[tuple[str, str, int]], n_scenarios: int,
+                 scenario: dict[str, int]) -> np.ndarray:
+    """A sparse per-scenario factor (key + scenario -> value, 1 where absent) as an array
+    of shape (scenarios, len(keys))."""
+    out = np.ones((n_scenarios, len(keys)))
     where: dict[tuple[str, str, int], list[int]] = defaultdict(list)
     for j, key in enumerate(keys):
         where[key].append(j)
-    scen = scenario_positions(data)
-    for (p, m, t, s), g in data.demand_multiplier.items():
-        js = where.get((p, m, t))
+    for (a, b, t, s), value in factors.items():
+        js = where.get((a, b, t))
         if js:
-            mult[scen[s], js] = g
-    return np.where(base[None, :] != 0.0, base[None, :] * mult, 0.0)
+            out[scenario[s], js] = value
+    return out
 
 
 CONCENTRATION_TOLERANCE = 1e-9
