@@ -36,9 +36,15 @@ def add_variables(st: ModelStatement) -> None:
 def add_rows(st: ModelStatement) -> None:
     """loss, cvar_excess_def and the risk objective."""
     data = st.data
-    n_short = len(st.index.DEMANDS)
+    coef = loss_coefficients(st)
+    party_of = np.array([st.party_position[p] for (p, _m, _t) in st.index.DEMANDS],
+                        dtype=np.int64)
+    # L_s = Σ_p L_{p,s}: one block of terms per party (labelled by party), so the same
+    # expression gives the loss and each party's share of it
     loss = st.add_expression("loss", SCENARIO, SCALAR, [
-        Terms("shortfall", np.zeros(n_short), np.arange(n_short), loss_coefficients(st))],
+        Terms("shortfall", np.zeros(len(cols)), cols, coef[cols], label=p)
+        for p, cols in ((p, np.flatnonzero(party_of == i))
+                        for i, p in enumerate(st.index.PARTIES))],
         doc="L_s = Σ crit/d · e (periods of baseline demand lost)")
     st.add_rows("cvar_excess_def", SCENARIO, SCALAR, [
         *loss.terms,
@@ -59,6 +65,30 @@ def scenario_losses(st: ModelStatement, second: dict[str, np.ndarray]) -> np.nda
     """L_s of every scenario (periods of baseline demand lost) from the scenario values
     ``second`` (family -> (scenarios, n)): the ``loss`` expression evaluated."""
     return st.evaluate("loss", {}, second)[:, 0]
+
+
+def party_losses(st: ModelStatement, second: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """L_{p,s} of every party and scenario (periods of p's baseline demand lost,
+    criticality weighted): each party's terms of the ``loss`` expression; Σ_p L_{p,s} = L_s.
+    Returns party -> array of shape (scenarios,)."""
+    parts = st.evaluate("loss", {}, second, by_label=True)
+    return {p: parts[p][:, 0] if p in parts else np.zeros(st.n_scenarios)
+            for p in st.index.PARTIES}
+
+
+def party_measures(st: ModelStatement, second: dict[str, np.ndarray]
+                   ) -> dict[str, dict[str, float]]:
+    """Each party's expected loss E_p, exact CVaR_p and R_p = (1−λ)·E_p + λ·CVaR_p of a
+    plan's scenario values ``second`` (periods of demand lost)."""
+    data = st.data
+    probs = np.array([data.probability[s] for s in st.scenarios], dtype=float)
+    out = {}
+    for p, losses in party_losses(st, second).items():
+        cvar = exact_cvar(losses, probs, data.cvar_alpha)
+        expected = float(probs @ losses)
+        out[p] = {"expected_loss": expected, "cvar": cvar,
+                  "risk": risk_of(losses, probs, data.risk_weight, data.cvar_alpha)}
+    return out
 
 
 def exact_cvar(losses: list[float] | np.ndarray, probabilities: list[float] | np.ndarray,

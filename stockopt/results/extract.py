@@ -18,7 +18,7 @@ from ..model import ModelStatement, state_model
 from ..model.budgets import SPEND_LEVERS, operating_costs, spending
 from ..model.index import concentration_terms
 from ..model.matrix import Solution
-from ..model.risk import exact_cvar, scenario_losses
+from ..model.risk import exact_cvar, party_losses, party_measures, scenario_losses
 from ..model.stockpiles import tonne_costs
 from ..solver.highs import SolveOutcome
 
@@ -48,6 +48,9 @@ class Results:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     spend_by_lever: dict[str, dict[str, float]] = field(default_factory=dict)
     """{party: {lever: currency}} over ``SPEND_LEVERS``: each party's F_p by lever."""
+    parties: dict[str, dict[str, float]] = field(default_factory=dict)
+    """{party: {expected_loss, cvar, risk}}: each party's own risk R_p = (1−λ)·E_p +
+    λ·CVaR_p of its losses L_{p,s} (periods of its baseline demand lost)."""
     outcome: SolveOutcome | None = None
     bounds: dict | None = None
     """Set by the decomposition engine: its bounds on R* and the cost (see
@@ -64,6 +67,7 @@ class Results:
             "spend": self.spend,
             "budget_shadow_price": self.budget_shadow_price,
             "pooled_budget_shadow_price": self.pooled_budget_shadow_price,
+            "parties": self.parties,
         }
         if self.bounds is not None:
             data["budget_shadow_price"] = {p: None for p in self.spend}
@@ -177,6 +181,13 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
          "operating_cost": operating,
          "description": [data.scenario_description.get(s, "") for s in scenarios]},
         columns=["scenario", "probability", "loss", "operating_cost", "description"])
+    by_party = party_losses(st, sol.second)
+    tables["party_losses"] = pd.DataFrame(
+        {"scenario": np.repeat(scenarios, len(by_party)),
+         "party": list(by_party) * len(scenarios),
+         "loss": np.stack([by_party[p] for p in by_party], axis=1).ravel()
+         if by_party else np.zeros(0)},
+        columns=["scenario", "party", "loss"])
 
     n_s = len(scenarios)
     dem = idx.DEMANDS
@@ -263,6 +274,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         pooled_budget_shadow_price=outcome.pooled_budget_dual, tables=tables,
         spend_by_lever={p: {lv: float(spent.table[(p, lv)]) for lv in SPEND_LEVERS}
                         for p in data.parties},
+        parties=party_measures(st, sol.second),
         outcome=outcome)
 
 

@@ -93,7 +93,11 @@ def test_results_tables_follow_the_statement(statement) -> None:  # noqa: ANN001
 def test_losses_of_the_plan(statement) -> None:  # noqa: ANN001
     """No release anywhere: 'ban' is short of all 10 t in both periods but the 2 t from o1
     in period 1 and the 1 t drawn by the EU, which has no demand; US loses (8 + 10)/10 =
-    1.8 periods of demand in 'ban', nothing in 'calm' (supply arrives)."""
+    1.8 periods of demand in 'ban', nothing in 'calm' (supply arrives).
+
+    Per party (FORMULATION-v2 section 2): E_US = 0.5·1.8 = 0.9; the CVaR tail (1 − 0.9 =
+    0.1 of probability) lies in 'ban', so CVaR_US = 1.8 and R_US = 0.5·0.9 + 0.5·1.8 =
+    1.35; the EU, with no demand, has 0 everywhere."""
     st = statement
     plan = _plan(st)
     ban = st.scenarios.index("ban")
@@ -104,3 +108,11 @@ def test_losses_of_the_plan(statement) -> None:  # noqa: ANN001
     losses = results.tables["scenario_losses"].set_index("scenario")["loss"]
     assert losses.to_dict() == pytest.approx({"calm": 0.0, "ban": 1.8})
     assert results.expected_loss == pytest.approx(0.9)
+    assert results.parties["US"] == pytest.approx({"expected_loss": 0.9, "cvar": 1.8,
+                                                   "risk": 1.35})
+    assert results.parties["EU"] == pytest.approx({"expected_loss": 0.0, "cvar": 0.0,
+                                                   "risk": 0.0})
+    assert results.summary_dict()["parties"] == results.parties
+    by_party = results.tables["party_losses"].set_index(["scenario", "party"])["loss"]
+    assert by_party.to_dict() == pytest.approx({("calm", "US"): 0.0, ("calm", "EU"): 0.0,
+                                                ("ban", "US"): 1.8, ("ban", "EU"): 0.0})
