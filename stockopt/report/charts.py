@@ -83,6 +83,27 @@ def spend_by_party(ws: WriteOnlyWorksheet, span: TableSpan, levers: Sequence[str
     return chart
 
 
+def party_risk(ws: WriteOnlyWorksheet, span: TableSpan) -> BarChart:
+    """Clustered columns: each party's expected loss, CVaR and risk (periods of demand)."""
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "clustered"
+    chart.title = "Each party's own risk"
+    chart.y_axis.title = "periods of demand lost"
+    chart.y_axis.number_format = "0.0"
+    chart.y_axis.majorGridlines = None
+    chart.add_data(Reference(ws, min_col=span.col("expected_loss"), max_col=span.col("risk"),
+                             min_row=span.header_row, max_row=span.last_row),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=span.col("party"), min_row=span.first_row,
+                                   max_row=span.last_row))
+    chart.legend.position = "b"
+    chart.gapWidth = 80
+    _axes_visible(chart)
+    chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    return chart
+
+
 def stock_in_worst_scenario(ws: WriteOnlyWorksheet, span: TableSpan, scenario: str) -> LineChart:
     """One line per holding: stock (t) at the start and the end of each period."""
     chart = LineChart()

@@ -114,6 +114,19 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "loss": _c("periods of demand", "L_s: shortfall in periods of baseline demand, criticality "
                "weighted, summed over parties, minerals and periods.", LOSS),
     "share_of_expected_loss": _c("fraction", "π_s L_s ÷ expected loss.", PERCENT),
+    "party_loss": _c("periods of demand", "L[p,s]: the part of a scenario's loss from the "
+                     "party's own demand (its shortfalls in periods of its baseline demand, "
+                     "criticality weighted); the parties' losses add up to the scenario's.",
+                     LOSS),
+    # each party's own risk (Summary)
+    "expected_loss": _c("periods of demand", "For a party: E_p = Σ_s π_s L[p,s], the expected "
+                        "loss from its own demand.", LOSS),
+    "cvar": _c("periods of demand", "For a party: the exact CVaR_α of its losses L[p,s], the "
+               "mean of its worst 1 − α of probability.", LOSS),
+    "risk": _c("periods of demand", "For a party: R_p = (1 − λ)·E_p + λ·CVaR_p, its own risk by "
+               "the measure the plan minimizes for all parties together.", LOSS),
+    "risk_share": _c("fraction", "R_p ÷ Σ_q R_q: the party's share of the parties' risks "
+                     "(Σ_q R_q ≥ R*, as CVaR is subadditive).", PERCENT),
     "cumulative_probability": _c("fraction", "Probability of this scenario and all worse ones "
                                  "(the table is sorted from the worst loss down).", PERCENT),
     "in_cvar_tail": _c("", "yes when the whole scenario is in the worst 1 − α of probability "

@@ -86,7 +86,8 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
     cur = data.currency
     spend = tables.spend_by_party(results, data)
     top = tables.expected_shortfalls(results, data).drop(columns="rank")
-    widths = w.fit_widths([spend, top], first=24, minimum=12)
+    parties = tables.party_risks(results)
+    widths = w.fit_widths([spend, top, parties], first=24, minimum=12)
     w.layout(widths, freeze=None, landscape=True)
     w.title(f"stockopt results: {audit.input_name}", back_to=None)
     ok = results.status == "optimal"
@@ -131,6 +132,16 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
                   w.cell(meaning, font=NOTE_FONT)])
     w.blank()
 
+    party_span = None
+    if len(parties):
+        w.section("Each party's own risk")
+        w.note("The same measure for each party's own losses (its shortfalls in periods of "
+               "its own baseline demand): what each government can read as its risk under "
+               "this plan. The parties' risks add up to at least R*, since CVaR is "
+               "subadditive; the loss of each party per scenario is on Scenarios.")
+        party_span = w.table(parties, f"{SUMMARY}: each party's own risk", widths=widths)
+        w.blank()
+
     if results.bounds is not None:
         _bounds_section(w, results, data)
     w.section("What the plan spends, with whose money, and what more money would buy")
@@ -158,6 +169,9 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         w.ws.add_chart(charts.spend_by_party(w.ws, spend_span, tables.lever_columns(data),
                                              cur), f"F{anchor}")
     rows = int(max(loss_chart.height, charts.HEIGHT_CM) / 0.53) + 2
+    if party_span is not None and len(parties) > 1:
+        w.ws.add_chart(charts.party_risk(w.ws, party_span), f"A{anchor + rows}")
+        rows += int(charts.HEIGHT_CM / 0.53) + 2
     for _ in range(rows):
         w.blank()
 
@@ -267,6 +281,11 @@ def write_scenarios(w: SheetWriter, results: Results, data: ModelData
     span = w.table(ranking, SCENARIOS, widths=widths,
                    row_styles=["tail" if t else None for t in tail])
     w.ws.auto_filter.ref = span.ref
+    by_party = tables.party_losses_worst_first(results)
+    if len(by_party):
+        w.blank()
+        w.section("Loss by party, per scenario (same order)")
+        w.table(by_party, f"{SCENARIOS} (loss by party)", widths=widths)
     return span, tail
 
 

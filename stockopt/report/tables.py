@@ -141,6 +141,25 @@ def expected_shortfalls(results: Results, data: ModelData, top: int = 10) -> pd.
     return pd.DataFrame(records, columns=columns)
 
 
+def party_risks(results: Results) -> pd.DataFrame:
+    """Each party's own expected loss, CVaR and risk (periods of its demand lost), with its
+    share of the parties' risks."""
+    rows = [{"party": p, **m} for p, m in results.parties.items()]
+    df = pd.DataFrame(rows, columns=["party", "expected_loss", "cvar", "risk"])
+    total = float(df["risk"].sum()) if len(df) else 0.0
+    df["risk_share"] = df["risk"] / total if total > 0 else 0.0
+    return df
+
+
+def party_losses_worst_first(results: Results) -> pd.DataFrame:
+    """Each scenario's loss split by party, scenarios in the Scenarios sheet's order."""
+    table = results.tables.get("party_losses")
+    if table is None:
+        return pd.DataFrame(columns=["scenario", "party", "party_loss"])
+    df = table.rename(columns={"loss": "party_loss"})
+    return worst_first(df, results)[["scenario", "party", "party_loss"]]
+
+
 def scenario_ranking(results: Results, data: ModelData) -> pd.DataFrame:
     """Scenarios sorted by loss, worst first (ties in input order), with the CVaR tail marked.
 

@@ -70,11 +70,14 @@ def workbook(example: tuple[Path, Path, dict]) -> openpyxl.Workbook:
     return openpyxl.load_workbook(example[1])
 
 
-def _header_row(ws) -> int:  # noqa: ANN001
-    """The first row whose first cell has the header fill."""
-    for row in ws.iter_rows(min_row=1, max_row=40, max_col=1):
+def _header_row(ws, containing: str | None = None) -> int:  # noqa: ANN001
+    """The first row whose first cell has the header fill (and, if given, one of whose
+    header texts starts with ``containing``)."""
+    for row in ws.iter_rows(min_row=1, max_row=60):
         cell = row[0]
-        if cell.fill is not None and cell.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb:
+        if cell.fill is not None and cell.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb and (
+                containing is None
+                or any(str(c.value or "").startswith(containing) for c in row)):
             return cell.row
     raise AssertionError(f"{ws.title}: no header row")
 
@@ -165,8 +168,16 @@ def test_summary_answers_at_a_glance(example, workbook) -> None:  # noqa: ANN001
     links = {c.hyperlink.location.split("!")[0].strip("'") for row in ws.iter_rows()
              for c in row if c.hyperlink is not None}
     assert links == set(SHEET_NAMES[1:])
+    # each party's own risk equals the JSON's
+    row = _header_row(ws, "risk (")
+    header = [str(c.value).split(" (")[0] for c in ws[row]]
+    for r in ws.iter_rows(min_row=row + 1, max_row=row + len(summary["parties"]),
+                          values_only=True):
+        rec = dict(zip(header, r, strict=False))
+        assert rec["risk"] == pytest.approx(summary["parties"][rec["party"]]["risk"])
+        assert rec["cvar"] == pytest.approx(summary["parties"][rec["party"]]["cvar"])
     # spend per party equals the JSON, and the levers add up to it
-    row = _header_row(ws)
+    row = _header_row(ws, "spend (")
     header = [str(c.value).split(" (")[0] for c in ws[row]]
     for r in ws.iter_rows(min_row=row + 1, max_row=row + len(summary["spend"]), values_only=True):
         rec = dict(zip(header, r, strict=False))
@@ -190,10 +201,11 @@ def test_charts_are_native_excel_charts(example) -> None:  # noqa: ANN001
     with zipfile.ZipFile(example[1]) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
         sheets = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
-    assert len(charts) == 3
-    assert sum(bool(re.search(r"<(c:)?barChart>", c)) for c in charts) == 2
+    assert len(charts) == 4
+    assert sum(bool(re.search(r"<(c:)?barChart>", c)) for c in charts) == 3
     assert sum(bool(re.search(r"<(c:)?lineChart>", c)) for c in charts) == 1
     assert any("Loss by scenario" in c for c in charts)
+    assert any("Each party" in c for c in charts)
     assert b"<f>" not in sheets  # no formulas anywhere: every value is written as a value
 
 
