@@ -57,6 +57,7 @@ def _child(case: Case, work: Path, bases: Bases, subprocess_mode: bool, limit: f
     """In the forked process: run the case, write its result as JSON to ``fd``, exit."""
     try:
         os.setpgid(0, 0)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # HiGHS's banner, printed by C code
         result = run_case(case, work / case.label.replace(":", "-"), bases,
                           subprocess_mode=subprocess_mode, time_limit=limit).to_dict()
     except BaseException:  # noqa: BLE001 - a bug of the harness, reported as such

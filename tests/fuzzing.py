@@ -1198,6 +1198,8 @@ def run_case(case: Case, folder: Path, bases: Bases, *, subprocess_mode: bool = 
         prep = prepare(case, folder, bases)
         if signal_at is not None and prep.signal_at is not None:
             prep.signal_at = signal_at
+            prep.description = f"{case.kind.upper()} at {signal_at}" + (
+                " (a temporary output appears)" if signal_at == "write" else " s")
         before = snapshot(prep.watched)
         real = subprocess_mode or prep.signal_at is not None
         outcome = run_subprocess(prep, time_limit) if real else run_in_process(prep)
