@@ -30,7 +30,11 @@ from .model.matrix import MatrixLP
 from .report.workbook import RunAudit
 from .report.workbook import write_report as _write_workbook
 from .results.extract import Results, extract
-from .solver.diagnose import explain_cover_floors, fixed_concentration_violations
+from .solver.diagnose import (
+    explain_concentration_caps,
+    explain_cover_floors,
+    fixed_concentration_violations,
+)
 from .solver.highs import SolveFailed, SolveOutcome, solve_lp
 from .solver.highs import solve as solve_pyomo
 from .workbook.normalize import Loaded
@@ -125,8 +129,10 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
     ``builder`` is one of ``BUILDERS``; ``time_limit`` (s) bounds both phases together;
     ``algorithm`` is phase 1's ("simplex", "ipx", "choose"); ``verbose`` streams the HiGHS
     log; ``on_phase`` is called with a label as each step starts; step times (s) are
-    added to ``timings``. Raises ``SolveFailed``; when a policy floor or cap makes the
-    plan infeasible, its ``explanation`` says which, in words.
+    added to ``timings``. Raises ``SolveFailed``; its ``explanation`` says why in words
+    and what to do: which policy floor or cap makes the plan infeasible and what it would
+    need, or what the status means (time limit, unbounded, numerically unreliable: the
+    solution broke its own rows, ``solver.check``).
     """
     if builder not in BUILDERS:
         raise ValueError(f"builder must be one of {', '.join(BUILDERS)}, not {builder!r}")
@@ -156,8 +162,12 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
                                          algorithm=algorithm, parties=data.parties,
                                          on_phase=on_phase)
     except SolveFailed as exc:
-        if exc.status == "infeasible" and not exc.explanation:
-            exc.explanation = explain_cover_floors(data, st.index, model.matrix())
+        if exc.status in ("infeasible", "primal infeasible or unbounded"):
+            lp = model.matrix()
+            found = [explain_cover_floors(data, st.index, lp),
+                     explain_concentration_caps(data, st.index, lp)]
+            if any(found):
+                exc.explanation = "; ".join(text for text in found if text)
         raise
     timings.update(outcome.timings)
     notify("extracting the results")

@@ -53,7 +53,9 @@ class MatrixLP:
     ``risk_cost`` is the phase-1 objective R, ``cost_cost`` the phase-2 objective Cost;
     ``layout`` says where each variable family's columns are, ``row_layout`` where each
     row family's rows are; ``row_family`` names each row's family; ``col_unit`` is each
-    column's scaling unit (its mineral's tonnage unit, else 1).
+    column's scaling unit (its mineral's tonnage unit, else 1). ``row_index`` and
+    ``col_index`` (family -> index list), ``scenarios`` and ``periods`` (labels) name rows
+    and columns in words (``row_name``, ``col_name``); without them entries are numbered.
     """
 
     A: sp.csr_matrix
@@ -69,6 +71,10 @@ class MatrixLP:
     parties: list[str]
     budgeted: list[str]
     col_unit: np.ndarray
+    row_index: dict[str, list] = field(default_factory=dict)
+    col_index: dict[str, list] = field(default_factory=dict)
+    scenarios: list[str] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -93,6 +99,56 @@ class MatrixLP:
         """The pooled_budget_limit row, or None without a pooled budget."""
         rows = self.row_layout.first.get("pooled_budget_limit")
         return None if rows is None or rows[0] < 0 else int(rows[0])
+
+    def row_name(self, i: int) -> str:
+        """Row ``i`` in words: its family and index, e.g. "budget_limit[US]" or
+        "party_balance[US, gallium, 2027] in scenario 'ban'"."""
+        return _entry_name(self.row_family[i], self.row_layout, self.row_index, i, self)
+
+    def col_name(self, j: int) -> str:
+        """Column ``j`` in words: its family and index, e.g. "offtake_capacity[US_Co]"."""
+        family = next((f for f, c in self.layout.first.items() if np.any(c == j)), None)
+        if family is None:
+            family = next((f for f, c in self.layout.second.items() if np.any(c == j)),
+                          "column")
+        return _entry_name(family, self.layout, self.col_index, j, self)
+
+
+def _label(key: object, periods: list[str]) -> str:
+    """An index entry in words; integers are period numbers (the model's only integer
+    index), shown by their label when ``periods`` is known."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and periods \
+            and 1 <= int(key) <= len(periods):
+        return str(periods[int(key) - 1])
+    return str(key)
+
+
+def _entry_name(family: str, layout: ColumnLayout, index: dict[str, list], i: int,
+                lp: MatrixLP) -> str:
+    """Family ``family``'s entry at position ``i`` of ``layout`` in words."""
+    scenario = None
+    if family in layout.first:
+        where = np.flatnonzero(layout.first[family] == i)
+        k = int(where[0]) if len(where) else None
+    elif family in layout.second:
+        where = np.argwhere(layout.second[family] == i)
+        k, scenario = (int(where[0][1]), int(where[0][0])) if len(where) else (None, None)
+    else:
+        k = None
+    keys = index.get(family)
+    if k is None:
+        text = f"{family} (#{i})"
+    elif keys is None:
+        text = f"{family}[#{k}]"
+    else:
+        key = keys[k]
+        parts = key if isinstance(key, tuple) else (() if key is None else (key,))
+        text = (f"{family}[{', '.join(_label(x, lp.periods) for x in parts)}]" if parts
+                else family)
+    if scenario is not None:
+        name = lp.scenarios[scenario] if scenario < len(lp.scenarios) else f"#{scenario}"
+        text += f" in scenario '{name}'"
+    return text
 
 
 @dataclass
@@ -204,7 +260,15 @@ def render_matrix(st: ModelStatement) -> MatrixLP:
                     parties=list(st.index.PARTIES),
                     budgeted=list(st.rows["budget_limit"].index)
                     if "budget_limit" in st.rows else [],
-                    col_unit=col_values("unit"))
+                    col_unit=col_values("unit"), **names_of(st))
+
+
+def names_of(st: ModelStatement) -> dict:
+    """The naming fields of a MatrixLP of ``st`` (``row_index``, ``col_index``,
+    ``scenarios``, ``periods``)."""
+    return {"row_index": {f: r.index for f, r in st.rows.items()},
+            "col_index": {f: v.index for f, v in st.variables.items()},
+            "scenarios": list(st.scenarios), "periods": list(st.data.periods)}
 
 
 def objective_vector(st: ModelStatement, name: str, layout: ColumnLayout,

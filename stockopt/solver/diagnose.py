@@ -1,8 +1,13 @@
-"""Explaining an infeasible plan in words: which policy floor or cap, and what it would need.
+"""Explaining a failed solve in words: which policy floor or cap, and what it would need.
 
 Cover floors can ask for more stock than budgets, capacities or market depth allow;
-concentration caps can be impossible when baseline supply is concentrated and no offtake
-can dilute it. These checks turn such infeasibility into sentences a planner can act on.
+concentration caps can be impossible when baseline supply is concentrated and the offtakes
+offered cannot dilute it (too little volume, none from another source, or fees beyond the
+budgets). These checks turn such infeasibility into sentences a planner can act on
+(``explain_cover_floors``, ``explain_concentration_caps``, both from elastic LPs cut from
+the rendered matrix's first-stage rows). Every other status a solve can end in has its
+words too (``status_words``), and a solution that breaks its own rows is explained by the
+row's coefficients (``unreliable_explanation``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from ..model.index import ModelIndex, concentration_terms
 from ..model.matrix import ColumnLayout, MatrixLP
 from ..model.stockpiles import tonne_costs
 from . import driver
+from .check import ABSOLUTE_TOLERANCE, NUMERICALLY_UNRELIABLE, RELATIVE_TOLERANCE, Violation
 
 BUDGET_ROWS = ("budget_limit", "pooled_budget_limit")
 """The first-stage row families that hold budgets (left out by ``with_budgets=False``)."""
@@ -29,6 +35,103 @@ other first-stage variables (offtake, swap and mitigation capacities, ζ) stay a
 
 SLACK = "cover_slack"
 """The elastic columns' family: tonnes a cover floor is short (one per cover_floor row)."""
+
+CAP_LEVERS = ("offtake_capacity",)
+"""The first-stage variable families the concentration-cap diagnosis may use: offtake
+capacities (the only variables in a concentration_limit row)."""
+
+CAP_SLACK = "cap_slack"
+"""The elastic columns' family: t/period a concentration_limit row is over its cap."""
+
+STATUS_WORDS: dict[str, str] = {
+    "infeasible": (
+        "no plan meets every row at once: a cover floor, concentration cap, market depth, "
+        "stockpile capacity or budget cannot hold together with the others; check the "
+        "CoverTargets and ConcentrationLimits sheets against the budgets, capacities and "
+        "offtakes offered (relax a floor or cap, raise a budget, or offer more volume)"),
+    "primal infeasible or unbounded": (
+        "HiGHS found the model either infeasible or unbounded without telling which: a "
+        "policy floor or cap that cannot hold, or a lever with a negative price, fee or "
+        "cost that nothing limits; check both"),
+    "unbounded": (
+        "the objective can fall without limit: some lever earns money (a negative price, "
+        "fee, holding or mitigation cost) and no budget, capacity or market depth limits "
+        "it; make such numbers non-negative or give the lever a limit"),
+    "empty": (
+        "the model has nothing to decide: no stockpile, offtake, swap or mitigation lever "
+        "and no demand gives it a variable; check the Holdings, Offtakes, Swaps, "
+        "Mitigation and Demand sheets"),
+    "unknown": (
+        "HiGHS stopped without a verdict, which on this model means numerical trouble: "
+        "input numbers many orders of magnitude apart (e.g. a price of 1e20 beside "
+        "demands of 0.001, or a unit mistake); check the inputs for such numbers, or try "
+        "--algorithm ipx"),
+    "time limit reached": (
+        "the solver ran out of time before it could prove the plan optimal, so no plan is "
+        "reported; give it more time (--time-limit) or make the model smaller (fewer "
+        "scenarios, periods or minerals)"),
+    "iteration limit reached": (
+        "the simplex method hit its iteration limit before the optimum; this is not "
+        "expected with stockopt's settings: try --algorithm ipx, and report the workbook"),
+    NUMERICALLY_UNRELIABLE: (
+        "some input numbers are so far apart in size that the solver's tolerances hide "
+        "the smaller ones, and the plan it found breaks a row in the model's own units "
+        f"(by more than {RELATIVE_TOLERANCE:g} of the row's scale + {ABSOLUTE_TOLERANCE:g}), "
+        "so it is not reported; check the inputs for a unit mistake or an extreme number"),
+    "memory limit reached": (
+        "the solver ran out of memory; make the model smaller (fewer scenarios, periods "
+        "or minerals) or run on a machine with more memory"),
+    "interrupted by user": ("the solve was interrupted (e.g. Ctrl-C) before it ended, so no "
+                            "plan is reported; run it again and let it finish"),
+    "model error": (
+        "HiGHS refused the model as given (e.g. a coefficient that is not a finite "
+        "number); check the inputs for non-numbers and extreme values"),
+}
+"""Each status a solve can end in -> what it means and what the user can do."""
+
+STATUS_SYNONYMS = {"load error": "model error", "presolve error": "unknown",
+                   "solve error": "unknown", "postsolve error": "unknown",
+                   "not set": "unknown", "interrupted by highs": "unknown",
+                   "solution limit reached": "iteration limit reached",
+                   "bound on objective reached": "unknown",
+                   "target for objective reached": "unknown"}
+"""HiGHS statuses that share another's words."""
+
+
+def status_words(status: str) -> str:
+    """What ``status`` (HiGHS's model status in lower case, or "numerically
+    unreliable") means for the plan and what the user can do, in words."""
+    key = status.strip().lower()
+    key = STATUS_SYNONYMS.get(key, key)
+    return STATUS_WORDS.get(key, f"HiGHS ended with status '{status}', so no plan is "
+                                 "reported; " + STATUS_WORDS["unknown"].split(", which ")[1])
+
+
+def unreliable_explanation(found: Sequence[Violation], lp: MatrixLP) -> str:
+    """Why a solution breaks its rows ``found`` (worst first): the worst row's
+    coefficients per solver unit, their spread and the column of the largest, and what to
+    do. Model units."""
+    worst = found[0]
+    text = status_words(NUMERICALLY_UNRELIABLE)
+    if worst.kind != "row" or not 0 <= worst.position < lp.n_rows:
+        return text
+    i = worst.position
+    A = lp.A.tocsr()
+    span = slice(A.indptr[i], A.indptr[i + 1])
+    cols = A.indices[span]
+    size = np.abs(A.data[span]) * lp.col_unit[cols]
+    size_nz = size[size > 0]
+    if len(size_nz) < 2:
+        return text
+    big = int(cols[int(np.argmax(size))])
+    ratio = float(size_nz.max() / size_nz.min())
+    return (f"{text}. In {worst.name} the coefficients (per solver unit) range from "
+            f"{size_nz.min():.3g} to {size_nz.max():.3g}, a factor of {ratio:.2g}; the "
+            f"largest is on {lp.col_name(big)} ({A.data[span][int(np.argmax(size))]:.3g} per "
+            "model unit). HiGHS scales each row by its largest coefficient, so the others "
+            "fall below its tolerances: check the input behind that column (a fee, price "
+            "or cost in the wrong unit?)")
+
 
 
 def _money(x: float, currency: str) -> str:
@@ -199,3 +302,134 @@ def _elastic_floors(data: ModelData, idx: ModelIndex, lp: MatrixLP, *,
     if short is None:
         return None
     return {name: float(x) for name, x in zip(names, short, strict=True)}
+
+
+def explain_concentration_caps(data: ModelData, idx: ModelIndex,
+                               lp: MatrixLP | None = None) -> str:
+    """Which concentration caps cannot hold, and what would dilute them ("" if none).
+
+    Solves the model's concentration_limit rows over the offtake capacities (every other
+    variable at 0) with each row made elastic (``elastic_cap_lp``): first without budgets
+    (what stays over there cannot be diluted by the offtakes offered at any price: the
+    sentence says how much more offtake capacity from other sources would), then with
+    the budget rows (what is over only there needs more money for the offtake fees).
+    One sentence per (party, mineral, source), listing the periods. ``lp`` is the matrix
+    of ``data``'s model (rendered here when not given).
+    """
+    if not idx.CONCENTRATION_ROWS:
+        return ""
+    if lp is None:
+        lp = render_matrix(state_model(data, idx))
+    over_free = elastic_caps(lp, with_budgets=False)
+    over_budget = elastic_caps(lp, with_budgets=True)
+    if over_free is None or over_budget is None:
+        return ""
+    rows = lp.row_layout.first.get("concentration_limit", np.zeros(0, dtype=np.int64))
+    unit = _row_units(lp, rows)
+    grouped: dict[tuple[str, str, str], list[tuple[int, float, float]]] = {}
+    for k, key in enumerate(idx.CONCENTRATION_ROWS):
+        tol = 1e-6 * unit[k]
+        free, within = float(over_free[k]), float(over_budget[k])
+        if free > tol or within > tol:
+            p, m, c, t = key
+            grouped.setdefault((p, m, c), []).append((t, free if free > tol else 0.0,
+                                                      within))
+    lines = []
+    for (p, m, c), found in grouped.items():
+        lines.append(_cap_sentence(data, idx, p, m, c, found))
+    return "; ".join(lines)
+
+
+def _row_units(lp: MatrixLP, rows: np.ndarray) -> np.ndarray:
+    """The largest column unit among each row's entries (1 for an empty row)."""
+    A = lp.A.tocsr()
+    out = np.ones(len(rows))
+    for k, r in enumerate(rows):
+        units = lp.col_unit[A.indices[A.indptr[r]:A.indptr[r + 1]]]
+        if len(units):
+            out[k] = float(units.max())
+    return out
+
+
+def _cap_sentence(data: ModelData, idx: ModelIndex, p: str, m: str, c: str,
+                  found: list[tuple[int, float, float]]) -> str:
+    """The sentence for cap (p, m) on source c over ``found`` (period, t/period over at
+    any price, t/period over within the budgets)."""
+    share = idx.concentration_share[(p, m)]
+    periods = [t for t, _free, _within in found]
+    label = ", ".join(data.period_label(t) for t in periods)
+    worst_share, supply, total = 0.0, 0.0, 0.0
+    for t in periods:
+        by_source, _active = concentration_terms(data, idx.supply_sources, idx.offtakes_to,
+                                                 p, m, t)
+        q, tot = by_source.get(c, 0.0), sum(by_source.values())
+        if tot > 0 and q / tot >= worst_share:
+            worst_share, supply, total = q / tot, q, tot
+    others = [o for o in idx.offtakes_to.get((p, m), ())
+              if data.offtakes[o].source != c
+              and any(t >= data.offtakes[o].first_period for t in periods)]
+    text = (f"concentration cap for {p}, {m} (at most {share:.0%} from one source): {c} "
+            f"supplies {supply:,.4g} of {total:,.4g} t/period of baseline supply "
+            f"({worst_share:.0%}) in period{'s' if len(periods) > 1 else ''} {label}")
+    free = max(f for _t, f, _w in found)
+    if free > 0:
+        more = free / share if share > 0 else float("inf")
+        if not others:
+            text += (f", and no offtake from a source other than {c} is offered for {p}, "
+                     f"{m} then to dilute it; about {more:,.4g} t/period of offtake "
+                     "capacity from other sources would (add offtake options, raise the "
+                     "limit, or exclude the source)")
+        else:
+            offered = sum(data.offtakes[o].max_volume for o in others)
+            text += (f"; even with every offtake offered from other sources at its largest "
+                     f"volume ({offered:,.4g} t/period in all) it stays over, and about "
+                     f"{more:,.4g} t/period more offtake capacity from other sources would "
+                     "dilute it (offer more volume, raise the limit, or exclude the source)")
+        return text
+    extra = max(w for _t, _f, w in found) / share if share > 0 else 0.0
+    fees = [data.offtakes[o].fee for o in others if data.offtakes[o].fee > 0]
+    text += ("; the offtakes that would dilute it cost more in fees than the budgets allow"
+             f" (about {extra:,.4g} t/period of capacity short")
+    if fees:
+        text += (f", about {_money(extra * min(fees), data.currency)} more for {p} at the "
+                 "cheapest fee")
+    return text + "; raise the budget, or relax the limit)"
+
+
+def elastic_cap_lp(lp: MatrixLP, *, with_budgets: bool) -> MatrixLP:
+    """The concentration caps of ``lp`` made elastic: its concentration_limit rows (and,
+    if ``with_budgets``, its budget rows) over its offtake capacities
+    (``first_stage_part``), plus one column e_r ≥ 0 (t/period) per concentration_limit
+    row r entered with coefficient −1 (Σ a·x − e_r ≤ L·Q − q_c). The objective, min
+    Σ_r e_r / u_r (u_r the largest unit of the row's offtakes), is in the ``risk_cost``
+    slot; ``cost_cost`` is 0. The elastic columns are family ``CAP_SLACK``.
+    """
+    rows = ["concentration_limit", *(BUDGET_ROWS if with_budgets else ())]
+    part = first_stage_part(lp, CAP_LEVERS, [f for f in lp.row_layout.first if f in rows])
+    caps = part.row_layout.first.get("concentration_limit", np.zeros(0, dtype=np.int64))
+    n, k = part.n_cols, len(caps)
+    unit = _row_units(part, caps)
+    slack = sp.csr_matrix((-np.ones(k), (caps, np.arange(k))), shape=(part.n_rows, k))
+    part.layout.first[CAP_SLACK] = n + np.arange(k)
+    return MatrixLP(
+        A=sp.csr_matrix(sp.hstack([part.A.tocsr(), slack])),
+        col_lower=np.concatenate([part.col_lower, np.zeros(k)]),
+        col_upper=np.concatenate([part.col_upper, np.full(k, np.inf)]),
+        row_lower=part.row_lower, row_upper=part.row_upper,
+        risk_cost=np.concatenate([np.zeros(n), 1.0 / unit]), cost_cost=np.zeros(n + k),
+        layout=part.layout, row_layout=part.row_layout, row_family=part.row_family,
+        parties=part.parties, budgeted=part.budgeted,
+        col_unit=np.concatenate([part.col_unit, unit]))
+
+
+def elastic_caps(lp: MatrixLP, *, with_budgets: bool) -> np.ndarray | None:
+    """t/period each concentration_limit row of ``lp`` stays over its cap at least
+    (aligned with those rows), solving ``elastic_cap_lp`` through the driver; None if
+    that LP does not solve to optimality."""
+    elastic = elastic_cap_lp(lp, with_budgets=with_budgets)
+    scaled = driver.scale(elastic)
+    h = driver.load(scaled, scaled.risk_cost)
+    record = driver.run(h, "elastic concentration caps", "HiGHS's choice", {})
+    if record.status != "optimal":
+        return None
+    return driver.primal_values(h, scaled)[elastic.layout.first[CAP_SLACK]]

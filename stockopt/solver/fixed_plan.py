@@ -33,7 +33,7 @@ from ..model import ModelStatement, state_model
 from ..model.budgets import operating_costs, spending
 from ..model.matrix import MatrixLP, Solution, render_matrix
 from ..model.risk import exact_cvar, risk_of, scenario_losses, var_threshold
-from .highs import LoadedLP, SolveFailed
+from .highs import NUMERICALLY_UNRELIABLE, LoadedLP, SolveFailed
 
 DEFAULT_BATCH = 100
 """Scenarios per evaluation LP (memory stays bounded by one batch)."""
@@ -140,9 +140,10 @@ class FixedPlanLP:
             else:
                 self.loaded.solve_risk()
         except SolveFailed as exc:
+            detail = f" ({exc})" if exc.status == NUMERICALLY_UNRELIABLE else ""
             raise EvaluationFailed(
                 f"the evaluation LP of {len(self.flat.scenarios)} scenarios with the plan "
-                f"fixed ended with HiGHS status '{exc.status}'") from exc
+                f"fixed ended with status '{exc.status}'{detail}") from exc
 
 
 def _batch(data: ModelData, first: dict[str, np.ndarray]) -> ScenarioEvaluation:

@@ -22,7 +22,11 @@ in the billions and risk coefficients in the millionths left HiGHS with residual
 infeasibilities after unscaling (phase 2 ended "unknown") and risk costs near its dual
 tolerance. Solutions, duals and objective values are unscaled on the way back.
 Termination is checked after each phase; anything but optimal raises ``SolveFailed``
-with HiGHS's model status.
+with HiGHS's model status. An optimal phase's solution is then checked, unscaled, against
+every row and column bound of the MatrixLP (``solver.check``): a solution that breaks its
+own rows beyond the check's tolerances raises ``SolveFailed`` with the status
+"numerically unreliable", naming the row. Every ``SolveFailed`` carries an explanation in
+words of its status and what the user can do (``solver.diagnose.status_words``).
 
 The option sets of the phases (``ALGORITHMS``, ``TIE_BREAK_OPTIONS``, ``PHASE2_OPTIONS``,
 ``PHASE2_FALLBACK``) and the tie-break weight are defined here and shared with the
@@ -31,6 +35,7 @@ frontier's warm sweeps (``solver.warm_sweep``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,8 +43,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyomo.environ as pyo
 
-from ..model.matrix import MatrixLP, Solution
+from ..model.matrix import MatrixLP, Solution, names_of
 from . import driver
+from .check import NUMERICALLY_UNRELIABLE, SolutionCheck, Violation
+from .diagnose import status_words, unreliable_explanation
 from .driver import (
     DUAL_TOLERANCE,
     INF,
@@ -54,8 +61,9 @@ from .driver import (
 __all__ = ["ALGORITHMS", "ALGORITHM_NAMES", "DEFAULT_ALGORITHM", "DUAL_PRICING",
            "DUAL_TOLERANCE", "INF", "PHASE2_FALLBACK", "PHASE2_OPTIONS",
            "RISK_BOUND_RELATIVE", "TIE_BREAK", "TIE_BREAK_OPTIONS", "LoadedLP",
-           "PhaseRecord", "ScaledLP", "SolveFailed", "SolveOutcome", "highs_version",
-           "scale", "solve", "solve_lp", "tie_break_weight"]
+           "NUMERICALLY_UNRELIABLE", "PhaseRecord", "ScaledLP", "SolveFailed",
+           "SolveOutcome", "check_solution", "highs_version", "risk_bound", "scale", "solve",
+           "solve_lp", "tie_break_weight"]
 
 DUAL_PRICING: dict[str, object] = {"simplex_dual_edge_weight_strategy": 1}
 """Dual simplex prices with Devex edge weights rather than HiGHS's default dual steepest
@@ -111,6 +119,11 @@ ENDS_A_RUN = ("optimal", "time limit reached")
 """Statuses after which a failed-looking run is not retried with other options."""
 
 
+def risk_bound(risk_star: float) -> float:
+    """Phase 2's bound on R in model units: R* + RISK_BOUND_RELATIVE·max(1, |R*|)."""
+    return risk_star + RISK_BOUND_RELATIVE * max(1.0, abs(risk_star))
+
+
 def tie_break_weight(lp: ScaledLP) -> float | None:
     """w = TIE_BREAK · max|risk coefficient| / max|cost coefficient| of the scaled ``lp``
     (phase 1 minimizes R + w·Cost first); None when there is no tie-break (TIE_BREAK ≤ 0,
@@ -122,17 +135,43 @@ def tie_break_weight(lp: ScaledLP) -> float | None:
 
 
 class SolveFailed(Exception):
-    """A phase did not end optimal. ``status`` is HiGHS's model status in lower case."""
+    """A phase did not end optimal, or its solution failed the check. ``status`` is
+    HiGHS's model status in lower case, or "numerically unreliable" (``solver.check``)."""
 
     def __init__(self, phase: str, status: str, outcome: SolveOutcome,
-                 explanation: str = "", message: str | None = None) -> None:
+                 explanation: str | None = None, message: str | None = None) -> None:
         super().__init__(message or
                          f"{phase} did not solve to optimality: HiGHS status '{status}'")
         self.phase = phase
         self.status = status
         self.outcome = outcome
-        self.explanation = explanation
-        """Why, in words, when it can be said (e.g. which policy floor is out of reach)."""
+        self.explanation = status_words(status) if explanation is None else explanation
+        """Why, in words, and what to do (e.g. which policy floor is out of reach); by
+        default the words of the status (``diagnose.status_words``)."""
+
+
+def check_solution(check: SolutionCheck, x: np.ndarray, phase: str, outcome: SolveOutcome,
+                   risk_bound: float | None = None) -> None:
+    """Check ``x`` (model units) against every row and column bound of ``check``'s
+    MatrixLP (and phase 2's ``risk_bound``); add the time to ``outcome.timings["check"]``.
+    Raises SolveFailed with status "numerically unreliable", naming the worst row, when
+    ``x`` breaks them beyond the tolerances."""
+    t0 = time.perf_counter()
+    found = check.violations(x, risk_bound=risk_bound)
+    outcome.timings["check"] = outcome.timings.get("check", 0.0) + time.perf_counter() - t0
+    if found:
+        raise unreliable(phase, outcome, found, check.lp)
+
+
+def unreliable(phase: str, outcome: SolveOutcome, found: list[Violation],
+               lp: MatrixLP) -> SolveFailed:
+    """The SolveFailed of a solution that breaks rows ``found`` (worst first)."""
+    outcome.status = NUMERICALLY_UNRELIABLE
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return SolveFailed(phase, NUMERICALLY_UNRELIABLE, outcome,
+                       unreliable_explanation(found, lp),
+                       message=f"{phase}: HiGHS reported optimal, but the solution breaks its "
+                               f"own rows in model units: {found[0].describe()}{more}")
 
 
 @dataclass
@@ -179,7 +218,11 @@ class LoadedLP:
 
             self.model = source
             raw = compile_pyomo(source)
+            if not raw.row_index:
+                raw = dataclasses.replace(raw, **names_of(source.statement))
         self.raw = raw
+        self.check = SolutionCheck(raw)
+        """Checks every phase's solution against ``raw``'s rows (``solver.check``)."""
         self.lp = scale(raw)
         self.h = driver.load(self.lp, self.lp.risk_cost, verbose=verbose)
         self.n_rows = self.lp.n_rows
@@ -250,6 +293,7 @@ class LoadedLP:
             raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
         risk_star = float(phase1.objective)
         outcome.risk = risk_star
+        check_solution(self.check, self.primal_values(), "phase 1 (risk)", outcome)
         self._phase1_basis = driver.basis(self.h)
         self._record_budget_duals(outcome)
 
@@ -262,6 +306,8 @@ class LoadedLP:
         if phase2.status != "optimal":
             outcome.status = phase2.status
             raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
+        check_solution(self.check, self.primal_values(), "phase 2 (cost)", outcome,
+                       risk_bound=risk_bound(risk_star))
         outcome.cost = float(phase2.objective) / self.lp.cost_scale
         phase2.objective = outcome.cost  # report in currency, not the solver's scaled units
         outcome.status = "optimal"
@@ -305,6 +351,8 @@ class LoadedLP:
         if record.status != "optimal":
             raise SolveFailed("phase 1 (risk)", record.status,
                               SolveOutcome(status=record.status, phases=[record]))
+        check_solution(self.check, self.primal_values(), "phase 1 (risk)",
+                       SolveOutcome(status=record.status, phases=[record]))
         self._phase1_basis = driver.basis(self.h)
         return record
 

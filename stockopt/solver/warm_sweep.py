@@ -14,7 +14,8 @@ that basis), phase 2 by unperturbed primal simplex from the phase-1 basis plus t
 row. A hot phase that needs more simplex iterations than the first cold solve of that
 phase (at least 1,000) is abandoned and run cold, so a hot point costs at most about
 twice a cold one (``fallbacks`` counts them). Runs, duals, budget bounds and the risk row
-are the driver's (``solver.driver``).
+are the driver's (``solver.driver``). Each phase's solution is checked against the
+model's rows in model units, as ``LoadedLP.solve`` does (``solver.check``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from .highs import (
     LoadedLP,
     SolveFailed,
     SolveOutcome,
+    check_solution,
     highs_version,
+    risk_bound,
     tie_break_weight,
 )
 
@@ -144,6 +147,7 @@ class WarmSweepSolver:
             raise SolveFailed("phase 1 (risk)", phase1.status, outcome)
         risk_star = float(phase1.objective)
         outcome.risk = risk_star
+        check_solution(loaded.check, driver.primal_values(h1, lp), "phase 1 (risk)", outcome)
         outcome.budget_duals, outcome.pooled_budget_dual = driver.budget_shadow_prices(
             lp, driver.row_duals(h1) if risk_duals is None else risk_duals)
 
@@ -160,6 +164,12 @@ class WarmSweepSolver:
             outcome.status = phase2.status
             self._phase2_solved = False
             raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
+        try:
+            check_solution(loaded.check, driver.primal_values(h2, lp), "phase 2 (cost)",
+                           outcome, risk_bound=risk_bound(risk_star))
+        except SolveFailed:
+            self._phase2_solved = False
+            raise
         self._phase2_solved = True
         outcome.cost = float(phase2.objective) / lp.cost_scale
         outcome.status = "optimal"
