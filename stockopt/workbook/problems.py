@@ -2,6 +2,12 @@
 
 Each problem names the sheet, the Excel row number(s), the column, what was expected
 and what was found, so a planner can go straight to the cell.
+
+Output stays bounded whatever the workbook holds: the list stops after
+``MAX_LISTED`` errors and ``MAX_LISTED`` warnings (the counts stay exact, and a last line
+says how many more there are), a long value is shortened to ``MAX_VALUE_CHARS`` characters
+with the number left out said, and a problem spanning many rows lists the first
+``MAX_ROWS_LISTED`` of them with the count of the rest.
 """
 
 from __future__ import annotations
@@ -11,6 +17,27 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+
+MAX_LISTED = 100
+"""Errors listed (and, separately, warnings); the rest are counted, not listed."""
+
+MAX_VALUE_CHARS = 60
+"""A value quoted in a message is shortened beyond this many characters."""
+
+MAX_FIELD_CHARS = 400
+"""Any one text of a problem (sheet, column, expected, found) is shortened beyond this."""
+
+MAX_ROWS_LISTED = 20
+"""Rows named in a problem's location (and 5x as many in its JSON); the rest are counted."""
+
+
+def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """``text`` cut to about ``limit`` characters, the middle left out and counted:
+    'aaaa…[9,940 characters left out]…aaaa'."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 6
+    return f"{text[:head]}…[{len(text) - head - tail:,} characters left out]…{text[-tail:]}"
 
 
 class Severity(StrEnum):
@@ -45,7 +72,10 @@ class Problem:
             parts.append(f"sheet '{self.sheet}'")
         if self.rows:
             label = "row" if len(self.rows) == 1 else "rows"
-            parts.append(f"{label} {', '.join(str(r) for r in self.rows)}")
+            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_LISTED])
+            if len(self.rows) > MAX_ROWS_LISTED:
+                shown += f" and {len(self.rows) - MAX_ROWS_LISTED:,} more"
+            parts.append(f"{label} {shown}")
         if self.column:
             parts.append(f"column '{self.column}'")
         if self.cell:
@@ -62,53 +92,108 @@ class Problem:
         """The problem as plain JSON-ready data."""
         data = asdict(self)
         data["severity"] = self.severity.value
-        data["rows"] = list(self.rows)
+        data["rows"] = list(self.rows[:5 * MAX_ROWS_LISTED])
+        if len(self.rows) > 5 * MAX_ROWS_LISTED:
+            data["rows_total"] = len(self.rows)
         data["message"] = self.message
         return data
 
 
 @dataclass
 class Problems:
-    """An ordered collection of problems, appended to as reading and validation go."""
+    """An ordered collection of problems, appended to as reading and validation go.
 
-    items: list[Problem] = field(default_factory=list)
+    The first ``limit`` errors and the first ``limit`` warnings are kept; beyond that they
+    are only counted (``error_count``, ``warning_count``), so a million bad rows cost
+    neither memory nor a million lines. ``items`` lists the kept problems in the order they
+    were found and, when some were left out, a last line saying how many.
+    """
+
+    kept: list[Problem] = field(default_factory=list)
+    limit: int = MAX_LISTED
+    error_count: int = 0
+    warning_count: int = 0
 
     def error(self, sheet: str | None, rows: int | tuple[int, ...] | list[int] | None,
               column: str | None, expected: str, found: str, *, cell: str | None = None) -> None:
         """Record an error."""
-        self.items.append(Problem(Severity.ERROR, sheet, _rows(rows), column, expected, found,
-                                  cell))
+        self._add(Severity.ERROR, sheet, rows, column, expected, found, cell)
 
     def warning(self, sheet: str | None, rows: int | tuple[int, ...] | list[int] | None,
                 column: str | None, expected: str, found: str, *,
                 cell: str | None = None) -> None:
         """Record a warning."""
-        self.items.append(Problem(Severity.WARNING, sheet, _rows(rows), column, expected, found,
-                                  cell))
+        self._add(Severity.WARNING, sheet, rows, column, expected, found, cell)
+
+    def _add(self, severity: Severity, sheet: str | None,
+             rows: int | tuple[int, ...] | list[int] | None, column: str | None,
+             expected: str, found: str, cell: str | None) -> None:
+        if severity is Severity.ERROR:
+            self.error_count += 1
+            count = self.error_count
+        else:
+            self.warning_count += 1
+            count = self.warning_count
+        if count > self.limit:
+            return
+        self.kept.append(Problem(severity, _clip(sheet), _rows(rows), _clip(column),
+                                 _clip(expected) or "", _clip(found) or "", _clip(cell)))
+
+    @property
+    def omitted(self) -> tuple[int, int]:
+        """(errors, warnings) counted but not listed."""
+        return (max(0, self.error_count - self.limit), max(0, self.warning_count - self.limit))
+
+    @property
+    def items(self) -> list[Problem]:
+        """The listed problems, in the order found; a last one counts those left out."""
+        errors, warnings = self.omitted
+        if not errors and not warnings:
+            return list(self.kept)
+        more = " and ".join(f"{n:,} more {what}{'s' if n != 1 else ''}"
+                            for n, what in ((errors, "error"), (warnings, "warning")) if n)
+        note = Problem(Severity.ERROR if errors else Severity.WARNING, None, (), None,
+                       f"at most {self.limit} errors and {self.limit} warnings listed",
+                       f"{_count(self.error_count, 'error')} and "
+                       f"{_count(self.warning_count, 'warning')} in all; {more} not listed "
+                       "(fix those above and run again)")
+        return [*self.kept, note]
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.items if p.severity is Severity.ERROR]
+        """The listed errors (``error_count`` counts them all)."""
+        return [p for p in self.kept if p.severity is Severity.ERROR]
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.items if p.severity is Severity.WARNING]
+        """The listed warnings (``warning_count`` counts them all)."""
+        return [p for p in self.kept if p.severity is Severity.WARNING]
 
     @property
     def has_errors(self) -> bool:
-        return any(p.severity is Severity.ERROR for p in self.items)
+        return self.error_count > 0
 
     def to_json(self) -> str:
-        """All problems as a JSON document (errors and warnings with counts)."""
+        """The problems as a JSON document: exact counts, the listed problems (bounded)."""
+        errors, warnings = self.omitted
         return json.dumps(
             {
-                "errors": len(self.errors),
-                "warnings": len(self.warnings),
+                "errors": self.error_count,
+                "warnings": self.warning_count,
+                "not_listed": {"errors": errors, "warnings": warnings},
                 "problems": [p.to_dict() for p in self.items],
             },
             indent=2,
             ensure_ascii=False,
         )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'s' if n != 1 else ''}"
+
+
+def _clip(text: str | None) -> str | None:
+    return None if text is None else shorten(str(text), MAX_FIELD_CHARS)
 
 
 def _rows(rows: int | tuple[int, ...] | list[int] | None) -> tuple[int, ...]:
@@ -119,12 +204,17 @@ def _rows(rows: int | tuple[int, ...] | list[int] | None) -> tuple[int, ...]:
     return tuple(sorted(set(rows)))
 
 
+def quoted(value: object) -> str:
+    """A name or value quoted in a message, shortened if long: 'US', 'aaaa…[…]…aa'."""
+    return f"'{shorten(str(value))}'"
+
+
 def found_text(value: object) -> str:
     """A cell value as it should be quoted in a message ("blank", "'abc'", "12.5")."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return "a blank cell"
     if isinstance(value, str):
-        return repr(value)
+        return repr(shorten(value))
     if isinstance(value, bool):
         return f"the logical value {str(value).upper()}"
     if isinstance(value, int | float):

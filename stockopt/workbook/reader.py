@@ -21,7 +21,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from .file import CellError, InputWorkbook, MissingCachedValue, open_workbook
-from .problems import Problems, date_text, found_text, number_text
+from .problems import Problems, date_text, found_text, number_text, quoted
 from .schema import IGNORED_SHEETS, SHEETS, SHEETS_BY_KEY, Column, Kind, Sheet
 
 
@@ -105,12 +105,12 @@ def read_workbook(path: str | Path, problems: Problems) -> RawWorkbook:
             if sheet is None:
                 problems.warning(title, None, None, "a known sheet name (" +
                                  ", ".join(s.name for s in SHEETS) + ") or README",
-                                 f"an unknown sheet '{title}' (it is ignored"
+                                 f"an unknown sheet {quoted(title)} (it is ignored"
                                  f"{_did_you_mean(key, [s.name for s in SHEETS])})")
                 continue
             if sheet.name in matched:
                 problems.error(title, None, None, f"one sheet named {sheet.name}",
-                               f"two sheets, '{matched[sheet.name]}' and '{title}'")
+                               f"two sheets, {quoted(matched[sheet.name])} and {quoted(title)}")
                 continue
             matched[sheet.name] = title
             _read_sheet(wb, title, tables[sheet.name], problems)
@@ -139,6 +139,7 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
 
     known = {c.name.lower(): c for c in sheet.columns}
     by_index: dict[int, Column] = {}
+    named = set(header)  # columns with a header, known or not (unknown ones get a warning)
     seen: dict[str, int] = {}
     for index, raw in sorted(header.items()):
         shown = number_text(raw) if isinstance(raw, int | float) else str(raw).strip()
@@ -148,7 +149,7 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
         if col is None:
             problems.warning(title, header_row, shown, "a known column header ("
                              + ", ".join(c.name for c in sheet.columns) + ")",
-                             f"'{shown}' (the column is ignored"
+                             f"{quoted(shown)} (the column is ignored"
                              f"{_did_you_mean(name, [c.name for c in sheet.columns])})",
                              cell=f"{letter}{header_row}")
             continue
@@ -165,16 +166,43 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
                            f"a column headed '{col.name}' in row 1 (required)",
                            "no such column" + ("" if header else " (row 1 is blank)"))
 
+    unheaded: dict[int, _Unheaded] = {}  # column -> values under a blank header cell
     for row_number, cells in rows:
         values: dict[str, Value] = {}
         for index, raw in cells.items():
             col = by_index.get(index)
             if col is None:
+                if header and index not in named:
+                    unheaded.setdefault(index, _Unheaded(raw)).add(row_number)
                 continue
             values[col.name] = convert_cell(raw, col, title, row_number, problems,
                                             cell=f"{get_column_letter(index)}{row_number}")
         if values:
             table.records.append(Record(row_number, values))
+    for index, found in sorted(unheaded.items()):
+        letter = get_column_letter(index)
+        where = (f"right of the last header ({get_column_letter(max(named))}1)"
+                 if index > max(named) else "under a blank header")
+        problems.error(title, found.rows, None,
+                       f"a header in cell {letter}1 for the values in column {letter} (values "
+                       "in a column without a header would be ignored)",
+                       f"{found.count:,} value{'s' if found.count != 1 else ''} {where}, the "
+                       f"first {found_text(found.first)} in {letter}{found.rows[0]}",
+                       cell=f"{letter}{found.rows[0]}" if found.count == 1 else None)
+
+
+@dataclass
+class _Unheaded:
+    """Values found in a column whose header cell is blank: the first, their rows."""
+
+    first: object
+    rows: list[int] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, row: int) -> None:
+        self.count += 1
+        if len(self.rows) < 1000:
+            self.rows.append(row)
 
 
 def _did_you_mean(name: str, choices: list[str]) -> str:
@@ -212,7 +240,7 @@ def convert_cell(raw: object, col: Column, sheet_title: str, row: int,
 
 def _expected_kind(col: Column) -> str:
     if col.kind is Kind.NUMBER:
-        return col.expected_range()
+        return col.expected_range(True)
     if col.kind is Kind.IDENTIFIER:
         return "a name (text)" + (" or *" if col.wildcard else "")
     return "text"

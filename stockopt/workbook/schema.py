@@ -38,7 +38,9 @@ class Column:
     ``default`` is the value a blank cell takes (``None`` means "no value", for
     instance "no limit"); ``default_text`` says the same in words for people.
     ``minimum``/``maximum`` bound numbers, inclusive unless the ``*_exclusive`` flag
-    is set. ``references`` names the table an identifier must be declared in;
+    is set; ``smallest`` is the smallest magnitude a nonzero value may have (a plausibility
+    bound: nearer 0 than that is refused, 0 itself is allowed when ``minimum`` allows it).
+    ``references`` names the table an identifier must be declared in;
     ``wildcard`` allows ``*`` (match every value).
     """
 
@@ -54,6 +56,7 @@ class Column:
     maximum: float | None = None
     maximum_exclusive: bool = False
     integer: bool = False
+    smallest: float | None = None
     references: Ref | None = None
     wildcard: bool = False
     number_format: str = ""
@@ -64,15 +67,20 @@ class Column:
         """True for numbers restricted to 0..1 (shares, probabilities, availabilities)."""
         return self.minimum == 0 and self.maximum == 1
 
-    def expected_range(self) -> str:
-        """The allowed range in words, e.g. 'a number > 0' or 'a whole number ≥ 0'."""
+    def expected_range(self, with_unit: bool = False) -> str:
+        """The allowed range in words, e.g. 'a number > 0', 'a whole number ≥ 0 and ≤ 1000'
+        or '0 or a number from 0.001 to 1e9' (with the unit in brackets if asked)."""
         what = "a whole number" if self.integer else "a number"
+        unit = f" ({self.unit})" if with_unit and self.unit else ""
+        if self.smallest is not None and self.maximum is not None:
+            zero = "0 or " if self.minimum == 0 and not self.minimum_exclusive else ""
+            return f"{zero}{what} from {_fmt(self.smallest)} to {_fmt(self.maximum)}{unit}"
         parts = []
         if self.minimum is not None:
             parts.append(f"{'>' if self.minimum_exclusive else '≥'} {_fmt(self.minimum)}")
         if self.maximum is not None:
             parts.append(f"{'<' if self.maximum_exclusive else '≤'} {_fmt(self.maximum)}")
-        return f"{what} {' and '.join(parts)}".strip()
+        return f"{what} {' and '.join(parts)}".strip() + unit
 
     def in_range(self, value: float) -> bool:
         """Whether ``value`` lies in the declared range (and is whole if required)."""
@@ -81,11 +89,17 @@ class Column:
         lo, hi = self.minimum, self.maximum
         if lo is not None and (value < lo or (self.minimum_exclusive and value == lo)):
             return False
+        if self.smallest is not None and value != 0 and abs(value) < self.smallest:
+            return False
         return not (hi is not None and (value > hi or (self.maximum_exclusive and value == hi)))
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    """A bound as people write it: 0.001, 1000, 1e9 (powers of ten from 1e5 in short)."""
+    x = float(x)
+    if x >= 1e5 and f"{x:.0e}".startswith("1e"):
+        return f"1e{int(f'{x:.0e}'.split('e')[1])}"
+    return str(int(x)) if x.is_integer() else str(x)
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,41 @@ class Sheet:
         return tuple(c for c in self.columns if c.required)
 
 
+# --- plausibility bounds ---------------------------------------------------------
+# Every number has a range that a real planner's workbook never leaves and that keeps the
+# LP numerically safe (issue 15). Magnitudes are (smallest nonzero, largest); 0 stays
+# allowed where the column allows it. The bundled examples span: tonnages 0.24 .. 3.9e5 t,
+# money per tonne 20 .. 4.1e6, budgets 2e9 .. 3.2e9, criticality 1 .. 3, factors 1.02 .. 7.4,
+# lags and durations 1 .. 5 periods. Measured on the bundled example (one value scaled by
+# powers of ten, solved, spend compared with the budget; README "What bad input gets"): a
+# price, holding cost or fee near 1e14 .. 1e15 per tonne gives a plan over its budget or a
+# failed solve; a criticality 1e9 times the others, or a demand 1e9 times smaller than its
+# mineral's largest, ends "unbounded"; a demand multiplier of 1e7 or more makes the plan buy
+# less and less. Spreads between cells that land in one LP row are checked in validate.py.
+
+TONNES = (1e-3, 1e9)
+"""Tonnages (t, t/period): from 1 kg to a billion tonnes (world iron ore output ~2.5e9 t/year;
+critical minerals ~1e1 .. 4e6 t/year)."""
+
+MONEY_PER_TONNE = (1e-3, 1e10)
+"""Prices, fees, holding and mitigation costs per tonne (or per t/period): up to 1e10 covers
+the dearest metals (rhodium ~1.5e8 USD/t) in any currency short of ~70 units per dollar."""
+
+BUDGET = (1.0, 1e13)
+"""Budgets (currency): from 1 to ten trillion."""
+
+WEIGHTS = (1e-3, 1e3)
+"""Criticality weights (1 = ordinary)."""
+
+FACTORS = (1e-3, 1e3)
+"""Demand multipliers and swap return ratios (t/t)."""
+
+MAX_PERIODS = 1000
+"""The longest lag, lead time or event duration (periods)."""
+
+COVER_PERIODS = (1e-3, 1e3)
+"""Periods of cover of a floor."""
+
 # --- column helpers -------------------------------------------------------------
 
 _MONEY = "#,##0.00"
@@ -133,12 +182,17 @@ def _ident(name: str, description: str, ref: Ref | None = None, *, required: boo
 def _number(name: str, description: str, unit: str, *, required: bool = False,
             default: float | None = None, default_text: str = "", minimum: float | None = 0.0,
             minimum_exclusive: bool = False, maximum: float | None = None,
-            maximum_exclusive: bool = False, integer: bool = False, number_format: str = _TONS,
+            maximum_exclusive: bool = False, integer: bool = False,
+            bounds: tuple[float, float] | None = None, number_format: str = _TONS,
             width: int = 14) -> Column:
+    """A number column; ``bounds`` = (smallest nonzero magnitude, maximum) of a magnitude."""
+    smallest = None
+    if bounds is not None:
+        smallest, maximum = bounds
     return Column(name, Kind.NUMBER, description, required=required, unit=unit, default=default,
                   default_text=default_text, minimum=minimum, minimum_exclusive=minimum_exclusive,
                   maximum=maximum, maximum_exclusive=maximum_exclusive, integer=integer,
-                  number_format=number_format, width=width)
+                  smallest=smallest, number_format=number_format, width=width)
 
 
 # --- the sheets -----------------------------------------------------------------
@@ -171,7 +225,8 @@ PARTIES = Sheet(
         _ident("party", "Party name."),
         _number("budget", "Preparedness budget: the most this party may spend on purchases "
                 "(its cost share), holding of purchases, offtake fees and swap fees.",
-                "currency", default_text="unlimited", number_format=_MONEY, width=18),
+                "currency", default_text="unlimited", bounds=BUDGET, number_format=_MONEY,
+                width=18),
     ),
     required=True,
     key=("party",),
@@ -184,9 +239,10 @@ MINERALS = Sheet(
     (
         _ident("mineral", "Mineral name."),
         _number("price", "Acquisition price for stockpile purchases.", "currency/t",
-                required=True, minimum=0.0, minimum_exclusive=True, number_format=_MONEY),
+                required=True, minimum=0.0, minimum_exclusive=True, bounds=MONEY_PER_TONNE,
+                number_format=_MONEY),
         _number("max_acquisition", "Market depth: the most that may be bought in total across "
-                "all stockpiles.", "t", default_text="unlimited", width=16),
+                "all stockpiles.", "t", default_text="unlimited", bounds=TONNES, width=16),
     ),
     required=True,
     key=("mineral",),
@@ -217,14 +273,14 @@ HOLDINGS = Sheet(
         _ident("stockpile", "Stockpile name.", Ref.STOCKPILE),
         _ident("mineral", "Mineral held.", Ref.MINERAL),
         _number("initial_stock", "Stock at the start of the horizon (already owned).", "t",
-                default=0.0, default_text="0"),
+                default=0.0, default_text="0", bounds=TONNES),
         _number("max_stock", "Physical capacity: the most the stockpile may hold at any time.",
-                "t", default_text="unlimited"),
+                "t", default_text="unlimited", bounds=TONNES),
         _number("holding_cost", "Cost of holding one tonne for one period (charged on purchases "
                 "for every period).", "currency/t/period", default=0.0, default_text="0",
-                number_format=_MONEY, width=16),
+                bounds=MONEY_PER_TONNE, number_format=_MONEY, width=16),
         _number("max_release", "The most released in one period by all members and swap draws "
-                "together.", "t/period", default_text="unlimited"),
+                "together.", "t/period", default_text="unlimited", bounds=TONNES),
     ),
     key=("stockpile", "mineral"),
 )
@@ -238,9 +294,10 @@ DEMAND = Sheet(
         _ident("mineral", "Mineral demanded.", Ref.MINERAL),
         _ident("period", "Period; blank means every period.", Ref.PERIOD, required=False,
                default_text="every period"),
-        _number("demand", "Baseline demand.", "t/period", required=True),
+        _number("demand", "Baseline demand.", "t/period", required=True, bounds=TONNES),
         _number("criticality", "Weight of a shortfall here in the loss (1 = ordinary).",
-                "weight", default=1.0, default_text="1", number_format=_FRACTION),
+                "weight", default=1.0, default_text="1", bounds=WEIGHTS,
+                number_format=_FRACTION),
     ),
     required=True,
     key=("party", "mineral", "period"),
@@ -256,7 +313,7 @@ SUPPLY = Sheet(
         _ident("source", "Origin source (country, 'domestic', ...).", Ref.SOURCE),
         _ident("period", "Period; blank means every period.", Ref.PERIOD, required=False,
                default_text="every period"),
-        _number("volume", "Baseline supply volume.", "t/period", required=True),
+        _number("volume", "Baseline supply volume.", "t/period", required=True, bounds=TONNES),
     ),
 )
 
@@ -270,12 +327,12 @@ OFFTAKES = Sheet(
         _ident("mineral", "Mineral delivered.", Ref.MINERAL),
         _ident("source", "Origin source of the project.", Ref.SOURCE),
         _number("max_volume", "The most capacity that may be reserved.", "t/period",
-                required=True),
+                required=True, bounds=TONNES),
         _number("fee", "Reservation fee, paid once, per t/period of capacity.",
-                "currency per t/period", default=0.0, default_text="0", number_format=_MONEY,
-                width=18),
+                "currency per t/period", default=0.0, default_text="0", bounds=MONEY_PER_TONNE,
+                number_format=_MONEY, width=18),
         _number("price", "Price paid per tonne actually delivered.", "currency/t", default=0.0,
-                default_text="0", number_format=_MONEY),
+                default_text="0", bounds=MONEY_PER_TONNE, number_format=_MONEY),
         _ident("first_period", "First period with deliveries.", Ref.PERIOD, required=False,
                default_text="the first period"),
     ),
@@ -295,13 +352,14 @@ SWAPS = Sheet(
         _ident("return_mineral", "Mineral returned.", Ref.MINERAL, required=False,
                default_text="the drawn mineral", width=16),
         _number("return_ratio", "Tonnes returned per tonne drawn.", "t/t", default=1.0,
-                default_text="1", minimum=0.0, minimum_exclusive=True, number_format=_FRACTION),
+                default_text="1", minimum=0.0, minimum_exclusive=True, bounds=FACTORS,
+                number_format=_FRACTION),
         _number("return_lag", "Periods between a draw and its return.", "periods", default=1.0,
-                default_text="1", integer=True, number_format="0"),
+                default_text="1", integer=True, maximum=MAX_PERIODS, number_format="0"),
         _number("max_volume", "The most swap capacity (total draw per scenario) that may be "
-                "reserved.", "t", required=True),
+                "reserved.", "t", required=True, bounds=TONNES),
         _number("fee", "Reservation fee per tonne of swap capacity.", "currency/t", default=0.0,
-                default_text="0", number_format=_MONEY),
+                default_text="0", bounds=MONEY_PER_TONNE, number_format=_MONEY),
     ),
     key=("swap",),
 )
@@ -352,7 +410,8 @@ DEMAND_SHOCKS = Sheet(
         _ident("end_period", "Last period affected; blank means the last period.", Ref.PERIOD,
                required=False, default_text="the last period"),
         _number("multiplier", "Demand multiplier (1.5 = 50% more demand).", "factor",
-                required=True, minimum=0.0, minimum_exclusive=True, number_format=_FRACTION),
+                required=True, minimum=0.0, minimum_exclusive=True, bounds=FACTORS,
+                number_format=_FRACTION),
     ),
 )
 
@@ -380,10 +439,12 @@ RISKS = Sheet(
                 "it is not already running (a per-period hazard).", "fraction per period",
                 required=True, maximum=1.0, number_format=_FRACTION, width=16),
         _number("min_duration", "Shortest duration of the event once started.", "periods",
-                default=1.0, default_text="1", minimum=1.0, integer=True, number_format="0"),
+                default=1.0, default_text="1", minimum=1.0, maximum=MAX_PERIODS, integer=True,
+                number_format="0"),
         _number("max_duration", "Longest duration of the event once started (durations are "
                 "drawn evenly from min_duration..max_duration).", "periods",
-                default_text="min_duration", minimum=1.0, integer=True, number_format="0"),
+                default_text="min_duration", minimum=1.0, maximum=MAX_PERIODS, integer=True,
+                number_format="0"),
         _number("availability", "Share of the normal flow from the source that arrives while "
                 "the event runs (0 = full cut); required when source is given.", "fraction",
                 default_text="none (required with a source)", maximum=1.0,
@@ -393,7 +454,7 @@ RISKS = Sheet(
                wildcard=True, default_text="no demand effect"),
         _number("demand_multiplier", "Demand multiplier while the event runs (1.5 = 50% more); "
                 "used with party.", "factor", default=1.0, default_text="1", minimum=0.0,
-                minimum_exclusive=True, number_format=_FRACTION, width=16),
+                minimum_exclusive=True, bounds=FACTORS, number_format=_FRACTION, width=16),
     ),
     key=("risk",),
 )
@@ -428,7 +489,7 @@ COVER_TARGETS = Sheet(
         _ident("mineral", "Mineral covered.", Ref.MINERAL),
         _number("periods", "Cover required, in periods of the basis (with annual periods, "
                 "60 days ≈ 0.164, 90 days ≈ 0.247, 180 days ≈ 0.493).", "periods",
-                required=True, number_format=_FRACTION),
+                required=True, bounds=COVER_PERIODS, number_format=_FRACTION),
         Column("basis", Kind.TEXT, "What is covered: demand (baseline demand d) or "
                "net_imports (per period max(0, demand − supply from the domestic_sources)).",
                default=COVER_BASES[0], default_text=COVER_BASES[0], width=14),
@@ -478,13 +539,13 @@ MITIGATION = Sheet(
                 number_format=_FRACTION),
         _number("cost", "Cost per tonne of demand cut (substitute material, redesign, lost "
                 "output), paid in the scenario.", "currency/t", default=0.0, default_text="0",
-                number_format=_MONEY),
+                bounds=MONEY_PER_TONNE, number_format=_MONEY),
         _number("lead_time", "Periods before the option can cut demand (it works from period "
                 "lead_time + 1 on).", "periods", default=0.0, default_text="0", integer=True,
-                number_format="0"),
+                maximum=MAX_PERIODS, number_format="0"),
         _number("fee", "Preparation fee per t/period of mitigation capacity, paid once from "
                 "the party's budget.", "currency per t/period", default=0.0, default_text="0",
-                number_format=_MONEY, width=18),
+                bounds=MONEY_PER_TONNE, number_format=_MONEY, width=18),
     ),
     key=("option",),
 )
@@ -521,17 +582,19 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     maximum_exclusive: bool = False
+    smallest: float | None = None
 
-    def expected_range(self) -> str:
+    def _column(self) -> Column:
+        return Column(self.key, self.kind, self.description, unit=self.unit,
+                      minimum=self.minimum, maximum=self.maximum,
+                      maximum_exclusive=self.maximum_exclusive, smallest=self.smallest)
+
+    def expected_range(self, with_unit: bool = False) -> str:
         """The allowed range in words."""
-        col = Column(self.key, self.kind, self.description, minimum=self.minimum,
-                     maximum=self.maximum, maximum_exclusive=self.maximum_exclusive)
-        return col.expected_range()
+        return self._column().expected_range(with_unit)
 
     def in_range(self, value: float) -> bool:
-        col = Column(self.key, self.kind, self.description, minimum=self.minimum,
-                     maximum=self.maximum, maximum_exclusive=self.maximum_exclusive)
-        return col.in_range(value)
+        return self._column().in_range(value)
 
 
 SETTINGS_KEYS: tuple[Setting, ...] = (
@@ -540,7 +603,7 @@ SETTINGS_KEYS: tuple[Setting, ...] = (
     Setting("cvar_alpha", Kind.NUMBER, "α: CVaR level; CVaR is the mean loss of the worst "
             "1 − α of probability.", "fraction", 0.9, "0.9", 0.0, 1.0, maximum_exclusive=True),
     Setting("pooled_budget", Kind.NUMBER, "A budget over the spending of all parties together.",
-            "currency", None, "none", 0.0),
+            "currency", None, "none", 0.0, BUDGET[1], smallest=BUDGET[0]),
     Setting("currency", Kind.TEXT, "Currency label used for money in outputs.", "", "USD",
             "USD"),
 )

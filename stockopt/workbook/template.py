@@ -451,6 +451,8 @@ def _number_validation(col: Column) -> DataValidation | None:
     lo, hi = col.minimum, col.maximum
     if lo is None and hi is None:
         return None
+    if col.smallest is not None and col.minimum_exclusive:
+        lo = col.smallest  # "a number from 0.001 to ..." (0 excluded): exactly Excel's between
     kind = "whole" if col.integer else "decimal"
     if lo is not None and hi is not None:
         # Excel's "between" is inclusive; an exclusive bound is left to the validator.

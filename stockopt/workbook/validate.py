@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .problems import Problems, found_text, number_text
+from .problems import Problems, found_text, number_text, quoted
 from .reader import DECIMAL_TEXT, INVALID, Invalid, RawWorkbook, Record, Table
 from .schema import (
     CONCENTRATION_LIMITS,
@@ -42,6 +42,22 @@ from .schema import (
 SUM_TOLERANCE = 1e-6
 """How far probabilities and cost shares may be from summing to 1."""
 
+MAX_BUDGET_ROW_SPREAD = 1e7
+"""The most the costs in one budget row may differ: the largest over the smallest nonzero
+cost of a typical quantity (a cost per tonne times its mineral's typical tonnage, see
+``typical_tonnage``). Measured on the bundled example: spreads up to 1e9 solve within the
+budget, from 7e8 .. 3e9 plans break the budget or fail (README "What bad input gets")."""
+
+MAX_COST_TO_BUDGET = 1e5
+"""The most a typical quantity of one budgeted item may cost, in budgets (the budget must
+buy at least 1/100,000 of it). Measured: 5e5 solves within the budget, from 5e6 (one price)
+or 1e7 (every price) the plan breaks the budget."""
+
+MAX_LOSS_SPREAD = 1e7
+"""The most the weights of a tonne short may differ across the Demand sheet: criticality /
+demand × the mineral's typical tonnage (one LP row, the loss). Measured: 1e8 solves, 1e9 ends
+"unbounded"."""
+
 
 def validate(raw: RawWorkbook, problems: Problems) -> None:
     """Check every table of ``raw``; append every problem found to ``problems``."""
@@ -65,6 +81,9 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     _check_cover_targets(raw, declared, problems)
     _check_concentration_limits(raw, declared, problems)
     _check_mitigation(raw, declared, problems)
+    if not problems.has_errors:
+        _check_budget_rows(raw, problems)
+        _check_loss_row(raw, problems)
 
 
 def _valid(value: object) -> bool:
@@ -87,7 +106,7 @@ def _check_cells(table: Table, problems: Problems) -> None:
             if value is INVALID:
                 continue
             if col.kind is Kind.NUMBER and not col.in_range(value):
-                problems.error(table.title, rec.row, col.name, col.expected_range(),
+                problems.error(table.title, rec.row, col.name, col.expected_range(True),
                                found_text(value), cell=_cell(table, col.name, rec.row))
 
 
@@ -122,7 +141,7 @@ def _check_settings(table: Table, problems: Problems) -> None:
         if setting is None:
             problems.warning(table.title, rec.row, "key", "a known setting ("
                              + ", ".join(s.key for s in SETTINGS_KEYS) + ")",
-                             f"'{key}' (ignored)")
+                             f"{quoted(key)} (ignored)")
             continue
         value = rec["value"]
         if not _valid(value) or setting.kind is not Kind.NUMBER:
@@ -130,7 +149,7 @@ def _check_settings(table: Table, problems: Problems) -> None:
         number = as_number(value)
         if number is None or not setting.in_range(number):
             problems.error(table.title, rec.row, "value",
-                           f"{setting.expected_range()} for {setting.key}",
+                           f"{setting.expected_range(True)} for {setting.key}",
                            found_text(value if number is None else number),
                            cell=_cell(table, "value", rec.row))
     for name, rows in seen.items():
@@ -212,7 +231,7 @@ def _unique_names(table: Table, column: str, problems: Problems) -> set[str]:
     for name, where in rows.items():
         if len(where) > 1:
             problems.error(table.title, where, column, f"each {column} named once",
-                           f"'{name}' {len(where)} times")
+                           f"{quoted(name)} {len(where)} times")
     return set(rows)
 
 
@@ -242,7 +261,7 @@ def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
                     problems.error(table.title, rec.row, col.name,
                                    f"a {kind} declared in {where[col.references]}"
                                    + (" (or *)" if col.wildcard else ""),
-                                   f"'{value}', which is not declared",
+                                   f"{quoted(value)}, which is not declared",
                                    cell=_cell(table, col.name, rec.row))
 
 
@@ -264,7 +283,7 @@ def _check_keys(raw: RawWorkbook, problems: Problems) -> None:
             rows[key].append(rec.row)
         for key, where in rows.items():
             if len(where) > 1:
-                shown = ", ".join(f"{k} '{v}'" if v is not None else f"{k} blank"
+                shown = ", ".join(f"{k} {quoted(v)}" if v is not None else f"{k} blank"
                                   for k, v in zip(sheet.key, key, strict=True))
                 problems.error(table.title, where, ", ".join(sheet.key),
                                "one row per " + " and ".join(sheet.key),
@@ -287,20 +306,20 @@ def _check_stockpiles(table: Table, problems: Problems) -> None:
         blanks = [r.row for r in recs if r["cost_share"] is None]
         if blanks:
             problems.error(table.title, blanks, "cost_share",
-                           f"a cost share for each member of the joint stockpile '{name}'",
+                           f"a cost share for each member of the joint stockpile {quoted(name)}",
                            "a blank cell")
             continue
         total = sum(float(s) for s in shares)
         if abs(total - 1.0) > SUM_TOLERANCE:
             problems.error(table.title, [r.row for r in recs], "cost_share",
-                           f"the cost shares of stockpile '{name}' to sum to 1",
+                           f"the cost shares of stockpile {quoted(name)} to sum to 1",
                            f"a sum of {_sum_text(total)}")
     for name, recs in members.items():
         share = recs[0]["cost_share"]
         if len(recs) == 1 and _valid(share) and STOCKPILES.column("cost_share").in_range(share) \
                 and abs(float(share) - 1.0) > SUM_TOLERANCE:
             problems.error(table.title, recs[0].row, "cost_share",
-                           f"a cost share of 1 (or blank) for '{name}', its only member",
+                           f"a cost share of 1 (or blank) for {quoted(name)}, its only member",
                            found_text(recs[0]["cost_share"]),
                            cell=_cell(table, "cost_share", recs[0].row))
 
@@ -346,8 +365,8 @@ def _check_period_ranges(table: Table, positions: dict[str, int], problems: Prob
         start, end = rec["start_period"], rec["end_period"]
         if start in positions and end in positions and positions[start] > positions[end]:
             problems.error(table.title, rec.row, "start_period, end_period",
-                           f"a start period no later than the end period '{end}'",
-                           f"start '{start}'")
+                           f"a start period no later than the end period {quoted(end)}",
+                           f"start {quoted(start)}")
 
 
 def _check_swaps(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
@@ -373,14 +392,14 @@ def _check_swaps(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
             continue
         if known(mineral, minerals) and (lender, mineral) not in held:
             problems.error(table.title, rec.row, "mineral",
-                           f"a mineral that the lender stockpile '{lender}' holds (a Holdings "
-                           "row for that stockpile and mineral)",
-                           f"'{mineral}', which '{lender}' does not hold")
+                           f"a mineral that the lender stockpile {quoted(lender)} holds (a "
+                           "Holdings row for that stockpile and mineral)",
+                           f"{quoted(mineral)}, which {quoted(lender)} does not hold")
         if known(back, minerals) and back != mineral and (lender, back) not in held:
             problems.error(table.title, rec.row, "return_mineral",
-                           f"a return mineral that the lender stockpile '{lender}' holds (a "
+                           f"a return mineral that the lender stockpile {quoted(lender)} holds (a "
                            "Holdings row for that stockpile and mineral)",
-                           f"'{back}', which '{lender}' does not hold")
+                           f"{quoted(back)}, which {quoted(lender)} does not hold")
 
 
 def _check_sources(raw: RawWorkbook, problems: Problems) -> None:
@@ -392,7 +411,7 @@ def _check_sources(raw: RawWorkbook, problems: Problems) -> None:
         if _valid(source) and source != WILDCARD and source not in named:
             problems.warning(table.title, rec.row, "source",
                              "a source named on the Supply or Offtakes sheet",
-                             f"'{source}', which no Supply or Offtakes row names (this row "
+                             f"{quoted(source)}, which no Supply or Offtakes row names (this row "
                              "matches nothing)")
 
 
@@ -405,7 +424,7 @@ def _check_unused(raw: RawWorkbook, problems: Problems) -> None:
         if _valid(name) and name not in held and name not in reported:
             reported.add(name)
             problems.warning(table.title, rec.row, "stockpile",
-                             f"a Holdings row for stockpile '{name}'",
+                             f"a Holdings row for stockpile {quoted(name)}",
                              "none (the stockpile can hold nothing)")
     demand = raw[DEMAND.name]
     if demand.present and not demand.records:
@@ -454,7 +473,8 @@ def _check_risks(raw: RawWorkbook, problems: Problems) -> None:
                            "has no effect)")
         if source is not None and avail is None:
             problems.error(table.title, rec.row, "availability",
-                           f"an availability (a number ≥ 0 and ≤ 1) for the source '{source}'",
+                           "an availability (a number ≥ 0 and ≤ 1) for the source "
+                           f"{quoted(source)}",
                            "a blank cell")
         if source is None and avail is not None:
             problems.error(table.title, rec.row, "source",
@@ -467,7 +487,7 @@ def _check_risks(raw: RawWorkbook, problems: Problems) -> None:
         if _valid(source) and source != WILDCARD and source not in named:
             problems.warning(table.title, rec.row, "source",
                              "a source named on the Supply or Offtakes sheet",
-                             f"'{source}', which no Supply or Offtakes row names (this row "
+                             f"{quoted(source)}, which no Supply or Offtakes row names (this row "
                              "cuts nothing)", cell=_cell(table, "source", rec.row))
         lo, hi = risk_durations(rec)
         if lo is not None and hi is not None and lo > hi:
@@ -493,7 +513,7 @@ def _check_risks(raw: RawWorkbook, problems: Problems) -> None:
             if len(set(seen)) > 1:
                 shown = ", ".join(number_text(float(v)) for v in dict.fromkeys(seen))
                 problems.error(table.title, [r.row for r in recs], column,
-                               f"the same {column} on every row of group '{name}' (one "
+                               f"the same {column} on every row of group {quoted(name)} (one "
                                "event: its rows start and end together)",
                                f"different values ({shown})")
 
@@ -571,22 +591,23 @@ def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
             problems.error(table.title, rec.row, "party, stockpile",
                            "a party or a stockpile, not both (a party target counts the "
                            "party's stockpiles; a stockpile target one stockpile)",
-                           f"both filled (party '{party}', stockpile '{stockpile}')")
+                           f"both filled (party {quoted(party)}, stockpile {quoted(stockpile)})")
         elif held is not None and _known(mineral, minerals):
             if stockpile is not None and _known(stockpile, stockpiles) \
                     and (stockpile, mineral) not in held:
                 problems.error(table.title, rec.row, "mineral",
-                               f"a mineral that stockpile '{stockpile}' holds (a Holdings row "
-                               "for that stockpile and mineral)",
-                               f"'{mineral}', which '{stockpile}' does not hold (the floor "
-                               "could never be met)", cell=_cell(table, "mineral", rec.row))
+                               f"a mineral that stockpile {quoted(stockpile)} holds (a Holdings "
+                               "row for that stockpile and mineral)",
+                               f"{quoted(mineral)}, which {quoted(stockpile)} does not hold (the "
+                               "floor could never be met)", cell=_cell(table, "mineral", rec.row))
             if party is not None and _known(party, parties) and not any(
                     (k, mineral) in held for k in memberships.get(str(party), ())):
                 problems.error(table.title, rec.row, "mineral",
-                               f"a mineral that a stockpile of party '{party}' holds (a "
+                               f"a mineral that a stockpile of party {quoted(party)} holds (a "
                                "Holdings row for a stockpile the party is a member of)",
-                               f"'{mineral}', which no stockpile of '{party}' holds (the floor "
-                               "could never be met)", cell=_cell(table, "mineral", rec.row))
+                               f"{quoted(mineral)}, which no stockpile of {quoted(party)} holds "
+                               "(the floor could never be met)",
+                               cell=_cell(table, "mineral", rec.row))
         basis = cover_basis(rec["basis"]) if not isinstance(rec["basis"], Invalid) else ""
         if basis is None:
             problems.error(table.title, rec.row, "basis",
@@ -603,17 +624,17 @@ def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
             unknown = [c for c in names if c not in named]
             if unknown and (party is None) != (stockpile is None):
                 what = "" if given is not None else " (the default)"
-                who = f"party '{party}'" if party is not None else \
-                    f"the members of '{stockpile}'"
+                who = f"party {quoted(party)}" if party is not None else \
+                    f"the members of {quoted(stockpile)}"
                 problems.warning(table.title, rec.row, "domestic_sources",
-                                 f"sources that supply {who} with '{mineral}' on the Supply "
-                                 "sheet", ", ".join(f"'{c}'" for c in unknown) + f"{what}, "
+                                 f"sources that supply {who} with {quoted(mineral)} on the Supply "
+                                 "sheet", ", ".join(f"{quoted(c)}" for c in unknown) + f"{what}, "
                                  "which supply none (they reduce no imports)",
                                  cell=_cell(table, "domestic_sources", rec.row))
         elif basis == "demand" and _valid(given) and split_names(given):
             problems.warning(table.title, rec.row, "domestic_sources",
                              "domestic_sources only with basis net_imports",
-                             f"'{given}' with basis demand (ignored)",
+                             f"{quoted(given)} with basis demand (ignored)",
                              cell=_cell(table, "domestic_sources", rec.row))
 
 
@@ -636,14 +657,14 @@ def _check_concentration_limits(raw: RawWorkbook, declared: dict[Ref, set[str] |
         if unknown:
             problems.warning(table.title, rec.row, "excluded_sources",
                              "sources named on the Supply or Offtakes sheet",
-                             ", ".join(f"'{c}'" for c in unknown) + ", which no Supply or "
+                             ", ".join(f"{quoted(c)}" for c in unknown) + ", which no Supply or "
                              "Offtakes row names (excluding them changes nothing)",
                              cell=_cell(table, "excluded_sources", rec.row))
         party, mineral = rec["party"], rec["mineral"]
         if _valid(party) and _known(mineral, minerals) and (party, mineral) not in options:
             problems.warning(table.title, rec.row, "mineral",
-                             f"a mineral that party '{party}' is supplied with or offered "
-                             "offtakes of", f"'{mineral}', which it is not (the row caps "
+                             f"a mineral that party {quoted(party)} is supplied with or offered "
+                             "offtakes of", f"{quoted(mineral)}, which it is not (the row caps "
                              "nothing)", cell=_cell(table, "mineral", rec.row))
 
 
@@ -664,6 +685,168 @@ def _check_mitigation(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
         if _known(party, parties) and _known(mineral, minerals) \
                 and (party, mineral) not in demanded:
             problems.warning(table.title, rec.row, "mineral",
-                             f"a mineral that party '{party}' demands (a Demand row above 0)",
-                             f"'{mineral}', which it does not (the option cuts nothing)",
+                             f"a mineral that party {quoted(party)} demands (a Demand row above 0)",
+                             f"{quoted(mineral)}, which it does not (the option cuts nothing)",
                              cell=_cell(table, "mineral", rec.row))
+
+
+# --- Spreads that land in one LP row ------------------------------------------------------------
+
+def typical_tonnage(raw: RawWorkbook) -> dict[str, float]:
+    """Each mineral's typical tonnage (t): its largest baseline demand, else its largest
+    initial or maximum stock, else 1 (the solver scales the mineral's columns by about this)."""
+    typical: dict[str, float] = {}
+    for rec in raw[DEMAND.name].records:
+        if _valid(rec["mineral"]) and _valid(rec["demand"]):
+            m = str(rec["mineral"])
+            typical[m] = max(typical.get(m, 0.0), float(rec["demand"]))
+    held: dict[str, float] = {}
+    for rec in raw[HOLDINGS.name].records:
+        if _valid(rec["mineral"]):
+            m = str(rec["mineral"])
+            for column in ("initial_stock", "max_stock"):
+                if _valid(rec[column]):
+                    held[m] = max(held.get(m, 0.0), float(rec[column]))
+    for m, h in held.items():
+        if typical.get(m, 0.0) <= 0.0 and h > 0.0:
+            typical[m] = h
+    return {m: q for m, q in typical.items() if q > 0.0}
+
+
+def _number_or(value: object, default: float) -> float:
+    return float(value) if _valid(value) else default
+
+
+def _where(table: Table, column: str, row: int) -> str:
+    cell = _cell(table, column, row)
+    return f"{table.title}!{cell}" if cell else f"{table.title} row {row}"
+
+
+def _budget_items(raw: RawWorkbook) -> list[tuple[str, float, str, str]]:
+    """Every cost in a budget row: (party, cost of a typical quantity, what, where)."""
+    typical = typical_tonnage(raw)
+    n = sum(1 for r in raw[PERIODS.name].records if _valid(r["period"]))
+    price_cell = {str(r["mineral"]): (float(r["price"]), _where(raw[MINERALS.name], "price",
+                                                                  r.row))
+                  for r in raw[MINERALS.name].records
+                  if _valid(r["mineral"]) and _valid(r["price"])}
+    members: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for rec in raw[STOCKPILES.name].records:
+        if _valid(rec["stockpile"]) and _valid(rec["party"]):
+            members[str(rec["stockpile"])].append((str(rec["party"]),
+                                                   _number_or(rec["cost_share"], 1.0)))
+    items = []
+    holdings = raw[HOLDINGS.name]
+    for rec in holdings.records:
+        k, m = rec["stockpile"], rec["mineral"]
+        if not (_valid(k) and _valid(m)) or str(m) not in price_cell:
+            continue
+        price, where = price_cell[str(m)]
+        hold = _number_or(rec["holding_cost"], 0.0)
+        unit = price + n * hold
+        what = (f"buying {quoted(m)} for {quoted(k)} (price {number_text(price)} + {n} "
+                f"periods × holding {number_text(hold)} per t)")
+        if hold * n > price:
+            where = _where(holdings, "holding_cost", rec.row)
+        for party, share in members.get(str(k), []):
+            if share > 0:
+                items.append((party, share * unit * typical.get(str(m), 1.0), what, where))
+    for sheet, who in ((OFFTAKES, "party"), (SWAPS, "receiver"), (MITIGATION, "party")):
+        table = raw[sheet.name]
+        for rec in table.records:
+            fee, party, m = rec["fee"], rec[who], rec["mineral"]
+            if _valid(fee) and fee > 0 and _valid(party) and _valid(m):
+                name = rec[sheet.key[0]] if sheet.key else ""
+                items.append((str(party), float(fee) * typical.get(str(m), 1.0),
+                              f"the fee of {sheet.name} {quoted(name)} "
+                              f"({number_text(float(fee))} per t)",
+                              _where(table, "fee", rec.row)))
+    return items
+
+
+def _check_budget_rows(raw: RawWorkbook, problems: Problems) -> None:
+    """Each budget row (a party's, and the pooled one) must be one the LP can hold: its
+    costs of a typical quantity within ``MAX_BUDGET_ROW_SPREAD`` of each other, none above
+    ``MAX_COST_TO_BUDGET`` budgets."""
+    items = _budget_items(raw)
+    parties = raw[PARTIES.name]
+    rows: list[tuple[str, float, str, str, list]] = []
+    for rec in parties.records:
+        party, budget = rec["party"], rec["budget"]
+        if _valid(party) and _valid(budget) and budget > 0:
+            rows.append((f"party {quoted(party)}", float(budget),
+                         _where(parties, "budget", rec.row),
+                         [i for i in items if i[0] == str(party)]))
+    for rec in raw[SETTINGS.name].records:
+        if _valid(rec["key"]) and str(rec["key"]).strip().lower() == "pooled_budget":
+            pooled = as_number(rec["value"]) if _valid(rec["value"]) else None
+            if pooled:
+                rows.append(("the pooled budget", pooled, _where(raw[SETTINGS.name], "value",
+                                                                 rec.row), items))
+    for who, budget, budget_cell, row_items in rows:
+        if not row_items:
+            continue
+        top = max(row_items, key=lambda i: i[1])
+        low = min(row_items, key=lambda i: i[1])
+        note = ("costs per tonne times the mineral's typical tonnage, its largest demand; "
+                "the LP cannot hold costs further apart in one budget row")
+        if top[1] > MAX_COST_TO_BUDGET * budget:
+            sheet, cell = budget_cell.split("!") if "!" in budget_cell else (PARTIES.name, None)
+            problems.error(sheet, _row_of(cell), "budget" if who.startswith("party") else "value",
+                           f"a budget of {who} of at least 1/{_short(MAX_COST_TO_BUDGET)} of "
+                           f"the cost of a typical quantity of what it pays for ({note})",
+                           f"{number_text(budget)}, while {top[2]} ({top[3]}) costs "
+                           f"{_short(top[1])} for a typical quantity; raise the budget or "
+                           "check the units", cell=cell)
+        if top[1] > MAX_BUDGET_ROW_SPREAD * low[1]:
+            sheet, cell = low[3].split("!") if "!" in low[3] else (low[3], None)
+            column = "fee" if "fee" in low[2] and "buying" not in low[2] else \
+                ("holding_cost" if "Holdings" in sheet else "price")
+            problems.error(sheet, _row_of(cell), column,
+                           f"costs in the budget row of {who} within a factor of "
+                           f"{_short(MAX_BUDGET_ROW_SPREAD)} of each other ({note})",
+                           f"{low[2]} costs {_short(low[1])} for a typical quantity, "
+                           f"{_short(top[1] / low[1])} times less than {top[2]} ({top[3]}: "
+                           f"{_short(top[1])}); set the small cost to 0 or check the units",
+                           cell=cell)
+
+
+def _check_loss_row(raw: RawWorkbook, problems: Problems) -> None:
+    """The weights of a tonne short (criticality / demand × the mineral's typical tonnage)
+    must lie within ``MAX_LOSS_SPREAD`` of each other: they share one LP row, the loss."""
+    typical = typical_tonnage(raw)
+    table = raw[DEMAND.name]
+    weights = []
+    for rec in table.records:
+        d, m = rec["demand"], rec["mineral"]
+        crit = _number_or(rec["criticality"], 1.0) if not isinstance(rec["criticality"],
+                                                                       Invalid) else 0.0
+        if _valid(d) and d > 0 and crit > 0 and _valid(m):
+            weights.append((crit * typical.get(str(m), float(d)) / float(d), rec, crit))
+    if not weights:
+        return
+    top = max(weights, key=lambda w: w[0])
+    low = min(weights, key=lambda w: w[0])
+    if top[0] > MAX_LOSS_SPREAD * low[0]:
+        rec, crit = top[1], top[2]
+        m = rec["mineral"]
+        problems.error(table.title, rec.row, "demand, criticality",
+                       f"shortfall weights (criticality / demand × the largest demand of the "
+                       f"mineral) within a factor of {_short(MAX_LOSS_SPREAD)} of each other "
+                       "(they share one LP row, the loss)",
+                       f"demand {number_text(float(rec['demand']))} of {quoted(m)} (largest "
+                       f"{number_text(typical.get(str(m), 0.0))}) at criticality "
+                       f"{number_text(crit)}: weight {_short(top[0])}, {_short(top[0] / low[0])} "
+                       f"times row {low[1].row}'s {_short(low[0])}; raise the small demand, set "
+                       "it to 0, or lower its criticality",
+                       cell=_cell(table, "demand", rec.row))
+
+
+def _short(x: float) -> str:
+    """A magnitude in a message: 3 significant digits (1.2e+08, 0.19, 4500)."""
+    return f"{x:.3g}"
+
+
+def _row_of(cell: str | None) -> int | None:
+    digits = "".join(ch for ch in cell or "" if ch.isdigit())
+    return int(digits) if digits else None

@@ -8,6 +8,7 @@ must be refused or handled cheaply.
 from __future__ import annotations
 
 import json
+import re
 import struct
 import time
 import zipfile
@@ -327,3 +328,146 @@ def test_input_is_never_modified(tmp_path: Path) -> None:
     assert load(path).data is not None
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx"]
+
+
+# --- per-part and total limits, measured (issue 15) ------------------------------------------
+
+_SHARED_STRINGS_TYPE = ("application/vnd.openxmlformats-officedocument.spreadsheetml."
+                        "sharedStrings+xml")
+
+
+def padded_styles(tmp_path: Path, mib: float) -> Path:
+    """A valid workbook whose styles part is padded with ``mib`` MiB of cell formats (it
+    compresses ~300x: a few dozen KB on disk)."""
+    xf = b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    n = int(mib * 1024**2 / len(xf))
+
+    def pad(data: bytes) -> bytes:
+        data = re.sub(rb'<cellXfs count="(\d+)"', lambda m: b'<cellXfs count="%d"'
+                      % (int(m.group(1)) + n), data, count=1)
+        return data.replace(b"</cellXfs>", xf * n + b"</cellXfs>", 1)
+
+    return rewrite(valid_workbook(tmp_path, "styles.xlsx"), {"xl/styles.xml": pad})
+
+
+def declared_shared_strings(tmp_path: Path, size: int) -> Path:
+    """A workbook with a shared-strings part (named in the content types) declaring ``size``
+    bytes uncompressed: the hostile 300 MiB of shared strings, built in milliseconds."""
+    types = {"[Content_Types].xml": lambda d: d.replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+        + _SHARED_STRINGS_TYPE.encode() + b'"/></Types>')}
+    body = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+    path = rewrite(valid_workbook(tmp_path, "strings.xlsx"), types,
+                   extra={"xl/sharedStrings.xml": body})
+    _set_declared_size(path, "xl/sharedStrings.xml", size)
+    return path
+
+
+def test_padded_styles_part_is_refused(tmp_path: Path) -> None:
+    """21.6 MB of padded styles used to validate after 26 s and 3.5 GB; now any styles part
+    over 8 MiB is refused from the zip directory."""
+    line = refused(padded_styles(tmp_path, 9), "styles part xl/styles.xml", "inflate to 9",
+                   "more than the 8 MiB limit for a styles part")
+    assert "zip bomb" in line
+
+
+def test_styles_part_under_the_limit_is_read(tmp_path: Path) -> None:
+    load(padded_styles(tmp_path, 0.5))  # no refusal
+
+
+def test_huge_shared_strings_part_is_refused(tmp_path: Path) -> None:
+    """300 MiB of shared strings used to take 78 s and 1.9 GB."""
+    refused(declared_shared_strings(tmp_path, 300 * 1024**2),
+            "shared-strings part xl/sharedStrings.xml", "inflate to 300 MiB",
+            "more than the 32 MiB limit")
+
+
+def test_any_other_part_is_limited(tmp_path: Path) -> None:
+    path = rewrite(valid_workbook(tmp_path), {}, extra={"xl/media/pad.bin": b"x" * 1000})
+    _set_declared_size(path, "xl/media/pad.bin", 9 * 1024**2)
+    refused(path, "part xl/media/pad.bin", "more than the 8 MiB limit for a part")
+
+
+def test_worksheet_named_as_shared_strings_gets_the_smaller_limit(tmp_path: Path) -> None:
+    """Roles come from the package's own content types and relationships: calling the shared
+    strings part a worksheet does not buy it the worksheet limit."""
+    path = valid_workbook(tmp_path)
+    sheet = first_sheet_member(path)
+    types = {"[Content_Types].xml": lambda d: d.replace(
+        b"</Types>", b'<Override PartName="/' + sheet.encode() + b'" ContentType="'
+        + _SHARED_STRINGS_TYPE.encode() + b'"/></Types>')}
+    patched = rewrite(path, types)
+    _set_declared_size(patched, sheet, 40 * 1024**2)
+    refused(patched, f"shared-strings part {sheet}", "32 MiB limit")
+
+
+def test_total_inflated_size_is_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worksheets each under their 256 MiB limit but 600 MiB together (the 1.7 MB zip that
+    inflated to 955 MB): refused by the 512 MiB total (ratio check off to reach it)."""
+    monkeypatch.setattr(workbook_file, "MIN_RATIO_CHECK_BYTES", 2**40)
+    path = valid_workbook(tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        sheets = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/sheet"))[:3]
+    for sheet in sheets:
+        _set_declared_size(path, sheet, 200 * 1024**2)
+    refused(path, "the workbook would inflate to 600 MiB", "more than the 512 MiB limit")
+
+
+def test_too_many_parts(tmp_path: Path) -> None:
+    path = rewrite(valid_workbook(tmp_path), {},
+                   extra={f"xl/media/p{i}.bin": b"" for i in range(10_001)})
+    refused(path, "parts, more than the 10,000 limit")
+
+
+@pytest.mark.parametrize("token", ["NaN", "INF", "-INF", "Infinity", "abc"])
+def test_hand_written_non_number_names_the_cell(tmp_path: Path, token: str) -> None:
+    path = valid_workbook(tmp_path)
+
+    def poke(data: bytes) -> bytes:
+        return data.replace(b"<v>1</v>", b"<v>" + token.encode() + b"</v>", 1)
+
+    patched = rewrite(path, {"xl/worksheets/sheet3.xml": poke})  # Minerals: price 1 in B2
+    refused(patched, "sheet 'Minerals'", f"cell B2 holds '{token}'", "written by hand")
+
+
+_MEASURE = """
+import json, resource, sys, time
+from stockopt.workbook.file import UnreadableWorkbook
+from stockopt.workbook.normalize import load
+out = {}
+for path in sys.argv[1:]:
+    t = time.perf_counter()
+    try:
+        load(path)
+        refused = False
+    except UnreadableWorkbook:
+        refused = True
+    out[path] = [refused, time.perf_counter() - t]
+# this process's own peak: VmHWM (getrusage's ru_maxrss survives exec on Linux, so in a child
+# of a large pytest process it reports the parent's size); getrusage where there is no /proc
+try:
+    status = open("/proc/self/status").read()
+    out["peak_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
+except (OSError, IndexError):
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def test_refusals_are_fast_and_small(tmp_path: Path) -> None:
+    """Each hostile file is refused in well under 2 s, the whole process staying under
+    300 MB (measured in a fresh interpreter: its VmHWM, or resource.getrusage)."""
+    import subprocess
+    import sys
+
+    files = [padded_styles(tmp_path, 30), declared_shared_strings(tmp_path, 300 * 1024**2)]
+    bomb = valid_workbook(tmp_path, "bomb.xlsx")
+    _set_declared_size(bomb, first_sheet_member(bomb), 0xFFFFFFF0)
+    files.append(bomb)
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *map(str, files)],
+                          capture_output=True, text=True, check=True)
+    result = json.loads(proc.stdout)
+    for path in files:
+        was_refused, seconds = result[str(path)]
+        assert was_refused and seconds < 2.0, (path, seconds)
+    assert result["peak_mb"] < 300, result

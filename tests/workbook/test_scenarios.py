@@ -231,7 +231,7 @@ def test_valid_risks_sheet(tmp_path: Path) -> None:
     (4, "min_duration", 0, "a whole number ≥ 1"),
     (4, "max_duration", 1.5, "a whole number ≥ 1"),
     (4, "availability", -0.1, "≥ 0 and ≤ 1"),
-    (3, "demand_multiplier", 0, "> 0"),
+    (3, "demand_multiplier", 0, "from 0.001 to 1000"),
     (4, "mineral", "unobtainium", "declared in the Minerals sheet (or *)"),
     (3, "party", "CN", "declared in the Parties sheet (or *)"),
 ])

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from workbooks import minimal_sheets, write_workbook
 
 from stockopt.commands.cli import main
+from stockopt.workbook.schema import SHEETS_BY_KEY
 
 Sheets = dict[str, list[list]]
 
@@ -295,7 +296,8 @@ def test_non_numeric_number(tmp_path: Path, value: object, found: str) -> None:
     sheets = full_sheets()
     set_cell(sheets, "Minerals", 3, "price", value)
     outcome = check(tmp_path, sheets)
-    assert_problem(outcome, "Minerals", (3,), "price", "a number > 0", found, "cell B3")
+    assert_problem(outcome, "Minerals", (3,), "price", "a number from 0.001 to 1e10 (currency/t)",
+                   found, "cell B3")
     assert len(outcome.errors) == 1
 
 
@@ -320,7 +322,9 @@ def test_negative_where_non_negative_required(tmp_path: Path) -> None:
     cells.append(("Stockpiles", 5, "cost_share"))
     outcome = check(tmp_path, sheets)
     for sheet, row, column in cells:
-        problem = assert_problem(outcome, sheet, (row,), column, "≥ 0", "found -1.")
+        expected = SHEETS_BY_KEY[sheet.lower()].column(column).expected_range(True)
+        problem = assert_problem(outcome, sheet, (row,), column, f"expected {expected};",
+                                 "found -1.")
         assert "-1.0" not in problem["message"]
     assert len(outcome.errors) == len(cells), "\n".join(p["message"] for p in outcome.errors)
 
@@ -337,7 +341,8 @@ def test_price_not_positive(tmp_path: Path, price: object) -> None:
     sheets = full_sheets()
     set_cell(sheets, "Minerals", 2, "price", price)
     outcome = check(tmp_path, sheets)
-    assert_problem(outcome, "Minerals", (2,), "price", "a number > 0", f"found {price}.")
+    assert_problem(outcome, "Minerals", (2,), "price", "a number from 0.001 to 1e10",
+                   f"found {price}.")
 
 
 def test_blank_required_number(tmp_path: Path) -> None:
@@ -521,7 +526,8 @@ def test_multiplier_not_positive(tmp_path: Path, value: float) -> None:
     sheets = full_sheets()
     set_cell(sheets, "DemandShocks", 2, "multiplier", value)
     outcome = check(tmp_path, sheets)
-    assert_problem(outcome, "DemandShocks", (2,), "multiplier", "> 0", f"found {value}.")
+    assert_problem(outcome, "DemandShocks", (2,), "multiplier", "a number from 0.001 to 1000",
+                   f"found {value}.")
 
 
 @pytest.mark.parametrize("value", [0, -0.5])
@@ -529,7 +535,8 @@ def test_return_ratio_not_positive(tmp_path: Path, value: float) -> None:
     sheets = full_sheets()
     set_cell(sheets, "Swaps", 2, "return_ratio", value)
     outcome = check(tmp_path, sheets)
-    assert_problem(outcome, "Swaps", (2,), "return_ratio", "> 0", f"found {value}.")
+    assert_problem(outcome, "Swaps", (2,), "return_ratio", "a number from 0.001 to 1000",
+                   f"found {value}.")
 
 
 @pytest.mark.parametrize("value", [1.5, -1, "2.5"])
@@ -917,3 +924,152 @@ def test_load_returns_no_data_on_errors(tmp_path: Path) -> None:
     set_cell(sheets, "Minerals", 2, "price", -1)
     loaded = load(write_workbook(tmp_path / "x.xlsx", sheets))
     assert loaded.data is None and loaded.problems.has_errors
+
+
+# --- plausibility bounds, spreads in one LP row, data without a header (issue 15) -------------
+
+
+@pytest.mark.parametrize(("sheet", "row", "column", "value", "expected"), [
+    ("Demand", 2, "demand", 1e-9, "0 or a number from 0.001 to 1e9 (t/period)"),
+    ("Demand", 2, "demand", 2e9, "0 or a number from 0.001 to 1e9 (t/period)"),
+    ("Demand", 2, "criticality", 1e9, "0 or a number from 0.001 to 1000 (weight)"),
+    ("Minerals", 2, "price", 1e20, "a number from 0.001 to 1e10 (currency/t)"),
+    ("Holdings", 2, "holding_cost", 1e15, "0 or a number from 0.001 to 1e10 (currency/t/period)"),
+    ("Offtakes", 2, "fee", 1e12, "0 or a number from 0.001 to 1e10 (currency per t/period)"),
+    ("Parties", 2, "budget", 1e14, "0 or a number from 1 to 1e13 (currency)"),
+    ("Parties", 2, "budget", 0.5, "0 or a number from 1 to 1e13 (currency)"),
+    ("DemandShocks", 2, "multiplier", 1e9, "a number from 0.001 to 1000 (factor)"),
+    ("Swaps", 2, "return_lag", 1e20, "a whole number ≥ 0 and ≤ 1000 (periods)"),
+    ("Swaps", 2, "return_ratio", 1e4, "a number from 0.001 to 1000 (t/t)"),
+    ("Risks", 2, "max_duration", 1e20, "a whole number ≥ 1 and ≤ 1000 (periods)"),
+    ("Supply", 2, "volume", 1e10, "0 or a number from 0.001 to 1e9 (t/period)"),
+    ("CoverTargets", 2, "periods", 5000, "0 or a number from 0.001 to 1000 (periods)"),
+    ("Mitigation", 2, "lead_time", 1001, "a whole number ≥ 0 and ≤ 1000 (periods)"),
+])
+def test_implausible_magnitude(tmp_path: Path, sheet: str, row: int, column: str, value: float,
+                               expected: str) -> None:
+    """Every number has a plausible range, declared once in the schema; the message names
+    the cell and states the range with its unit."""
+    from stockopt.workbook.problems import number_text
+
+    sheets = full_sheets()
+    set_cell(sheets, sheet, row, column, value)
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, sheet, (row,), column, f"expected {expected};",
+                             f"found {number_text(float(value))}.")
+    assert problem["cell"]
+    assert SHEETS_BY_KEY[sheet.lower()].column(column).expected_range(True) == expected
+
+
+def test_zero_stays_allowed_below_the_smallest_magnitude(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Demand", 2, "demand", 0)
+    set_cell(sheets, "Offtakes", 2, "fee", 0)
+    set_cell(sheets, "Parties", 2, "budget", 0)
+    assert not check(tmp_path, sheets).errors
+
+
+def test_pooled_budget_bounds(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Settings"][3][1] = 1e20
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Settings", (4,), "value",
+                   "0 or a number from 1 to 1e13 (currency) for pooled_budget", "found 1e+20.")
+
+
+def test_budget_row_spread(tmp_path: Path) -> None:
+    """A fee 1e-7 of the row's largest cost cannot be told from 0 by the LP: refused, naming
+    the fee's cell and the cost it is compared with."""
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", 1e6)  # ga: 1e6 per t, typical 12 t
+    set_cell(sheets, "Parties", 2, "budget", 1e9)
+    set_cell(sheets, "Offtakes", 2, "fee", 0.001)  # aus_ga, US
+    sheets["Settings"][3][1] = None  # no pooled budget (it would report the same spread)
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, "Offtakes", (2,), "fee",
+                             "costs in the budget row of party 'US' within a factor of 1e+07",
+                             "the fee of Offtakes 'aus_ga'", "set the small cost to 0")
+    assert problem["cell"] == "F2"
+    assert len(outcome.errors) == 1
+
+
+def test_budget_far_below_the_cost_of_a_typical_quantity(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", 1e9)  # 12 t of ga cost 1.2e10
+    set_cell(sheets, "Parties", 2, "budget", 1e4)
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, "Parties", (2,), "budget",
+                             "a budget of party 'US' of at least 1/1e+05",
+                             "found 10000, while buying 'ga'", "raise the budget")
+    assert problem["cell"] == "B2"
+
+
+def test_loss_row_spread(tmp_path: Path) -> None:
+    """Demand 1e-9 of its mineral's largest, or a criticality as far apart, ends 'unbounded'
+    in HiGHS: refused at validation, naming the demand cell."""
+    sheets = full_sheets()
+    set_cell(sheets, "Demand", 3, "demand", 1e6)  # ga's largest demand
+    set_cell(sheets, "Demand", 2, "demand", 0.01)  # 1e8 times less
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, "Demand", (2,), "demand, criticality",
+                             "within a factor of 1e+07", "demand 0.01 of 'ga'")
+    assert problem["cell"] == "D2"
+
+
+@pytest.mark.parametrize("path", sorted(Path("inputs").glob("*.xlsx")), ids=lambda p: p.name)
+def test_bundled_examples_stay_valid(path: Path) -> None:
+    code, _out, err = run_validate(path)
+    assert code == 0, err
+
+
+def test_value_under_a_blank_header_is_an_error(tmp_path: Path) -> None:
+    """Clearing a header used to drop its column silently (start_period on Disruptions:
+    R* 45.06 became 51.22); now the values below it are an error naming the cells."""
+    sheets = full_sheets()
+    sheets["Disruptions"][0][3] = None  # the start_period header
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, "Disruptions", (2,), None,
+                             "expected a header in cell D1 for the values in column D",
+                             "found 1 value under a blank header, the first 2028 in D2")
+    assert problem["cell"] == "D2"
+
+
+def test_value_right_of_the_last_header_is_an_error(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Parties"][1].extend([None, 7])
+    sheets["Parties"][2].extend([None, 8])
+    outcome = check(tmp_path, sheets)
+    assert_problem(outcome, "Parties", (2, 3), None, "a header in cell D1",
+                   "found 2 values right of the last header (B1), the first 7 in D2")
+
+
+def test_named_extra_column_stays_a_warning(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Parties", 2, "note", "hello")
+    outcome = check(tmp_path, sheets)
+    assert not outcome.errors
+    assert_problem(outcome, "Parties", (1,), "note", "the column is ignored", severity="warning")
+
+
+def test_problem_list_is_bounded_with_exact_counts(tmp_path: Path) -> None:
+    """Thousands of bad rows give a bounded list (text and JSON) and exact counts."""
+    from stockopt.workbook.problems import MAX_LISTED
+
+    sheets = minimal_sheets()
+    sheets["Demand"] += [["US", "ga", 2027, -i] for i in range(1, 301)]
+    outcome = check(tmp_path, sheets)
+    data = json.loads(outcome.stdout)
+    assert data["errors"] >= 300 and data["not_listed"]["errors"] == data["errors"] - MAX_LISTED
+    assert len(outcome.problems) == MAX_LISTED + 1
+    last = outcome.problems[-1]["message"]
+    assert f"{data['errors']:,} errors" in last and "not listed" in last
+    assert len(outcome.stderr.splitlines()) < MAX_LISTED + 5
+
+
+def test_long_values_are_shortened(tmp_path: Path) -> None:
+    sheets = minimal_sheets()
+    sheets["Demand"].append(["x" * 10_000, "ga", None, 5])
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, "Demand", (3,), "party", "characters left out")
+    assert len(problem["message"]) < 400
+    assert max(len(line) for line in outcome.stderr.splitlines()) < 1000
