@@ -1,7 +1,9 @@
 """The ``stockopt`` command line: template, validate, solve.
 
-Exit status: 0 success, 2 bad input (every problem is listed on standard error),
-1 a failure inside (solver not optimal, output not writable).
+Exit status: 0 success, 2 bad input (every problem is listed on standard error; also an
+output that is an input, or two outputs that are one file), 1 a failure inside (solver not
+optimal, an output the file system will not take), 130 after SIGINT (Ctrl-C), 143 after
+SIGTERM. Every output path is checked before any long work (``common.check_outputs_or_exit``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from ..files.atomic import OutputNotWritable
+from ..files.targets import exists
 from ..workbook.file import UnreadableWorkbook
 from .common import (
     EXIT_BAD_INPUT,
     EXIT_FAILURE,
+    check_outputs_or_exit,
     default_evaluation_output,
     default_frontier_output,
     default_output,
@@ -23,29 +28,42 @@ from .common import (
     echo_problems,
     load_or_exit,
     load_with_risks,
-    refuse_input_as_output,
+    refusal,
 )
+from .interrupt import ending_cleanly
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Stockopt(click.Group):
+    """The command group; a signal anywhere in a command ends it cleanly (130 or 143)."""
+
+    def main(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - click's signature
+        with ending_cleanly():
+            return super().main(*args, **kwargs)
+
+
+@click.group(cls=_Stockopt, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stockopt")
 def main() -> None:
     """stockopt: stockpiles, offtakes and swaps against critical-mineral supply shocks."""
 
 
 @main.command()
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path))
 @click.option("--example", is_flag=True, help="Fill the template with a small worked example.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def template(out: Path, example: bool, force: bool) -> None:
     """Write an input workbook template to OUT (.xlsx)."""
     from ..workbook.template import write_template
 
-    if out.exists() and not force:
+    if exists(out) and not out.is_dir() and not force:
         click.echo(f"error: {out} exists; use --force to overwrite it.", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    check_outputs_or_exit(((out, "template"),))
     try:
         write_template(out, example=example)
+    except OutputNotWritable as exc:
+        click.echo(refusal(exc), err=True)
+        sys.exit(EXIT_FAILURE)
     except OSError as exc:
         click.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_FAILURE)
@@ -71,9 +89,9 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
 
 @main.command("solve")
 @click.argument("workbook", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output workbook (default: IN-results.xlsx beside the input).")
-@click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--summary-json", type=click.Path(path_type=Path),
               help="Also write the headline results as JSON here.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock limit for the solver, both phases together (seconds; with "
@@ -110,8 +128,8 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
     from .solve import run_solve
 
     output = output or default_output(workbook)
-    refuse_input_as_output(workbook, ((output, "output workbook"),
-                                       (summary_json, "summary JSON")))
+    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
+                          ((workbook, "input workbook"),))
     if engine == "mpisppy":
         try:
             from .solve_mpisppy import run_mpisppy_command
@@ -134,7 +152,7 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
 
 @main.command("frontier")
 @click.argument("workbook", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output workbook (default: IN-frontier.xlsx beside the input).")
 @click.option("--party", default=None, metavar="PARTY",
               help="Sweep this party's budget (the others stay as in the workbook).")
@@ -151,7 +169,7 @@ def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
               help="End as a multiple of the workbook's budget [default: 2].")
 @click.option("--steps", type=int, default=11, show_default=True,
               help="Number of points, evenly spaced, both ends included.")
-@click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--summary-json", type=click.Path(path_type=Path),
               help="Also write every point as JSON here.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock limit per point, both phases together (seconds).")
@@ -165,8 +183,8 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
     from .frontier import run_frontier_command
 
     output = output or default_frontier_output(workbook)
-    refuse_input_as_output(workbook, ((output, "output workbook"),
-                                       (summary_json, "summary JSON")))
+    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
+                          ((workbook, "input workbook"),))
     loaded = load_or_exit(workbook)
     if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
         sys.exit(EXIT_BAD_INPUT)
@@ -190,7 +208,7 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
               help="Number of scenarios to sample (each with probability 1/N).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random generator (the same seed gives the same workbook).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output workbook (default: IN-sampled.xlsx beside the input).")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
@@ -199,7 +217,7 @@ def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
     from .scenarios import run_scenarios_command
 
     output = output or default_sampled_output(workbook)
-    refuse_input_as_output(workbook, ((output, "output workbook"),))
+    check_outputs_or_exit(((output, "output workbook"),), ((workbook, "input workbook"),))
     loaded = load_with_risks(workbook, quiet)
     sys.exit(run_scenarios_command(workbook, loaded.raw, loaded.data, output=output,
                                    samples=samples, seed=seed, quiet=quiet))
@@ -216,9 +234,9 @@ def scenarios_cmd(workbook: Path, samples: int, seed: int, output: Path | None,
               "`stockopt scenarios` uses, even with the same seed).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True,
               help="Scenarios per evaluation LP (bounds memory).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output workbook (default: IN-evaluation.xlsx beside the input).")
-@click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--summary-json", type=click.Path(path_type=Path),
               help="Also write the statistics as JSON here.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def evaluate_cmd(workbook: Path, plan_path: Path, samples: int, seed: int, batch_size: int,
@@ -228,10 +246,8 @@ def evaluate_cmd(workbook: Path, plan_path: Path, samples: int, seed: int, batch
     from .evaluate import run_evaluate_command
 
     output = output or default_evaluation_output(workbook)
-    refuse_input_as_output(workbook, ((output, "output workbook"),
-                                       (summary_json, "summary JSON")))
-    refuse_input_as_output(plan_path, ((output, "output workbook"),
-                                        (summary_json, "summary JSON")))
+    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
+                          ((workbook, "input workbook"), (plan_path, "plan workbook")))
     loaded = load_with_risks(workbook, quiet)
     try:
         plan = read_plan(plan_path)

@@ -7,13 +7,16 @@ Importing this module must not import pyomo or highspy (``stockopt validate`` an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
-from ..files.atomic import write_atomically
+from ..files.atomic import OutputNotWritable, all_or_nothing, write_atomically
+from ..files.targets import Named, OutputClash, check_clashes, check_targets, exists
 from ..workbook.file import UnreadableWorkbook
 from ..workbook.normalize import Loaded, load
 from ..workbook.problems import Problems
@@ -22,9 +25,10 @@ from ..workbook.schema import RISKS
 EXIT_OK = 0
 """Success."""
 EXIT_FAILURE = 1
-"""A failure inside: solver not optimal, output not writable."""
+"""A failure inside: solver not optimal, an output the file system will not take."""
 EXIT_BAD_INPUT = 2
-"""Bad input: every problem is listed on standard error."""
+"""Bad input: every problem is listed on standard error; also an output that is an input,
+or two outputs that are one file."""
 
 
 def echo_problems(loaded: Loaded) -> None:
@@ -104,18 +108,38 @@ def default_evaluation_output(workbook: Path) -> Path:
     return workbook.with_name(f"{workbook.stem}-evaluation.xlsx")
 
 
-def same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name the same file (False when that cannot be told)."""
+def check_outputs_or_exit(targets: Sequence[Named], inputs: Sequence[Named] = ()) -> None:
+    """Apply the output rule (``stockopt.files.targets``) before any long work; on a
+    refusal print one line and exit, writing nothing.
+
+    ``targets`` and ``inputs`` are (path or None, what it is) pairs. An output that is an
+    input, or two outputs that are one file, exit 2 (a usage error); an output the file
+    system will not take (missing or unwritable folder, a folder, a read-only file, a file
+    open in Excel or LibreOffice) exits 1. When an input does not exist, only the clashes
+    are checked here: the reader then reports the missing input (exit 2).
+    """
     try:
-        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
-    except OSError:
-        return False
+        check_clashes(targets, inputs)
+        if all(p is None or exists(p) for p, _what in inputs):
+            check_targets(targets, inputs)
+    except OutputClash as exc:
+        click.echo(refusal(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except OutputNotWritable as exc:
+        click.echo(refusal(exc), err=True)
+        sys.exit(EXIT_FAILURE)
 
 
-def refuse_input_as_output(workbook: Path, targets: tuple[tuple[Path | None, str], ...]) -> None:
-    """Exit 2 when any of ``targets`` ((path or None, what it is) pairs) is ``workbook``."""
-    for target, what in targets:
-        if target is not None and same_file(workbook, target):
-            click.echo(f"error: the {what} {target} is the input workbook; refusing to "
-                       "overwrite the input. Choose another name with -o.", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+def refusal(exc: OutputNotWritable) -> str:
+    """The one line for a refused output: 'error: cannot write X: why. Nothing was written.'"""
+    return f"error: {str(exc).rstrip('.')}. Nothing was written."
+
+
+@contextlib.contextmanager
+def writing_outputs(targets: Sequence[Named], inputs: Sequence[Named] = ()) -> Iterator[None]:
+    """Write a command's outputs all or nothing: check the rule again (a file may have
+    been opened or made read-only during a long run; raises OutputNotWritable), then defer
+    every rename to the end of the block (``stockopt.files.atomic.all_or_nothing``)."""
+    check_targets(targets, inputs)
+    with all_or_nothing():
+        yield

@@ -33,7 +33,7 @@ from ..studies.evaluation import (
 )
 from ..workbook.reader import RawWorkbook
 from ..workbook.sampling import METHOD, Sample, risk_events, sample_scenarios, sha256_of
-from .common import EXIT_FAILURE, EXIT_OK, write_json
+from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs
 
 
 def _terminal(ins: InSample, out: Statistics, plan: Plan, data: ModelData) -> str:
@@ -110,12 +110,15 @@ def run_evaluate_command(workbook: Path, raw: RawWorkbook, data: ModelData, plan
         return EXIT_OK
     out = out_of_sample_statistics(losses, data.cvar_alpha, data.risk_weight, seed)
     try:
-        write_evaluation_workbook(output, workbook, plan_path, ins, out, plan, data, sample, losses)
-        if summary_json is not None:
-            write_json(summary_json, _summary_payload(workbook, plan_path, ins, out, plan,
-                                                      data, sample, seconds))
+        with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
+                             ((workbook, "input workbook"), (plan_path, "plan workbook"))):
+            write_evaluation_workbook(output, workbook, plan_path, ins, out, plan, data,
+                                      sample, losses)
+            if summary_json is not None:
+                write_json(summary_json, _summary_payload(workbook, plan_path, ins, out, plan,
+                                                          data, sample, seconds))
     except OutputNotWritable as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(refusal(exc), err=True)
         return EXIT_FAILURE
     if not quiet:
         click.echo(_terminal(ins, out, plan, data))

@@ -18,7 +18,7 @@ from ..report.frontier import (
 )
 from ..report.tables import step_words
 from ..studies.frontier import FrontierRun, PointFailed, Sweep, run_frontier
-from .common import EXIT_FAILURE, EXIT_OK
+from .common import EXIT_FAILURE, EXIT_OK, refusal, writing_outputs
 from .progress import Progress
 
 
@@ -73,12 +73,14 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
             return EXIT_FAILURE
         progress.step(f"writing {output.name}")
         try:
-            write_frontier_workbook(output, run, data, workbook)
-            if summary_json is not None:
-                write_summary_json(summary_json, summary_payload(run, data, workbook))
+            with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
+                                 ((workbook, "input workbook"),)):
+                write_frontier_workbook(output, run, data, workbook)
+                if summary_json is not None:
+                    write_summary_json(summary_json, summary_payload(run, data, workbook))
         except OutputNotWritable as exc:
             progress.close()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(refusal(exc), err=True)
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_table(run, data))

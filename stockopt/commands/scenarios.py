@@ -16,7 +16,7 @@ from ..workbook.file import open_workbook
 from ..workbook.reader import RawWorkbook
 from ..workbook.sampling import risk_events, sample_notes, sample_scenarios, sampled_workbook_tables
 from ..workbook.template import write_input_workbook
-from .common import EXIT_FAILURE, EXIT_OK
+from .common import EXIT_FAILURE, EXIT_OK, refusal, writing_outputs
 
 
 def _readme_notes(path: Path) -> tuple[str | None, list[tuple[str, str]]]:
@@ -55,8 +55,12 @@ def run_scenarios_command(workbook: Path, raw: RawWorkbook, data: ModelData, *, 
         notes += [(f"From {workbook.name}: {h}", t) for h, t in old_notes]
     heading = f"{title or workbook.stem}: {samples} scenarios sampled from its risks (seed {seed})"
     try:
-        write_input_workbook(output, tables, title=heading, notes=notes)
-    except (OSError, OutputNotWritable) as exc:
+        with writing_outputs(((output, "output workbook"),), ((workbook, "input workbook"),)):
+            write_input_workbook(output, tables, title=heading, notes=notes)
+    except OutputNotWritable as exc:
+        click.echo(refusal(exc), err=True)
+        return EXIT_FAILURE
+    except OSError as exc:
         click.echo(f"error: cannot write {output}: {exc}", err=True)
         return EXIT_FAILURE
     if not quiet:

@@ -20,7 +20,7 @@ from ..report.workbook import RunAudit, write_report
 from ..results.extract import Results
 from ..solver.highs import SolveFailed
 from ..workbook.normalize import Loaded
-from .common import EXIT_FAILURE, EXIT_OK, write_json
+from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs
 from .progress import Progress
 
 
@@ -62,21 +62,24 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
 def write_outputs(workbook: Path, loaded: Loaded, results: Results, output: Path,
                   summary_json: Path | None, timings: dict[str, float],
                   on_error: Callable[[], None] | None = None) -> bool:
-    """Write the results workbook and (if asked) the summary JSON, atomically; time the
-    workbook into ``timings``. False, after an error message, when a target cannot be
-    written (``on_error`` runs first, e.g. to close a progress line)."""
+    """Write the results workbook and (if asked) the summary JSON, atomically and all or
+    nothing; time the workbook into ``timings``. False, after an error message, when a
+    target cannot be written (``on_error`` runs first, e.g. to close a progress line)."""
     t0 = time.perf_counter()
     try:
-        write_report(output, results, loaded.data, RunAudit(workbook, timings), raw=loaded.raw)
-        timings["write_workbook"] = time.perf_counter() - t0
-        if summary_json is not None:
-            payload = results.summary_dict()
-            payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}
-            write_json(summary_json, payload)
+        with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
+                             ((workbook, "input workbook"),)):
+            write_report(output, results, loaded.data, RunAudit(workbook, timings),
+                         raw=loaded.raw)
+            timings["write_workbook"] = time.perf_counter() - t0
+            if summary_json is not None:
+                payload = results.summary_dict()
+                payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}
+                write_json(summary_json, payload)
     except OutputNotWritable as exc:
         if on_error is not None:
             on_error()
-        click.echo(f"error: {exc}", err=True)
+        click.echo(refusal(exc), err=True)
         return False
     return True
 
@@ -85,7 +88,7 @@ def _safe_json(path: Path, payload: dict) -> None:
     try:
         write_json(path, payload)
     except OutputNotWritable as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(refusal(exc), err=True)
 
 
 def human_summary(results: Results, data, output: Path) -> str:  # noqa: ANN001

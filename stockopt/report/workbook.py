@@ -12,7 +12,6 @@ the target folder and renamed into place. The input workbook is never the output
 
 from __future__ import annotations
 
-import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +20,9 @@ from typing import BinaryIO
 import openpyxl
 
 from ..data import ModelData
-from ..files.atomic import OutputNotWritable, write_atomically
+from ..files.atomic import write_atomically
 from ..files.provenance import file_sha256
+from ..files.targets import check_targets
 from ..results.extract import Results
 from ..workbook.reader import RawWorkbook
 from . import sheets
@@ -52,32 +52,17 @@ class RunAudit:
         return file_sha256(self.input_path)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
-
-
 def check_target(path: Path, input_path: Path | None = None) -> None:
-    """Refuse, with a clear message, an output that cannot or must not be written.
+    """Refuse, with a clear message, an output that cannot or must not be written: the
+    commands' one rule for outputs (``stockopt.files.targets``) applied to one workbook.
 
-    Raises OutputNotWritable when ``path`` is the input workbook, a folder, a read-only
-    file, or open in Excel or LibreOffice (their lock file sits beside it). Folder
-    permissions and files locked by Windows are caught when writing.
+    Raises OutputClash (an OutputNotWritable) when ``path`` is the input workbook, and
+    OutputNotWritable when its folder is missing or not writable, or it is a folder, a
+    read-only file, or open in Excel or LibreOffice (their lock file sits beside it).
+    Files locked by Windows are caught when writing.
     """
-    path = Path(path)
-    if input_path is not None and _same_file(path, Path(input_path)):
-        raise OutputNotWritable(f"cannot write {path}: it is the input workbook; refusing to "
-                                "overwrite the input. Choose another output name.")
-    if path.is_dir():
-        raise OutputNotWritable(f"cannot write {path}: it is a folder")
-    if path.exists() and not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        raise OutputNotWritable(f"cannot write {path}: the file is read-only")
-    for lock in (path.with_name(f".~lock.{path.name}#"), path.with_name(f"~${path.name}")):
-        if lock.exists():
-            raise OutputNotWritable(f"cannot write {path}: it is open in another program "
-                                    f"(lock file {lock.name}); close it and run again")
+    inputs = () if input_path is None else ((Path(input_path), "input workbook"),)
+    check_targets(((Path(path), None),), inputs)
 
 
 def build_workbook(results: Results, data: ModelData, audit: RunAudit,
