@@ -1,5 +1,5 @@
-"""``python -m stockopt`` runs the command line."""
+"""``python -m stockopt`` runs the command line (under the signal guard)."""
 
-from .commands.cli import main
+from .commands.launch import main
 
 main()

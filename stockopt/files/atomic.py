@@ -119,11 +119,9 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
         raise OutputNotWritable(f"cannot write {path}: the folder {folder} does not exist")
     # at most ~130 characters, so that any name the file system takes has a temporary twin
     tmp = folder / f".{path.name[:100]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    created = False
     try:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            created = True
         except OSError as exc:
             raise OutputNotWritable(f"cannot write {path}: {exc.strerror or exc}") from exc
         try:
@@ -141,6 +139,7 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
         else:
             _commit([(tmp, path)])
     except BaseException:
-        if created:
-            _discard([(tmp, path)])
+        # also when an interrupt lands between os.open and the next statement: the name
+        # (pid + random) is this call's own, so removing it can touch nothing else
+        _discard([(tmp, path)])
         raise

@@ -1,0 +1,48 @@
+"""The ``stockopt`` entry point: a signal guard first, then the command line.
+
+A SIGINT or SIGTERM that lands while Python is still importing the command line (numpy,
+pandas, Pyomo take a moment), or after a command has finished and its outputs are in
+place, would otherwise end in a ``KeyboardInterrupt`` traceback or a bare exit by signal.
+``main`` installs a guard before importing anything heavy: it prints the same one line
+as an interrupted command ("interrupted: ...") and exits 130 or 143 at once. While a
+command runs, ``interrupt.ending_cleanly`` takes over (cleaning up temporary files) and
+hands back to the guard when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""128 + the signal number, as a shell reports a process a signal ended."""
+
+
+def _guard(signum: int, _frame: object) -> None:
+    """Outside a running command: nothing is being written, so end at once, quietly."""
+    atomic = sys.modules.get("stockopt.files.atomic")
+    written = atomic.committed_outputs() if atomic is not None else []
+    if written:
+        names = ", ".join(str(p) for p in written)
+        line = (f"interrupted: the outputs already written are complete ({names}); nothing "
+                "else was written\n")
+    else:
+        line = "interrupted: no output was written\n"
+    os.write(2, line.encode(errors="replace"))
+    os._exit(EXIT_STATUS[signal.Signals(signum)])
+
+
+def install_guard() -> None:
+    """Guard SIGINT and SIGTERM (signals ignored at start, e.g. under nohup, stay so)."""
+    for signum in EXIT_STATUS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _guard)
+
+
+def main() -> None:
+    """Run the ``stockopt`` command line under the signal guard."""
+    install_guard()
+    from .cli import main as cli_main  # after the guard: the imports take a moment
+
+    cli_main()
