@@ -53,10 +53,12 @@ class InputError(ValueError):
     """The workbook has errors; ``problems`` lists every one (and the warnings)."""
 
     def __init__(self, path: Path, problems: Problems) -> None:
-        errors = problems.errors
+        errors = problems.errors  # the listed ones; error_count counts them all
         lines = [p.message for p in errors[:20]]
-        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        super().__init__(f"{path}: {len(errors)} error(s)\n" + "\n".join(lines) + more)
+        more = problems.error_count - len(lines)
+        tail = f"\n... and {more:,} more" if more > 0 else ""
+        super().__init__(f"{path}: {problems.error_count:,} error(s)\n" + "\n".join(lines)
+                         + tail)
         self.path = path
         self.problems = problems
 

@@ -81,7 +81,7 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
     echo_problems(loaded)
     if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
         sys.exit(EXIT_BAD_INPUT)
-    n_warn = len(loaded.problems.warnings)
+    n_warn = loaded.problems.warning_count
     click.echo(f"{workbook}: valid: {loaded.data.summary_line()}"
                + (f" ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else ""),
                err=as_json)

@@ -52,7 +52,7 @@ def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
         if as_json:
             click.echo(loaded.problems.to_json())
         echo_problems(loaded)
-        n_err, n_warn = len(loaded.problems.errors), len(loaded.problems.warnings)
+        n_err, n_warn = loaded.problems.error_count, loaded.problems.warning_count
         click.echo(f"{path}: {n_err} error{'s' if n_err != 1 else ''}, {n_warn} "
                    f"warning{'s' if n_warn != 1 else ''}; nothing was written.", err=True)
         sys.exit(EXIT_BAD_INPUT)
