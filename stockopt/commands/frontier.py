@@ -63,11 +63,14 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
             progress.close()
             hint = " Try a longer --time-limit." if "time limit" in exc.error.status else ""
             click.echo(f"error: {exc}. No output workbook was written.{hint}", err=True)
+            if exc.error.explanation:
+                click.echo(f"why: {exc.error.explanation}.", err=True)
             if summary_json is not None:
                 try:
                     write_summary_json(summary_json, {
                         "status": exc.error.status, "failed_point": exc.index,
-                        "failed_value": exc.value, "failed_phase": exc.error.phase})
+                        "failed_value": exc.value, "failed_phase": exc.error.phase,
+                        "explanation": exc.error.explanation})
                 except OutputNotWritable as err:
                     click.echo(f"error: {err}", err=True)
             return EXIT_FAILURE
