@@ -2,5 +2,7 @@
 
 Modules: ``cli`` (the click group), ``common`` (exit codes, loading, JSON, output names),
 ``solve`` and ``solve_mpisppy`` (``stockopt solve``), ``frontier``, ``scenarios`` and
-``evaluate`` (the other commands) and ``progress`` (the one-line progress display).
+``evaluate`` (the other commands), ``progress`` (the one-line progress display),
+``interrupt`` (SIGINT/SIGTERM while a command runs) and ``launch`` (the entry point, with
+a signal guard installed before anything heavy is imported).
 """
