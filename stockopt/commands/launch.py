@@ -11,6 +11,8 @@ hands back to the guard when it ends.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -41,8 +43,35 @@ def install_guard() -> None:
 
 
 def main() -> None:
-    """Run the ``stockopt`` command line under the signal guard."""
+    """Run the ``stockopt`` command line under the signal guard, and end the process
+    without Python's interpreter teardown, which puts the default signal handlers back
+    while it runs (a signal in that window would end the process by the signal itself)."""
     install_guard()
     from .cli import main as cli_main  # after the guard: the imports take a moment
 
-    cli_main()
+    try:
+        cli_main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    _exit(code)
+
+
+def _exit(code: object) -> None:
+    """Exit with ``code`` (as ``SystemExit`` reads it): run the atexit handlers and flush
+    the streams with the guard still in place, then leave at once. Under MPI (mpi4py
+    loaded) the normal exit is kept, so that MPI finalizes."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    if "mpi4py" in sys.modules:
+        sys.exit(status)
+    atexit._run_exitfuncs()  # noqa: SLF001 - what the teardown would run first
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)

@@ -38,3 +38,18 @@ def test_the_console_script_and_python_m_use_the_guard() -> None:
     scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["stockopt"] == "stockopt.commands.launch:main"
     assert "commands.launch import main" in (root / "stockopt" / "__main__.py").read_text()
+
+
+def test_the_entry_point_ends_without_interpreter_teardown(tmp_path) -> None:  # noqa: ANN001
+    """``main`` keeps the guard to the end: it runs the atexit handlers itself (here one
+    that writes a file), flushes, and leaves with the command's status."""
+    marker = tmp_path / "atexit-ran"
+    code = ("import atexit, pathlib, sys; "
+            f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes')); "
+            "sys.argv = ['stockopt', 'validate', 'no-such-file.xlsx']; "
+            "from stockopt.commands.launch import main; main()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no such file" in done.stderr
+    assert marker.read_text() == "yes"
