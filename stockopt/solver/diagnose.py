@@ -284,13 +284,19 @@ def elastic_floors(lp: MatrixLP, required: Sequence[float], *,
     """Tonnes each cover floor of ``lp`` stays short at least (aligned with its
     cover_floor rows), solving ``elastic_floor_lp`` through the driver; None if that LP
     does not solve to optimality."""
-    elastic = elastic_floor_lp(lp, required, with_budgets=with_budgets)
+    return _least_slack(elastic_floor_lp(lp, required, with_budgets=with_budgets), SLACK,
+                        "elastic cover floors")
+
+
+def _least_slack(elastic: MatrixLP, slack: str, name: str) -> np.ndarray | None:
+    """Solve an elastic LP (its risk objective prices the slack) through the driver; the
+    slack family's values, or None if it does not solve to optimality."""
     scaled = driver.scale(elastic)
     h = driver.load(scaled, scaled.risk_cost)
-    record = driver.run(h, "elastic cover floors", "HiGHS's choice", {})
+    record = driver.run(h, name, "HiGHS's choice", {})
     if record.status != "optimal":
         return None
-    return driver.primal_values(h, scaled)[elastic.layout.first[SLACK]]
+    return driver.primal_values(h, scaled)[elastic.layout.first[slack]]
 
 
 def _elastic_floors(data: ModelData, idx: ModelIndex, lp: MatrixLP, *,
@@ -426,10 +432,5 @@ def elastic_caps(lp: MatrixLP, *, with_budgets: bool) -> np.ndarray | None:
     """t/period each concentration_limit row of ``lp`` stays over its cap at least
     (aligned with those rows), solving ``elastic_cap_lp`` through the driver; None if
     that LP does not solve to optimality."""
-    elastic = elastic_cap_lp(lp, with_budgets=with_budgets)
-    scaled = driver.scale(elastic)
-    h = driver.load(scaled, scaled.risk_cost)
-    record = driver.run(h, "elastic concentration caps", "HiGHS's choice", {})
-    if record.status != "optimal":
-        return None
-    return driver.primal_values(h, scaled)[elastic.layout.first[CAP_SLACK]]
+    return _least_slack(elastic_cap_lp(lp, with_budgets=with_budgets), CAP_SLACK,
+                        "elastic concentration caps")
