@@ -20,6 +20,7 @@ from . import (
     concentration,
     cover,
     mitigation,
+    movement,
     offtakes,
     risk,
     stockpiles,
@@ -31,7 +32,7 @@ from .pyomo_model import render_pyomo
 from .statement import FIRST, SCENARIO, ModelStatement
 
 FAMILIES = (stockpiles, offtakes, swaps, mitigation, balance, risk, cover, concentration,
-            budgets)
+            budgets, movement)
 """The constraint families, in declaration order (the matrix's column, then row order).
 Every family declares its variables first (``add_variables``), then every family its rows
 (``add_rows``), so rows may refer to any family's variables; ``budgets`` comes last, as it

@@ -42,11 +42,14 @@ def _place(st: ModelStatement, model: pyo.ConcreteModel, components: list,
 def compile_pyomo(model: pyo.ConcreteModel) -> MatrixLP:
     """Compile the Pyomo ``model`` (from ``render_pyomo``) to a MatrixLP."""
     st: ModelStatement = model.statement
-    model.cost.activate()
+    later = [getattr(model, name) for name in list(st.objectives)[1:]]
+    for objective in later:
+        objective.activate()
     try:
         info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     finally:
-        model.cost.deactivate()
+        for objective in later:
+            objective.deactivate()
     names = [o.parent_component().local_name for o in info.objectives]
     c = info.c.toarray() if hasattr(info.c, "toarray") else np.asarray(info.c)
     if np.any(np.asarray(info.c_offset, dtype=float) != 0.0):  # pragma: no cover
@@ -76,7 +79,9 @@ def compile_pyomo(model: pyo.ConcreteModel) -> MatrixLP:
                     parties=list(st.index.PARTIES),
                     budgeted=list(st.rows["budget_limit"].index)
                     if "budget_limit" in st.rows else [],
-                    col_unit=col_unit)
+                    col_unit=col_unit,
+                    move_cost=np.asarray(c[names.index("move")], dtype=float).ravel()
+                    if "move" in names else None)
 
 
 def pyomo_columns(model: pyo.ConcreteModel, lp: MatrixLP) -> list:

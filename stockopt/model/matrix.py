@@ -50,7 +50,8 @@ class ColumnLayout:
 class MatrixLP:
     """min c·x s.t. row_lower ≤ A x ≤ row_upper, col_lower ≤ x ≤ col_upper (±inf allowed).
 
-    ``risk_cost`` is the phase-1 objective R, ``cost_cost`` the phase-2 objective Cost;
+    ``risk_cost`` is the phase-1 objective R, ``cost_cost`` the phase-2 objective Cost,
+    ``move_cost`` the phase-3 objective Move (None: no phase 3, e.g. a cut-out LP);
     ``layout`` says where each variable family's columns are, ``row_layout`` where each
     row family's rows are; ``row_family`` names each row's family; ``col_unit`` is each
     column's scaling unit (its mineral's tonnage unit, else 1). ``row_index`` and
@@ -75,6 +76,7 @@ class MatrixLP:
     col_index: dict[str, list] = field(default_factory=dict)
     scenarios: list[str] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)
+    move_cost: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -256,6 +258,8 @@ def render_matrix(st: ModelStatement) -> MatrixLP:
                     row_lower=row_bounds("lower"), row_upper=row_bounds("upper"),
                     risk_cost=objective_vector(st, "risk", layout, n_cols),
                     cost_cost=objective_vector(st, "cost", layout, n_cols),
+                    move_cost=objective_vector(st, "move", layout, n_cols)
+                    if "move" in st.objectives else None,
                     layout=layout, row_layout=row_layout, row_family=row_family,
                     parties=list(st.index.PARTIES),
                     budgeted=list(st.rows["budget_limit"].index)

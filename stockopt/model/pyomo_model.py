@@ -195,5 +195,6 @@ def render_pyomo(st: ModelStatement, scenarios: Sequence[str] | None = None, *,
                                                       doc=obj.value_doc))
             setattr(m, obj.name, pyo.Objective(expr=getattr(m, obj.value_name),
                                                sense=pyo.minimize, doc=obj.doc))
-        m.cost.deactivate()
+        for obj in list(st.objectives)[1:]:  # risk is active; cost and move wait their phase
+            getattr(m, obj).deactivate()
     return m

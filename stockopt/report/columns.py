@@ -114,6 +114,8 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "loss": _c("periods of demand", "L_s: shortfall in periods of baseline demand, criticality "
                "weighted, summed over parties, minerals and periods.", LOSS),
     "share_of_expected_loss": _c("fraction", "π_s L_s ÷ expected loss.", PERCENT),
+    "end_stock": _c("t", "z[k,m,n,s]: stock left in the stockpile at the end of the last "
+                    "period in the scenario (phase 3 releases nothing needlessly).", TONNES),
     "party_loss": _c("periods of demand", "L[p,s]: the part of a scenario's loss from the "
                      "party's own demand (its shortfalls in periods of its baseline demand, "
                      "criticality weighted); the parties' losses add up to the scenario's.",

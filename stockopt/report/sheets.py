@@ -99,7 +99,7 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
                        f"{b['gap_target']:.2%})")
     else:
         status_text = f"Status: {results.status}" + (
-            " (both phases solved to optimality)" if ok else " (not optimal: see the audit "
+            " (every phase solved to optimality)" if ok else " (not optimal: see the audit "
             "below)")
     w.append([w.cell(status_text, font=BOLD),
               None, None, None, w.cell(f"run {audit.timestamp}", font=NOTE_FONT)])
@@ -336,11 +336,13 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
     worst, levels = tables.worst_scenario_levels(results, data)
     draws = tables.worst_first(results.tables["swap_draws"], results)
     owed = tables.worst_first(tables.outstanding_obligations(results), results)
+    end = tables.worst_first(results.tables.get("end_stock", pd.DataFrame(
+        columns=["scenario", "stockpile", "mineral", "end_stock"])), results)
     account = tables.stock_account(results, data, worst)
     wide = tables.worst_first(tables.stock_levels_wide(results, data), results)
     releases = tables.worst_first(tables.releases_wide(results, data), results)
     deliveries = tables.worst_first(tables.deliveries_wide(results, data), results)
-    labels = ["Worst scenario", "Swap draws", "Owed at the end", "Stock account",
+    labels = ["Worst scenario", "Swap draws", "Owed at the end", "Stock left", "Stock account",
               "Levels per scenario", "Releases", "Deliveries"]
     sections: list[tuple[str, pd.DataFrame, str]] = [
         (f"Stock levels in the worst scenario ({worst})", levels,
@@ -352,6 +354,9 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         ("Swap returns still owed at the end", owed,
          "Obligations outstanding after the last period, valued at the return mineral's "
          "price (they count in the cost)."),
+        ("Stock left at the end of the horizon", end,
+         "Tonnes in each stockpile after the last period, per scenario: what the plan leaves "
+         "for the years after (no stock is released where nothing needs it)."),
         (f"Stock account in the worst scenario ({worst})", account,
          "How each holding moved: stock_level = opening_level − released − lent + returned."),
         ("Stock levels per scenario", wide,

@@ -48,6 +48,8 @@ class Results:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     spend_by_lever: dict[str, dict[str, float]] = field(default_factory=dict)
     """{party: {lever: currency}} over ``SPEND_LEVERS``: each party's F_p by lever."""
+    released_by_scenario: dict[str, float] = field(default_factory=dict)
+    """{scenario: Σ releases + Σ swap draws} of the reported plan (t over the horizon)."""
     parties: dict[str, dict[str, float]] = field(default_factory=dict)
     """{party: {expected_loss, cvar, risk}}: each party's own risk R_p = (1−λ)·E_p +
     λ·CVaR_p of its losses L_{p,s} (periods of its baseline demand lost)."""
@@ -68,6 +70,7 @@ class Results:
             "budget_shadow_price": self.budget_shadow_price,
             "pooled_budget_shadow_price": self.pooled_budget_shadow_price,
             "parties": self.parties,
+            "released_by_scenario": self.released_by_scenario,
         }
         if self.bounds is not None:
             data["budget_shadow_price"] = {p: None for p in self.spend}
@@ -221,6 +224,13 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         "period": [label(x[2]) for x in levels_idx] * n_s,
         "stock_level": sol.second["stock_level"].ravel()},
         columns=["scenario", "stockpile", "mineral", "period", "stock_level"])
+    last = np.array([x[2] == data.n_periods for x in levels_idx], dtype=bool)
+    tables["end_stock"] = pd.DataFrame({
+        "scenario": np.repeat(scenarios, int(last.sum())),
+        "stockpile": [x[0] for x, keep in zip(levels_idx, last, strict=True) if keep] * n_s,
+        "mineral": [x[1] for x, keep in zip(levels_idx, last, strict=True) if keep] * n_s,
+        "end_stock": sol.second["stock_level"][:, last].ravel()},
+        columns=["scenario", "stockpile", "mineral", "end_stock"])
 
     rel_idx = st.variables["release"].index
     rel = sol.second["release"]
@@ -275,6 +285,9 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         spend_by_lever={p: {lv: float(spent.table[(p, lv)]) for lv in SPEND_LEVERS}
                         for p in data.parties},
         parties=party_measures(st, sol.second),
+        released_by_scenario={s: float(sol.second["release"][i].sum()
+                                       + sol.second["swap_draw"][i].sum())
+                              for i, s in enumerate(scenarios)},
         outcome=outcome)
 
 

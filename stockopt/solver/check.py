@@ -53,9 +53,9 @@ say "row value", "lower bound", "upper bound"."""
 class Violation:
     """One broken row or column bound (model units).
 
-    ``kind`` is "row", "column" or "risk bound"; ``value`` the row's (or column's) value
-    at the solution, ``bound`` the bound it breaks, on ``side`` ("lower" or "upper");
-    ``scale`` what the relative tolerance is measured against; ``position`` the row's
+    ``kind`` is "row", "column", "risk bound" or "cost bound"; ``value`` the row's (or
+    column's) value at the solution, ``bound`` the bound it breaks, on ``side`` ("lower"
+    or "upper"); ``scale`` what the relative tolerance is measured against; ``position`` the row's
     (or column's) number in the MatrixLP (-1 for the risk bound).
     """
 
@@ -87,6 +87,8 @@ class Violation:
             value, lower, upper = "value", "lower bound", "upper bound"
         elif self.kind == "risk bound":
             value, lower, upper = "risk R", "", "R* + 1e-7·max(1, |R*|)"
+        elif self.kind == "cost bound":
+            value, lower, upper = "cost", "", "C* + 1e-7·max(1, |C*|)"
         sign, bound = ("<", lower) if self.side == "lower" else (">", upper)
         what = "column's" if self.kind == "column" else "row's"
         return (f"{self.name}: {value} {self.value:.6g} {sign} {bound} {self.bound:.6g} "
@@ -130,10 +132,11 @@ class SolutionCheck:
         return np.maximum(np.abs(bound), np.asarray(terms).ravel())
 
     def violations(self, x: np.ndarray, *, risk_bound: float | None = None,
-                   limit: int = 5) -> list[Violation]:
+                   cost_bound: float | None = None, limit: int = 5) -> list[Violation]:
         """The rows and column bounds that ``x`` (model units, one entry per column)
         breaks beyond the tolerances, worst (relative) first, at most ``limit``;
-        ``risk_bound`` adds phase 2's row risk_cost·x ≤ risk_bound."""
+        ``risk_bound`` adds phase 2's row risk_cost·x ≤ risk_bound, ``cost_bound`` phase
+        3's row cost_cost·x ≤ cost_bound."""
         lp = self.lp
         x = np.asarray(x, dtype=float)
         found: list[Violation] = []
@@ -161,13 +164,16 @@ class SolutionCheck:
             found.append(Violation("column", lp.col_name(int(j)), "", float(x[j]),
                                    float(bound[j]), "lower" if is_lower[j] else "upper",
                                    float(scale[j]), int(j)))
-        if risk_bound is not None:
-            terms = lp.risk_cost * x
-            risk = float(terms.sum())
-            scale = max(abs(risk_bound), float(np.abs(terms).sum()))
-            if risk - risk_bound > self.absolute + self.relative * scale:
-                found.append(Violation("risk bound", "the phase-2 risk bound", "", risk,
-                                       risk_bound, "upper", scale))
+        for bound, costs, name in ((risk_bound, lp.risk_cost, "the phase-2 risk bound"),
+                                   (cost_bound, lp.cost_cost, "the phase-3 cost bound")):
+            if bound is None:
+                continue
+            terms = costs * x
+            total = float(terms.sum())
+            scale = max(abs(bound), float(np.abs(terms).sum()))
+            if total - bound > self.absolute + self.relative * scale:
+                found.append(Violation("risk bound" if costs is lp.risk_cost else "cost bound",
+                                       name, "", total, bound, "upper", scale))
         found.sort(key=lambda v: v.relative, reverse=True)
         return found[:limit]
 

@@ -109,6 +109,10 @@ class ScaledLP:
     cost_scale: float
     budget_rows: dict[str, int]
     pooled_row: int | None
+    move_cost: np.ndarray | None = None
+    """Phase 3's objective, scaled like the columns and then by ``move_scale`` (None: no
+    phase 3)."""
+    move_scale: float = 1.0
 
     @property
     def n_rows(self) -> int:
@@ -134,11 +138,17 @@ def scale(lp: MatrixLP) -> ScaledLP:
         row_upper = np.where(np.isfinite(lp.row_upper), lp.row_upper * row_scale, INF)
     cost_cost = lp.cost_cost * col_scale
     cost_scale = _scalar_scale(float(np.abs(cost_cost).max(initial=0.0)))
+    move_cost, move_scale = None, 1.0
+    if lp.move_cost is not None:
+        move_cost = lp.move_cost * col_scale
+        move_scale = _scalar_scale(float(np.abs(move_cost).max(initial=0.0)))
+        move_cost = move_cost * move_scale
     return ScaledLP(A=A, col_lower=lp.col_lower / col_scale, col_upper=lp.col_upper / col_scale,
                     row_lower=row_lower, row_upper=row_upper,
                     risk_cost=lp.risk_cost * col_scale, cost_cost=cost_cost * cost_scale,
                     row_scale=row_scale, col_scale=col_scale, cost_scale=cost_scale,
-                    budget_rows=dict(lp.budget_rows), pooled_row=lp.pooled_row)
+                    budget_rows=dict(lp.budget_rows), pooled_row=lp.pooled_row,
+                    move_cost=move_cost, move_scale=move_scale)
 
 
 def load(lp: ScaledLP, cost: np.ndarray, *, verbose: bool = False) -> highspy.Highs:
@@ -364,6 +374,15 @@ class RiskRow:
         cols = np.flatnonzero(lp.risk_cost).astype(np.int32)
         s = _scalar_scale(float(np.abs(lp.risk_cost).max(initial=0.0)))
         return cls(cols, lp.risk_cost[cols] * s, s)
+
+    @classmethod
+    def of_cost(cls, lp: ScaledLP) -> RiskRow:
+        """Phase 3's row Cost ≤ C* + RISK_BOUND_RELATIVE·max(1, |C*|) of ``lp``: the cost
+        objective (already scaled by ``cost_scale``), bounded in currency like the risk row
+        in periods."""
+        cols = np.flatnonzero(lp.cost_cost).astype(np.int32)
+        s = _scalar_scale(float(np.abs(lp.cost_cost).max(initial=0.0)))
+        return cls(cols, lp.cost_cost[cols] * s, s * lp.cost_scale)
 
     def upper(self, risk_star: float | None) -> float:
         """The row's scaled upper bound for the risk optimum ``risk_star`` (periods;

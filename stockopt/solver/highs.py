@@ -1,8 +1,8 @@
-"""The lexicographic two-phase solve on HiGHS (``LoadedLP``, ``solve``, ``solve_lp``).
+"""The lexicographic solve on HiGHS, in three phases (``LoadedLP``, ``solve``, ``solve_lp``).
 
 The LP arrives in matrix form (a ``MatrixLP``: rendered from the model statement, or
 compiled from the Pyomo model by Pyomo's standard-form compiler), is scaled and handed to
-one HiGHS instance (``solver.driver``: ``scale``, ``load``), and both phases run on that
+one HiGHS instance (``solver.driver``: ``scale``, ``load``), and the phases run on that
 same loaded instance:
 
 1. phase 1 minimizes the risk R (by default HiGHS's dual simplex with Devex pricing;
@@ -13,6 +13,10 @@ same loaded instance:
    objective to the expected cost and re-solves with primal simplex (bound perturbation
    off), warm-started from the phase-1 basis (which stays primal feasible, so primal
    simplex continues from it).
+3. phase 3 (FORMULATION-v2 section 1) keeps that row, adds Cost ≤ C* + 1e-7·max(1, |C*|)
+   (``driver.RiskRow.of_cost``), switches the objective to Move (the stock moved out of
+   stockpiles, ``model.movement``) and re-solves the same way from phase 2's basis. R* and
+   the cost reported are phases 1 and 2's; the plan is phase 3's.
 
 Scaling is by powers of two, so it is exact (``driver.scale``): every tonnage column of a
 mineral is measured in that mineral's own unit (about its largest baseline demand, so 19 t
@@ -151,13 +155,13 @@ class SolveFailed(Exception):
 
 
 def check_solution(check: SolutionCheck, x: np.ndarray, phase: str, outcome: SolveOutcome,
-                   risk_bound: float | None = None) -> None:
+                   risk_bound: float | None = None, cost_bound: float | None = None) -> None:
     """Check ``x`` (model units) against every row and column bound of ``check``'s
     MatrixLP (and phase 2's ``risk_bound``); add the time to ``outcome.timings["check"]``.
     Raises SolveFailed with status "numerically unreliable", naming the worst row, when
     ``x`` breaks them beyond the tolerances."""
     t0 = time.perf_counter()
-    found = check.violations(x, risk_bound=risk_bound)
+    found = check.violations(x, risk_bound=risk_bound, cost_bound=cost_bound)
     outcome.timings["check"] = outcome.timings.get("check", 0.0) + time.perf_counter() - t0
     if found:
         raise unreliable(phase, outcome, found, check.lp)
@@ -200,7 +204,7 @@ class SolveOutcome:
 class LoadedLP:
     """The model loaded into one HiGHS instance, re-solvable after edits.
 
-    ``solve()`` runs both phases; between solves, ``set_budget`` and
+    ``solve()`` runs the three phases; between solves, ``set_budget`` and
     ``set_pooled_budget`` change budget right-hand sides (for budget sweeps), and the
     next phase 1 warm-starts from the previous phase-1 basis.
 
@@ -229,6 +233,7 @@ class LoadedLP:
         self.budget_rows = dict(raw.budget_rows)
         self.pooled_row = raw.pooled_row
         self.risk_row = RiskRow.of(self.lp)
+        self.cost_row = RiskRow.of_cost(self.lp)
         self._phase1_basis = None
 
     @property
@@ -275,7 +280,7 @@ class LoadedLP:
               on_phase: Callable[[str], None] | None = None) -> SolveOutcome:
         """Run phase 1 and phase 2; return the outcome (raises SolveFailed if not optimal).
 
-        ``time_limit`` (s) bounds both phases together.
+        ``time_limit`` (s) bounds the phases together.
         """
         outcome = SolveOutcome(status="unknown", solver_version=highs_version(),
                                algorithm=algorithm, rows=self.n_rows,
@@ -284,7 +289,7 @@ class LoadedLP:
         notify = on_phase or (lambda _label: None)
         self.reset_to_phase1()
 
-        notify("phase 1/2: minimizing risk")
+        notify("phase 1/3: minimizing risk")
         phase1 = self._phase1(algorithm, deadline)
         outcome.phases.append(phase1)
         outcome.timings["phase1"] = phase1.seconds
@@ -297,7 +302,7 @@ class LoadedLP:
         self._phase1_basis = driver.basis(self.h)
         self._record_budget_duals(outcome)
 
-        notify("phase 2/2: cheapest plan at that risk")
+        notify("phase 2/3: cheapest plan at that risk")
         self.risk_row.add_to(self.h, risk_star)
         driver.set_objective(self.h, self.lp.cost_cost)
         phase2 = self._run_primal("phase 2 (cost)", "primal simplex (warm start)", deadline)
@@ -310,8 +315,31 @@ class LoadedLP:
                        risk_bound=risk_bound(risk_star))
         outcome.cost = float(phase2.objective) / self.lp.cost_scale
         phase2.objective = outcome.cost  # report in currency, not the solver's scaled units
+        if self.lp.move_cost is not None and np.any(self.lp.move_cost):
+            notify("phase 3/3: no needless releases")
+            self._phase3(outcome, risk_star, deadline)
         outcome.status = "optimal"
         return outcome
+
+    def _phase3(self, outcome: SolveOutcome, risk_star: float, deadline: float | None
+                ) -> None:
+        """Phase 3 (FORMULATION-v2 section 1): keep the risk row, add Cost ≤ C* +
+        1e-7·max(1, |C*|), minimize the material moved (releases and swap draws, each in
+        periods of its mineral's demand), primal simplex warm from phase 2's basis (which
+        stays feasible). R* and the cost stay phases 1 and 2's; the plan is phase 3's."""
+        self.cost_row.add_to(self.h, outcome.cost)
+        driver.set_objective(self.h, self.lp.move_cost)
+        phase3 = self._run_primal("phase 3 (releases)", "primal simplex (warm start)",
+                                  deadline)
+        outcome.phases.append(phase3)
+        outcome.timings["phase3"] = phase3.seconds
+        if phase3.status != "optimal":
+            outcome.status = phase3.status
+            raise SolveFailed("phase 3 (releases)", phase3.status, outcome)
+        check_solution(self.check, self.primal_values(), "phase 3 (releases)", outcome,
+                       risk_bound=risk_bound(risk_star),
+                       cost_bound=risk_bound(outcome.cost))
+        phase3.objective = float(phase3.objective) / self.lp.move_scale  # Move, unscaled
 
     def _phase1(self, algorithm: str, deadline: float | None) -> PhaseRecord:
         """min R + w·Cost (``TIE_BREAK``), then min R from that basis: one phase-1 record."""
@@ -393,7 +421,7 @@ class LoadedLP:
 def _solve_loaded(source: MatrixLP | pyo.ConcreteModel, *, time_limit: float | None,
                   verbose: bool, algorithm: str,
                   on_phase: Callable[[str], None] | None) -> tuple[SolveOutcome, LoadedLP]:
-    """Hand ``source`` to HiGHS and run both phases, timing the hand-off."""
+    """Hand ``source`` to HiGHS and run the phases, timing the hand-off."""
     (on_phase or (lambda _label: None))("handing the model to HiGHS")
     t0 = time.perf_counter()
     loaded = LoadedLP(source, verbose=verbose)
@@ -413,7 +441,7 @@ def solve(model: pyo.ConcreteModel, *, time_limit: float | None = None, verbose:
     """Solve the Pyomo ``model`` lexicographically and load the phase-2 solution into it.
 
     The Pyomo route (reference); ``solve_lp`` is the same for a MatrixLP built from
-    arrays. ``time_limit`` (s) bounds both phases together; ``verbose`` streams the
+    arrays. ``time_limit`` (s) bounds the phases together; ``verbose`` streams the
     HiGHS log; ``on_phase`` is called with a label as each step starts. Raises
     ``SolveFailed`` when a phase does not end optimal.
     """

@@ -1,0 +1,50 @@
+"""Phase 3 (FORMULATION-v2 section 1): among the plans at R* and C*, the one that moves
+the least stock; R*, the cost and the shadow prices stay phases 1 and 2's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from workbooks import minimal_sheets, write_workbook
+
+import stockopt
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_example.xlsx"
+
+
+def test_nothing_is_released_where_nothing_needs_it(tmp_path: Path) -> None:
+    """``minimal_sheets``: US needs 10 t of ga in each of 2 periods, all from china, cut
+    to 0 in 'ban' (π 0.5); the budget buys 5 t at price 1 into nds.
+
+    By hand: R* = 1.125 and cost 5 (see tests/test_api.py). In 'calm' supply meets demand,
+    so any release there is free and useless: phase 3 releases nothing in 'calm' and
+    exactly the 5 t in 'ban' (where each tonne cuts the loss), so Move = 0.5 · 5/10 =
+    0.25 (u_ga = 10), 'calm' ends with the 5 t in stock and 'ban' with none. Phase 3 may
+    use the contract's relaxation R ≤ R* + 1e-7·max(1, R*) to release a little less in
+    'ban' (1.5e-6 t here), hence the tolerances."""
+    result = stockopt.solve(stockopt.load(write_workbook(tmp_path / "m.xlsx",
+                                                         minimal_sheets())))
+    assert result.risk == pytest.approx(1.125, abs=1e-9)
+    assert result.cost == pytest.approx(5.0, rel=1e-6)
+    assert result.released_by_scenario == pytest.approx({"calm": 0.0, "ban": 5.0}, abs=1e-5)
+    assert result.released_by_scenario["calm"] == 0.0
+    phases = [p.name for p in result.outcome.phases]
+    assert phases == ["phase 1 (risk)", "phase 2 (cost)", "phase 3 (releases)"]
+    assert result.outcome.phases[2].objective == pytest.approx(0.25, abs=1e-6)
+    end = result.tables["end_stock"].set_index("scenario")["end_stock"]
+    assert end.to_dict() == pytest.approx({"calm": 5.0, "ban": 0.0}, abs=1e-5)
+    assert result.summary_dict()["released_by_scenario"] == result.released_by_scenario
+
+
+def test_the_bundled_example_keeps_its_optimum_and_releases_nothing_in_calm() -> None:
+    """The issue's case: before phase 3 the calm scenario released 90,675 t (all of the
+    NDS cobalt among them); now nothing, with R* 45.06, cost 5.80 billion and the shadow
+    prices as before (−1.24e-9 per USD for both parties)."""
+    result = stockopt.solve(stockopt.load(EXAMPLE))
+    assert result.released_by_scenario["calm"] == 0.0
+    assert result.risk == pytest.approx(45.056789167946754, rel=1e-12)
+    assert result.cost == pytest.approx(5797982192.081998, rel=1e-12)
+    for price in result.budget_shadow_price.values():
+        assert price == pytest.approx(-1.2402551381998588e-09, rel=1e-9)
+    assert all(v > 0 for s, v in result.released_by_scenario.items() if s != "calm")
