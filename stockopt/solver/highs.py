@@ -304,42 +304,37 @@ class LoadedLP:
 
         notify("phase 2/3: cheapest plan at that risk")
         self.risk_row.add_to(self.h, risk_star)
-        driver.set_objective(self.h, self.lp.cost_cost)
-        phase2 = self._run_primal("phase 2 (cost)", "primal simplex (warm start)", deadline)
-        outcome.phases.append(phase2)
-        outcome.timings["phase2"] = phase2.seconds
-        if phase2.status != "optimal":
-            outcome.status = phase2.status
-            raise SolveFailed("phase 2 (cost)", phase2.status, outcome)
-        check_solution(self.check, self.primal_values(), "phase 2 (cost)", outcome,
-                       risk_bound=risk_bound(risk_star))
+        phase2 = self._warm_phase("phase 2 (cost)", "phase2", self.lp.cost_cost, outcome,
+                                  deadline, risk_bound=risk_bound(risk_star))
         outcome.cost = float(phase2.objective) / self.lp.cost_scale
         phase2.objective = outcome.cost  # report in currency, not the solver's scaled units
         if self.lp.move_cost is not None and np.any(self.lp.move_cost):
+            # phase 3 (FORMULATION-v2 section 1): keep the risk row, add Cost ≤ C* +
+            # 1e-7·max(1, |C*|), move the least stock; R* and the cost stay phases 1 and 2's
             notify("phase 3/3: no needless releases")
-            self._phase3(outcome, risk_star, deadline)
+            self.cost_row.add_to(self.h, outcome.cost)
+            phase3 = self._warm_phase("phase 3 (releases)", "phase3", self.lp.move_cost,
+                                      outcome, deadline, risk_bound=risk_bound(risk_star),
+                                      cost_bound=risk_bound(outcome.cost))
+            phase3.objective = float(phase3.objective) / self.lp.move_scale  # Move, unscaled
         outcome.status = "optimal"
         return outcome
 
-    def _phase3(self, outcome: SolveOutcome, risk_star: float, deadline: float | None
-                ) -> None:
-        """Phase 3 (FORMULATION-v2 section 1): keep the risk row, add Cost ≤ C* +
-        1e-7·max(1, |C*|), minimize the material moved (releases and swap draws, each in
-        periods of its mineral's demand), primal simplex warm from phase 2's basis (which
-        stays feasible). R* and the cost stay phases 1 and 2's; the plan is phase 3's."""
-        self.cost_row.add_to(self.h, outcome.cost)
-        driver.set_objective(self.h, self.lp.move_cost)
-        phase3 = self._run_primal("phase 3 (releases)", "primal simplex (warm start)",
-                                  deadline)
-        outcome.phases.append(phase3)
-        outcome.timings["phase3"] = phase3.seconds
-        if phase3.status != "optimal":
-            outcome.status = phase3.status
-            raise SolveFailed("phase 3 (releases)", phase3.status, outcome)
-        check_solution(self.check, self.primal_values(), "phase 3 (releases)", outcome,
-                       risk_bound=risk_bound(risk_star),
-                       cost_bound=risk_bound(outcome.cost))
-        phase3.objective = float(phase3.objective) / self.lp.move_scale  # Move, unscaled
+    def _warm_phase(self, name: str, key: str, objective: np.ndarray, outcome: SolveOutcome,
+                    deadline: float | None, **bounds: float) -> PhaseRecord:
+        """A later phase: the scaled ``objective``, primal simplex warm from the current
+        basis (which stays feasible), recorded in ``outcome`` (timing ``key``), its solution
+        checked against every row and ``bounds`` (risk_bound, cost_bound). Raises
+        SolveFailed when it does not end optimal."""
+        driver.set_objective(self.h, objective)
+        record = self._run_primal(name, "primal simplex (warm start)", deadline)
+        outcome.phases.append(record)
+        outcome.timings[key] = record.seconds
+        if record.status != "optimal":
+            outcome.status = record.status
+            raise SolveFailed(name, record.status, outcome)
+        check_solution(self.check, self.primal_values(), name, outcome, **bounds)
+        return record
 
     def _phase1(self, algorithm: str, deadline: float | None) -> PhaseRecord:
         """min R + w·Cost (``TIE_BREAK``), then min R from that basis: one phase-1 record."""
