@@ -15,7 +15,8 @@ import pytest
 from workbooks import minimal_sheets, write_workbook
 
 from stockopt.api import solve as solve_workbook
-from stockopt.results.extract import Results, exact_cvar
+from stockopt.model.risk import exact_cvar
+from stockopt.results.extract import Results
 from stockopt.workbook.normalize import load
 
 ROUTE = {"algorithm": "simplex", "builder": "arrays"}
