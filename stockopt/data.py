@@ -141,6 +141,18 @@ class ModelData:
     cover_targets: dict[str, CoverTarget] = field(default_factory=dict)
     concentration_limits: list[ConcentrationLimit] = field(default_factory=list)
     mitigations: dict[str, Mitigation] = field(default_factory=dict)
+    party_currency: dict[str, str] = field(default_factory=dict)
+    """Party -> the currency its budget is entered in (absent: the base ``currency``)."""
+    exchange_rates: dict[str, float] = field(default_factory=dict)
+    """Currency -> units of the base currency per unit (the base itself is 1)."""
+    access: dict[str, str] = field(default_factory=dict)
+    """Stockpile -> "free" or "shares" (absent: "free"; FORMULATION-v2 section 5)."""
+    max_risk: dict[str, float] = field(default_factory=dict)
+    """Party -> the most risk R_p it accepts (periods; FORMULATION-v2 section 4)."""
+    party_risk_limit: str = "none"
+    """"none" or "alone": no party's risk above its stand-alone R_p^alone."""
+    alone_risk: dict[str, float] = field(default_factory=dict)
+    """Party -> R_p^alone, filled in before solving when ``party_risk_limit`` is "alone"."""
 
     @property
     def n_periods(self) -> int:
@@ -156,6 +168,18 @@ class ModelData:
         """Every source named by Supply or Offtakes, sorted."""
         found = {c for (_p, _m, c, _t) in self.supply} | {o.source for o in self.offtakes.values()}
         return sorted(found)
+
+    def rate(self, party: str) -> float:
+        """Units of the base currency per unit of ``party``'s own currency (1 for the base)."""
+        return self.exchange_rates.get(self.currency_of(party), 1.0)
+
+    def currency_of(self, party: str) -> str:
+        """The currency ``party``'s budget is entered in."""
+        return self.party_currency.get(party, self.currency)
+
+    def access_of(self, stockpile: str) -> str:
+        """"free" or "shares": how the members of ``stockpile`` may draw on it."""
+        return self.access.get(stockpile, "free")
 
     def period_label(self, t: int) -> str:
         """The workbook label of period number ``t`` (1-based)."""

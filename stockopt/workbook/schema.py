@@ -165,6 +165,9 @@ MAX_PERIODS = 1000
 COVER_PERIODS = (1e-3, 1e3)
 """Periods of cover of a floor."""
 
+RISK_LIMIT = (1e-6, 1e6)
+"""A party's risk limit (periods of its baseline demand lost, criticality weighted)."""
+
 # --- column helpers -------------------------------------------------------------
 
 _MONEY = "#,##0.00"
@@ -197,12 +200,21 @@ def _number(name: str, description: str, unit: str, *, required: bool = False,
 
 # --- the sheets -----------------------------------------------------------------
 
+ACCESS_MODES: tuple[str, ...] = ("free", "shares")
+"""Allowed values of Stockpiles.access (case-insensitive); the first is the default."""
+
+PARTY_RISK_LIMITS: tuple[str, ...] = ("none", "alone")
+"""Allowed values of the setting party_risk_limit (case-insensitive); the first is the
+default."""
+
+
 SETTINGS = Sheet(
     "Settings",
     "Model settings as key/value pairs. The sheet may be absent: every setting has a default.",
     (
-        Column("key", Kind.TEXT, "Setting name: risk_weight, cvar_alpha, pooled_budget or "
-               "currency (case-insensitive).", required=True, width=18),
+        Column("key", Kind.TEXT, "Setting name: risk_weight, cvar_alpha, pooled_budget, "
+               "currency, exchange_rates or party_risk_limit (case-insensitive).",
+               required=True, width=18),
         Column("value", Kind.TEXT, "Setting value; blank means the default.",
                default_text="the setting's default", width=18),
     ),
@@ -227,6 +239,14 @@ PARTIES = Sheet(
                 "(its cost share), holding of purchases, offtake fees and swap fees.",
                 "currency", default_text="unlimited", bounds=BUDGET, number_format=_MONEY,
                 width=18),
+        _ident("currency", "Currency of this party's budget (for example EUR); the Settings "
+               "key exchange_rates gives its rate to the base currency (the Settings "
+               "currency). Prices and fees stay in the base currency.", required=False,
+               default_text="the Settings currency", width=12),
+        _number("max_risk", "The most risk this party accepts: R_p = (1 − λ)·E_p + λ·CVaR_p of "
+                "its own losses, in periods of its baseline demand lost (FORMULATION-v2 "
+                "section 4).", "periods", default_text="no limit", bounds=RISK_LIMIT,
+                number_format=_FRACTION),
     ),
     required=True,
     key=("party",),
@@ -260,6 +280,11 @@ STOCKPILES = Sheet(
                 "costs; may be blank only for a single-member stockpile (then 1). The shares "
                 "of a stockpile sum to 1.", "fraction", default_text="1 (single member only)",
                 maximum=1.0, number_format=_FRACTION),
+        Column("access", Kind.TEXT, "How members draw on a joint stockpile: free (any member "
+               "may take any amount) or shares (each member's cumulative releases stay within "
+               "its cost share of what the stockpile has had). All rows of a stockpile give "
+               "the same value.", default=ACCESS_MODES[0], default_text=ACCESS_MODES[0],
+               width=10),
     ),
     key=("stockpile", "party"),
     declares=Ref.STOCKPILE,
@@ -604,8 +629,13 @@ SETTINGS_KEYS: tuple[Setting, ...] = (
             "1 − α of probability.", "fraction", 0.9, "0.9", 0.0, 1.0, maximum_exclusive=True),
     Setting("pooled_budget", Kind.NUMBER, "A budget over the spending of all parties together.",
             "currency", None, "none", 0.0, BUDGET[1], smallest=BUDGET[0]),
-    Setting("currency", Kind.TEXT, "Currency label used for money in outputs.", "", "USD",
-            "USD"),
+    Setting("currency", Kind.TEXT, "The base currency: prices, fees and outputs are in it.",
+            "", "USD", "USD"),
+    Setting("exchange_rates", Kind.TEXT, "Rates of the parties' own currencies, as units of "
+            "the base currency per unit, e.g. 'EUR=1.08; GBP=1.27'.", "", None, "none"),
+    Setting("party_risk_limit", Kind.TEXT, "none, or alone: no party's risk R_p above what "
+            "it reaches acting alone (FORMULATION-v2 section 4).", "", PARTY_RISK_LIMITS[0],
+            PARTY_RISK_LIMITS[0]),
 )
 """The keys the Settings sheet understands."""
 
