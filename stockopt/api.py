@@ -17,6 +17,7 @@ functions.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,16 +34,18 @@ from .results.extract import Results, extract
 from .solver.diagnose import (
     explain_concentration_caps,
     explain_cover_floors,
+    explain_party_limits,
     fixed_concentration_violations,
 )
 from .solver.highs import SolveFailed, SolveOutcome, solve_lp
 from .solver.highs import solve as solve_pyomo
+from .studies.cooperation import Cooperation, alone, compare, with_alone_risks
 from .workbook.normalize import Loaded
 from .workbook.normalize import load as load_workbook
 from .workbook.problems import Problem, Problems
 
-__all__ = ["InputError", "Model", "Results", "SolveFailed", "Workbook", "build", "load",
-           "solve", "write_report"]
+__all__ = ["Cooperation", "InputError", "Model", "Results", "SolveFailed", "Workbook",
+           "build", "cooperate", "load", "solve", "write_report"]
 
 BUILDERS = ("arrays", "pyomo")
 """How the model reaches HiGHS: "arrays" (the matrix rendering, fast) or "pyomo" (the
@@ -114,11 +117,18 @@ def load(path: str | Path) -> Workbook:
     return Workbook(Path(path), loaded.data, loaded)
 
 
-def build(source: Workbook | ModelData) -> Model:
-    """State the model of ``source`` (index sets decided once, every family's terms)."""
-    if isinstance(source, Workbook):
-        return Model(state_model(source.data), source)
-    return Model(state_model(source))
+def build(source: Workbook | ModelData, *,
+          on_phase: Callable[[str], None] | None = None) -> Model:
+    """State the model of ``source`` (index sets decided once, every family's terms).
+
+    With the setting ``party_risk_limit = alone``, each party's stand-alone risk
+    R_p^alone is solved first (``studies.cooperation.with_alone_risks``; ``on_phase`` is
+    told as each starts), since the limits' right-hand sides need it.
+    """
+    data = source.data if isinstance(source, Workbook) else source
+    data = with_alone_risks(data, on_party=None if on_phase is None else
+                            lambda p: on_phase(f"solving {p} alone (for party_risk_limit)"))
+    return Model(state_model(data), source if isinstance(source, Workbook) else None)
 
 
 def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
@@ -142,7 +152,7 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
     notify = on_phase or (lambda _label: None)
     notify("building the model")
     t0 = time.perf_counter()
-    model = source if isinstance(source, Model) else build(source)
+    model = source if isinstance(source, Model) else build(source, on_phase=on_phase)
     data, st = model.data, model.statement
     fixed = fixed_concentration_violations(data, st.index)
     if fixed:
@@ -167,7 +177,8 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
         if exc.status in ("infeasible", "primal infeasible or unbounded"):
             lp = model.matrix()
             found = [explain_cover_floors(data, st.index, lp),
-                     explain_concentration_caps(data, st.index, lp)]
+                     explain_concentration_caps(data, st.index, lp),
+                     explain_party_limits(data, lp)]
             if any(found):
                 exc.explanation = "; ".join(text for text in found if text)
         raise
@@ -177,6 +188,33 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
     results = extract(solution, data, outcome, st)
     timings["extract"] = time.perf_counter() - t0
     return results
+
+
+def cooperate(source: Workbook | ModelData, *, time_limit: float | None = None,
+              algorithm: str = "simplex",
+              on_phase: Callable[[str], None] | None = None) -> Cooperation:
+    """Alone versus together (FORMULATION-v2 section 3): solve the joint problem of
+    ``source`` and every party's stand-alone problem ``Alone(p)`` (all three phases each),
+    and compare each party's risk and spending. ``time_limit`` (s) bounds each solve;
+    ``on_phase`` is called with a label as each step starts. Raises ``SolveFailed`` (its
+    ``phase`` names the party of a stand-alone problem)."""
+    data = source.data if isinstance(source, Workbook) else source
+    notify = on_phase or (lambda _label: None)
+    solos: dict[str, Results] = {}
+    for p in data.parties:
+        def step(label: str, p: str = p) -> None:
+            notify(f"{p} alone: {label}")
+        try:
+            solos[p] = solve(alone(data, p), time_limit=time_limit, algorithm=algorithm,
+                             on_phase=step)
+        except SolveFailed as exc:
+            exc.phase = f"{p}'s stand-alone problem, {exc.phase}"
+            raise
+    if data.party_risk_limit == "alone":  # the limits' bounds are the R* just found
+        data = dataclasses.replace(data, alone_risk={p: r.risk for p, r in solos.items()})
+    joint = solve(data, time_limit=time_limit, algorithm=algorithm,
+                  on_phase=lambda label: notify(f"together: {label}"))
+    return compare(data, joint, solos)
 
 
 def write_report(results: Results, workbook: Workbook, path: str | Path, *,

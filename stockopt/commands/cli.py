@@ -21,6 +21,7 @@ from .common import (
     EXIT_BAD_INPUT,
     EXIT_FAILURE,
     check_outputs_or_exit,
+    default_cooperation_output,
     default_evaluation_output,
     default_frontier_output,
     default_output,
@@ -200,6 +201,32 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
     sys.exit(run_frontier_command(workbook, loaded.data, sweep, output=output,
                                   summary_json=summary_json, time_limit=time_limit,
                                   quiet=quiet))
+
+
+@main.command("cooperation")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output workbook (default: IN-cooperation.xlsx beside the input).")
+@click.option("--summary-json", type=click.Path(path_type=Path),
+              help="Also write each party's risk and spend, alone and together, as JSON.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock limit per solve (each party alone, then together; seconds).")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def cooperation_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
+                    time_limit: float | None, quiet: bool) -> None:
+    """Solve WORKBOOK jointly and for each party alone; report what cooperation buys each."""
+    from .cooperation import run_cooperation
+
+    output = output or default_cooperation_output(workbook)
+    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
+                          ((workbook, "input workbook"),))
+    loaded = load_or_exit(workbook)
+    if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        echo_problems(loaded)
+    sys.exit(run_cooperation(workbook, loaded.data, output=output, summary_json=summary_json,
+                             time_limit=time_limit, quiet=quiet))
 
 
 @main.command("scenarios")

@@ -93,6 +93,11 @@ def default_output(workbook: Path) -> Path:
     return workbook.with_name(f"{workbook.stem}-results.xlsx")
 
 
+def default_cooperation_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-cooperation.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-cooperation.xlsx")
+
+
 def default_frontier_output(workbook: Path) -> Path:
     """IN.xlsx -> IN-frontier.xlsx beside the input."""
     return workbook.with_name(f"{workbook.stem}-frontier.xlsx")

@@ -21,6 +21,7 @@ from mpi4py import MPI
 from ..data import ModelData
 from ..engines import mpisppy as engine
 from ..model import state_model
+from ..model.party_limits import has_limits
 from ..results.extract import extract
 from ..solver.fixed_plan import (
     EvaluationFailed,
@@ -195,6 +196,14 @@ def run_mpisppy_command(workbook: Path, output: Path, summary_json: Path | None,
         loaded = load(workbook)
         options["quiet"] = True
         options["verbose"] = False
+    if loaded.data is not None and has_limits(loaded.data):
+        if rank == 0:
+            click.echo("error: sheet 'Parties' column 'max_risk' / setting party_risk_limit: "
+                       "a party's risk limit links every scenario (FORMULATION-v2 section 4), "
+                       "which scenario decomposition cannot split; expected no party risk "
+                       "limits with --engine mpisppy, found some. Use --engine highs (the "
+                       "default). Nothing was written.", err=True)
+        return EXIT_BAD_INPUT
     try:
         return run_mpisppy_solve(workbook, loaded, output=output, summary_json=summary_json,
                                  **options)

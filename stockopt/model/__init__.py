@@ -22,6 +22,7 @@ from . import (
     mitigation,
     movement,
     offtakes,
+    party_limits,
     risk,
     stockpiles,
     swaps,
@@ -32,7 +33,7 @@ from .pyomo_model import render_pyomo
 from .statement import FIRST, SCENARIO, ModelStatement
 
 FAMILIES = (stockpiles, offtakes, swaps, mitigation, balance, risk, cover, concentration,
-            budgets, movement)
+            party_limits, budgets, movement)
 """The constraint families, in declaration order (the matrix's column, then row order).
 Every family declares its variables first (``add_variables``), then every family its rows
 (``add_rows``), so rows may refer to any family's variables; ``budgets`` comes last, as it

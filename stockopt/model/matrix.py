@@ -218,13 +218,21 @@ def render_matrix(st: ModelStatement) -> MatrixLP:
             return col_first[t.var] + t.col
         return n_first + s_idx * block + col_local[t.var] + t.col[None, :]
 
+    prob = st.probabilities()
     rows, cols, vals = [], [], []
     for f, fam in {**head, **tail}.items():
         offset = row_head[f] if f in head else row_tail[f]
         for t in fam.terms:
-            rows.append(offset + t.row)
-            cols.append(columns(t))
-            vals.append(t.coef)
+            if t.var in col_first:
+                rows.append(offset + t.row)
+                cols.append(columns(t))
+                vals.append(t.coef)
+                continue
+            # an expectation row: scenario s's terms weighted by π_s, in every block
+            c = columns(t)
+            rows.append(np.broadcast_to(offset + t.row[None, :], c.shape).ravel())
+            cols.append(c.ravel())
+            vals.append((prob[:, None] * np.broadcast_to(t.coef, c.shape)).ravel())
     for f, fam in pattern.items():
         for t in fam.terms:
             r = n_head + s_idx * pat_rows + row_local[f] + t.row[None, :]

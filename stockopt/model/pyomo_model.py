@@ -49,14 +49,36 @@ class _Vars:
         return self._cache[family]
 
 
-def _bodies(fam: ExprFamily | RowFamily, s: int, objs: _Vars) -> list[LinearExpression | int]:
+class _Expected:
+    """The variables of an expectation row (``RowFamily.expected``): a first-stage family's
+    objects once, a scenario family's in every scenario s with its weight π_s."""
+
+    def __init__(self, model: pyo.Block, st: ModelStatement) -> None:
+        self.st = st
+        self.first = _Vars(model, None, st)
+        self.blocks = [(number, _Vars(model, model.scenario[s], st))
+                       for number, s in enumerate(st.scenarios)]
+        self.prob = st.probabilities()
+
+    def weighted(self, family: str) -> list[tuple[int, float, list]]:
+        """(scenario number, weight, variables) for each copy of ``family`` in the row."""
+        if self.st.variables[family].stage == FIRST:
+            return [(0, 1.0, self.first(family))]
+        return [(s, float(self.prob[s]), objs(family)) for s, objs in self.blocks
+                if self.prob[s] != 0.0]
+
+
+def _bodies(fam: ExprFamily | RowFamily, s: int, objs: _Vars | _Expected
+            ) -> list[LinearExpression | int]:
     """Each row's linear body Σ coef·var, from the family's terms (zeros left out)."""
     monomials: list[list] = [[] for _ in range(fam.size)]
     for t in fam.terms:
-        variables = objs(t.var)
-        for r, c, a in zip(t.row.tolist(), t.col.tolist(), t.coef_in(s).tolist(), strict=True):
-            if a != 0.0:
-                monomials[r].append(MonomialTermExpression((a, variables[c])))
+        copies = objs.weighted(t.var) if isinstance(objs, _Expected) else [(s, 1.0, objs(t.var))]
+        for number, weight, variables in copies:
+            for r, c, a in zip(t.row.tolist(), t.col.tolist(), t.coef_in(number).tolist(),
+                               strict=True):
+                if a != 0.0:
+                    monomials[r].append(MonomialTermExpression((weight * a, variables[c])))
     return [LinearExpression(args) if args else 0 for args in monomials]
 
 
@@ -74,8 +96,8 @@ def _add_vars(owner: pyo.Block, fam: VarFamily, s: int, model: pyo.Block) -> Non
     setattr(owner, fam.name, pyo.Var(index, bounds=bounds, doc=fam.doc))
 
 
-def _add_rows(owner: pyo.Block, fam: RowFamily, s: int, objs: _Vars, model: pyo.Block
-              ) -> None:
+def _add_rows(owner: pyo.Block, fam: RowFamily, s: int, objs: _Vars | _Expected,
+              model: pyo.Block) -> None:
     lower = fam.lower[s] if fam.lower.ndim == 2 else fam.lower
     upper = fam.upper[s] if fam.upper.ndim == 2 else fam.upper
     if fam.of_expression is not None:
@@ -161,7 +183,7 @@ def render_pyomo(st: ModelStatement, scenarios: Sequence[str] | None = None, *,
         if fam.stage == FIRST:
             _add_expression(m, fam, 0, first_objs, m)
     for fam in st.rows.values():
-        if fam.stage == FIRST:
+        if fam.stage == FIRST and not fam.expected:
             _add_rows(m, fam, 0, first_objs, m)
 
     def scenario_block(b: pyo.Block, s: str) -> None:
@@ -179,6 +201,12 @@ def render_pyomo(st: ModelStatement, scenarios: Sequence[str] | None = None, *,
 
     m.SCENARIOS = pyo.Set(initialize=scenarios, ordered=True, doc="scenarios")
     m.scenario = pyo.Block(m.SCENARIOS, rule=scenario_block)
+    expected = [fam for fam in st.rows.values() if fam.expected]
+    if expected and scenarios != list(st.scenarios):
+        raise ValueError(f"{expected[0].name} links every scenario; it cannot be rendered "
+                         "over a subset of them")
+    for fam in expected:
+        _add_rows(m, fam, 0, _Expected(m, st), m)
     if objectives:
         for obj in st.objectives.values():
             value = []

@@ -124,6 +124,11 @@ class RowFamily:
     of an expression family (e.g. ``budget_limit[p]`` is ``spend[p] ≤ B_p``); its
     ``terms`` are then derived from the expression's. ``after_scenarios`` places a
     first-stage family after the scenario blocks in the matrix (the budget rows).
+
+    ``expected`` makes a first-stage family an expectation over the scenarios: its terms
+    on scenario variables stand for Σ_s π_s · (the terms in scenario s), one row across
+    every scenario block (a party's risk limit, FORMULATION-v2 section 4). Such a row
+    links the scenarios, so it exists only in renderings of every scenario.
     """
 
     name: str
@@ -136,6 +141,7 @@ class RowFamily:
     set_name: str | None = None
     of_expression: tuple[str, list[list]] | None = None
     after_scenarios: bool = False
+    expected: bool = False
 
     @property
     def size(self) -> int:
@@ -225,6 +231,10 @@ class ModelStatement:
         pos = self.position(family)
         return np.fromiter((pos[k] for k in keys), dtype=np.int64, count=len(keys))
 
+    def probabilities(self) -> np.ndarray:
+        """π_s of every scenario, in ``scenarios`` order."""
+        return np.array([self.data.probability[s] for s in self.scenarios], dtype=float)
+
     @property
     def party_position(self) -> dict[str, int]:
         """Party -> its number (data order): the rows of ``spend``."""
@@ -272,12 +282,15 @@ class ModelStatement:
 
     def add_rows(self, name: str, stage: str, index: list, terms: list[Terms], *,
                  lower=-INF, upper=INF, doc: str, set_name: str | None = None,  # noqa: ANN001
-                 after_scenarios: bool = False) -> RowFamily:
-        """Declare a row family ``lower ≤ Σ terms ≤ upper``."""
+                 after_scenarios: bool = False, expected: bool = False) -> RowFamily:
+        """Declare a row family ``lower ≤ Σ terms ≤ upper`` (``expected``: a first-stage
+        family whose scenario terms are probability-weighted sums, see ``RowFamily``)."""
         n = len(index)
+        if expected and stage != FIRST:
+            raise ValueError(f"{name}: only a first-stage row family can be an expectation")
         fam = RowFamily(name, stage, list(index), [t for t in terms if len(t.row)],
                         self._shaped(lower, n, stage), self._shaped(upper, n, stage), doc,
-                        set_name, after_scenarios=after_scenarios)
+                        set_name, after_scenarios=after_scenarios, expected=expected)
         self._check(fam)
         self.rows[name] = fam
         return fam
@@ -332,7 +345,8 @@ class ModelStatement:
     def _check(self, fam: ExprFamily | RowFamily) -> None:
         for t in fam.terms:
             var = self.variables[t.var]
-            if fam.stage == FIRST and var.stage != FIRST:
+            if fam.stage == FIRST and var.stage != FIRST and not getattr(fam, "expected",
+                                                                             False):
                 raise ValueError(f"first-stage family {fam.name} refers to {var.name}")
             if len(t.row) and (t.row.max() >= fam.size or t.col.max() >= var.size):
                 raise ValueError(f"terms of {fam.name} on {var.name} out of range")
@@ -360,6 +374,9 @@ class ModelStatement:
                 contrib = t.coef * first[t.var][t.col]
             else:
                 contrib = t.coef * second[t.var][:, t.col]
+                if fam.stage == FIRST:  # an expectation row: Σ_s π_s · (terms in s)
+                    contrib = self.probabilities() @ np.broadcast_to(
+                        contrib, (self.n_scenarios, len(t.row)))
             if fam.stage == FIRST:
                 np.add.at(acc, t.row, contrib)
             else:

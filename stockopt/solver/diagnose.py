@@ -434,3 +434,120 @@ def elastic_caps(lp: MatrixLP, *, with_budgets: bool) -> np.ndarray | None:
     that LP does not solve to optimality."""
     return _least_slack(elastic_cap_lp(lp, with_budgets=with_budgets), CAP_SLACK,
                         "elastic concentration caps")
+
+
+LIMIT_SLACK = "risk_limit_slack"
+"""The elastic columns of ``elastic_limit_lp``: each party risk limit's excess (periods)."""
+
+SHARED_ROWS = ("market_depth", "pooled_budget_limit", "budget_limit", "release_limit")
+"""Row families that can explain why party risk limits conflict (what parties compete
+for), named when they bind in the least-excess plan."""
+
+
+def elastic_limit_lp(lp: MatrixLP) -> MatrixLP:
+    """``lp`` with its party_risk_limit rows made elastic: one column v_r ≥ 0 (periods)
+    per such row r, entered with coefficient −1 (R_p-row − v_r ≤ bound_r). The objective,
+    min Σ_r v_r / max(1, bound_r), is in the ``risk_cost`` slot; ``cost_cost`` is 0. The
+    elastic columns are family ``LIMIT_SLACK``."""
+    rows = lp.row_layout.first.get("party_risk_limit", np.zeros(0, dtype=np.int64))
+    k, n = len(rows), lp.n_cols
+    slack = sp.csr_matrix((-np.ones(k), (rows, np.arange(k))), shape=(lp.n_rows, k))
+    bound = np.maximum(1.0, np.abs(lp.row_upper[rows]))
+    layout = ColumnLayout(first={**lp.layout.first, LIMIT_SLACK: n + np.arange(k)},
+                          second=dict(lp.layout.second))
+    return MatrixLP(
+        A=sp.csr_matrix(sp.hstack([lp.A.tocsr(), slack])),
+        col_lower=np.concatenate([lp.col_lower, np.zeros(k)]),
+        col_upper=np.concatenate([lp.col_upper, np.full(k, np.inf)]),
+        row_lower=lp.row_lower, row_upper=lp.row_upper,
+        risk_cost=np.concatenate([np.zeros(n), 1.0 / bound]), cost_cost=np.zeros(n + k),
+        layout=layout, row_layout=lp.row_layout, row_family=lp.row_family,
+        parties=lp.parties, budgeted=lp.budgeted,
+        col_unit=np.concatenate([lp.col_unit, np.ones(k)]), row_index=lp.row_index,
+        col_index=lp.col_index, scenarios=lp.scenarios, periods=lp.periods)
+
+
+def explain_party_limits(data: ModelData, lp: MatrixLP) -> str:
+    """Why the party risk limits of ``lp`` cannot all hold ("" when it has none, or when
+    they can): the limited parties with their limits, how far above them the plan with
+    the least total excess leaves each (``elastic_limit_lp``), and what they compete for:
+    the shared rows binding in that plan (market depths, the pooled budget; then own
+    budgets and release limits), largest shadow price first."""
+    rows = lp.row_layout.first.get("party_risk_limit")
+    if rows is None or not len(rows):
+        return ""
+    keys = lp.row_index.get("party_risk_limit", [])
+    elastic = elastic_limit_lp(lp)
+    scaled = driver.scale(elastic)
+    h = driver.load(scaled, scaled.risk_cost)
+    record = driver.run(h, "elastic party risk limits", "HiGHS's choice", {})
+    names = sorted({p for p, _kind in keys}, key=data.parties.index)
+    head = ("the party risk limits of " + " and ".join(names)
+            + (" cannot all hold" if len(names) > 1 else " cannot hold"))
+    if record.status != "optimal":
+        return head + " (the plan is infeasible even with the limits relaxed)"
+    excess = driver.primal_values(h, scaled)[elastic.layout.first[LIMIT_SLACK]]
+    if float(excess.max(initial=0.0)) <= 1e-9:
+        return ""
+    parts = []
+    for (p, kind), bound, over in zip(keys, lp.row_upper[rows].tolist(), excess.tolist(),
+                                      strict=True):
+        what = (f"max_risk {bound:.6g}" if kind == "max_risk"
+                else f"no worse than alone, {bound:.6g}")
+        reach = (f"at best {bound + over:.6g}" if over > 1e-9 else "met")
+        parts.append(f"{p} ({what}; {reach})")
+    text = head + ": " + ", ".join(parts) + " (periods of demand lost; the plan with the " \
+        "least total excess)"
+    duals = np.asarray(driver.row_duals(h), dtype=float) * scaled.row_scale
+    shared = []
+    for family in SHARED_ROWS:
+        where = lp.row_layout.first.get(family)
+        if where is None and family in lp.row_layout.second:
+            where = lp.row_layout.second[family].ravel()
+        if where is None:
+            continue
+        index = lp.row_index.get(family, [])
+        by_key: dict[object, float] = {}
+        for i in where[where >= 0].tolist():
+            price = abs(float(duals[i]))
+            if price > 1e-12:
+                pos = _position_in(lp, family, i)
+                key = index[pos] if pos is not None and pos < len(index) else None
+                by_key[key] = by_key.get(key, 0.0) + price
+        for key, price in by_key.items():
+            shared.append((price, family == "budget_limit", _shared_words(data, family, key)))
+    shared.sort(key=lambda x: -x[0])
+    common = list(dict.fromkeys(w for _p, own, w in shared if not own))
+    own = list(dict.fromkeys(w for _p, own, w in shared if own))
+    if common:
+        text += ("; they compete for " if len(names) > 1 else "; it is held back by ") \
+            + ", ".join(common[:6])
+    if own:
+        text += "; binding too: " + ", ".join(own)
+    if not shared and len(names) > 1:
+        text += "; no market depth or budget binds: the limits ask for less loss than " \
+            "the supply, stockpiles and swaps offered can give"
+    return text + ". Raise the limits, or set party_risk_limit to none"
+
+
+def _position_in(lp: MatrixLP, family: str, row: int) -> int | None:
+    """The entry number of matrix row ``row`` within its family (any scenario)."""
+    if family in lp.row_layout.first:
+        hit = np.flatnonzero(lp.row_layout.first[family] == row)
+        return int(hit[0]) if len(hit) else None
+    hit = np.argwhere(lp.row_layout.second[family] == row)
+    return int(hit[0][1]) if len(hit) else None
+
+
+def _shared_words(data: ModelData, family: str, key: object) -> str:
+    """A binding shared row in words."""
+    if family == "market_depth":
+        return (f"the market depth of {key} ({data.max_acquisition.get(str(key)) or 0:,.6g} t "
+                "in all)")
+    if family == "pooled_budget_limit":
+        return f"the pooled budget ({_money(data.pooled_budget or 0.0, data.currency)})"
+    if family == "budget_limit":
+        return f"{key}'s budget ({_money(data.budget.get(str(key)) or 0.0, data.currency)})"
+    if family == "release_limit" and isinstance(key, tuple):
+        return f"the release limit of {key[0]} for {key[1]}"
+    return f"{family}[{key}]"

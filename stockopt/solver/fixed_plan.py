@@ -124,8 +124,11 @@ class FixedPlanLP:
     def build(cls, data: ModelData, first: dict[str, np.ndarray]) -> FixedPlanLP:
         """Build it from arrays and load it into HiGHS (ζ is left free: λ = 0)."""
         n = len(data.scenarios)
+        # party risk limits link the scenarios and constrain a plan being chosen; the
+        # plan here is given, so they are left out
         flat = dataclasses.replace(data, risk_weight=0.0,
-                                   probability={s: 1.0 / n for s in data.scenarios})
+                                   probability={s: 1.0 / n for s in data.scenarios},
+                                   max_risk={}, party_risk_limit="none", alone_risk={})
         st = state_model(flat)
         lp = render_matrix(st)
         fix_first_stage(lp, {f: v for f, v in first.items() if f != "cvar_threshold"})

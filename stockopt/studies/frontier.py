@@ -107,6 +107,11 @@ def define_sweep(data: ModelData, *, party: str | None = None, scale_all: bool =
     """
     if sum([party is not None, scale_all, pooled]) > 1:
         raise SweepError("choose one of --party, --scale-all and --pooled")
+    if data.party_risk_limit == "alone":
+        raise SweepError("the workbook sets party_risk_limit to alone: each party's "
+                         "stand-alone risk changes with the budgets swept, so a frontier "
+                         "cannot hold it fixed; run `stockopt solve` at each budget, or set "
+                         "party_risk_limit to none (max_risk limits are swept as they are)")
     mode = "party" if party is not None else "pooled" if pooled else "scale"
     absolute = start is not None or stop is not None
     fractional = from_fraction is not None or to_fraction is not None

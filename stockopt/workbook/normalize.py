@@ -34,7 +34,14 @@ from .schema import (
     SWAPS,
     WILDCARD,
 )
-from .validate import as_number, cover_basis, period_positions, split_names, validate
+from .validate import (
+    as_number,
+    cover_basis,
+    period_positions,
+    setting_choice,
+    split_names,
+    validate,
+)
 
 
 def _default(sheet, column: str, value):  # noqa: ANN001, ANN202
@@ -54,8 +61,11 @@ def normalize(raw: RawWorkbook) -> ModelData:
         setting = SETTINGS_BY_KEY.get(key)
         if setting is None or rec["value"] is None:
             continue
-        settings[key] = as_number(rec["value"]) if setting.kind.value == "number" else \
-            str(rec["value"])
+        if setting.choices:
+            settings[key] = setting_choice(setting, rec["value"])
+        else:
+            settings[key] = as_number(rec["value"]) if setting.kind.value == "number" else \
+                str(rec["value"])
 
     parties = [str(r["party"]) for r in raw[PARTIES.name].records]
     budget = {str(r["party"]): r["budget"] for r in raw[PARTIES.name].records}
@@ -162,6 +172,9 @@ def normalize(raw: RawWorkbook) -> ModelData:
         cover_targets=_cover_targets(raw, members, demand, supply, n),
         concentration_limits=_concentration_limits(raw, parties, minerals, supply, offtakes),
         mitigations=_mitigations(raw),
+        max_risk={str(r["party"]): float(r["max_risk"]) for r in raw[PARTIES.name].records
+                  if r["max_risk"] is not None},
+        party_risk_limit=str(settings["party_risk_limit"]),
     )
 
 

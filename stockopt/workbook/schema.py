@@ -608,6 +608,8 @@ class Setting:
     maximum: float | None = None
     maximum_exclusive: bool = False
     smallest: float | None = None
+    choices: tuple[str, ...] = ()
+    """For a text setting with a fixed set of values (case-insensitive): those values."""
 
     def _column(self) -> Column:
         return Column(self.key, self.kind, self.description, unit=self.unit,
@@ -635,7 +637,7 @@ SETTINGS_KEYS: tuple[Setting, ...] = (
             "the base currency per unit, e.g. 'EUR=1.08; GBP=1.27'.", "", None, "none"),
     Setting("party_risk_limit", Kind.TEXT, "none, or alone: no party's risk R_p above what "
             "it reaches acting alone (FORMULATION-v2 section 4).", "", PARTY_RISK_LIMITS[0],
-            PARTY_RISK_LIMITS[0]),
+            PARTY_RISK_LIMITS[0], choices=PARTY_RISK_LIMITS),
 )
 """The keys the Settings sheet understands."""
 

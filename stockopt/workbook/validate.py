@@ -7,7 +7,9 @@ applied afterwards, by ``normalize``.
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
+from collections.abc import Sequence
 
 from .problems import Problems, found_text, number_text, quoted
 from .reader import DECIMAL_TEXT, INVALID, Invalid, RawWorkbook, Record, Table
@@ -37,6 +39,7 @@ from .schema import (
     WILDCARD,
     Kind,
     Ref,
+    Setting,
 )
 
 SUM_TOLERANCE = 1e-6
@@ -144,6 +147,12 @@ def _check_settings(table: Table, problems: Problems) -> None:
                              f"{quoted(key)} (ignored)")
             continue
         value = rec["value"]
+        if _valid(value) and setting.choices and setting_choice(setting, value) is None:
+            problems.error(table.title, rec.row, "value",
+                           f"one of {', '.join(setting.choices)} for {setting.key}",
+                           found_text(value) + did_you_mean(str(value), setting.choices),
+                           cell=_cell(table, "value", rec.row))
+            continue
         if not _valid(value) or setting.kind is not Kind.NUMBER:
             continue  # blank: the default; unreadable: already reported
         number = as_number(value)
@@ -530,6 +539,24 @@ def split_names(value: object) -> tuple[str, ...]:
         return ()
     parts = (part.strip() for part in str(value).split(LIST_SEPARATOR))
     return tuple(dict.fromkeys(part for part in parts if part))
+
+
+def setting_choice(setting: Setting, value: object) -> str | None:
+    """The lower-case choice a text setting's cell names: its default when blank, None
+    when it is none of ``setting.choices`` (an error)."""
+    if value is None:
+        return None if setting.default is None else str(setting.default)
+    text = str(value).strip().lower()
+    return text if text in setting.choices else None
+
+
+def did_you_mean(text: str, choices: Sequence[str]) -> str:
+    """" (did you mean X?)" when ``text`` is a near miss of one of ``choices``, else ""."""
+    close = difflib.get_close_matches(text.strip().lower(), [c.lower() for c in choices],
+                                      n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {next(c for c in choices if c.lower() == close[0])}?)"
 
 
 def cover_basis(value: object) -> str | None:
