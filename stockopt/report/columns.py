@@ -127,6 +127,9 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
                "mean of its worst 1 − α of probability.", LOSS),
     "risk": _c("periods of demand", "For a party: R_p = (1 − λ)·E_p + λ·CVaR_p, its own risk by "
                "the measure the plan minimizes for all parties together.", LOSS),
+    "risk_limit": _c("periods of demand", "The most risk R_p the party accepts: its max_risk, "
+                     "or its stand-alone risk R_p^alone (+1e-7·max(1, ·)) with party_risk_limit "
+                     "= alone; the smaller when both apply. Blank: no limit.", LOSS),
     "risk_share": _c("fraction", "R_p ÷ Σ_q R_q: the party's share of the parties' risks "
                      "(Σ_q R_q ≥ R*, as CVaR is subadditive).", PERCENT),
     "cumulative_probability": _c("fraction", "Probability of this scenario and all worse ones "

@@ -11,6 +11,7 @@ versions, settings, definitions). Written atomically; strings are text, never fo
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +35,9 @@ PERIODS = "0.0000"
 MONEY = "#,##0"
 SHARE = "0.00"
 TONNES = "#,##0.0##"
+
+NOTE_WIDTH = 130
+"""Characters per line of a note (the table's width, so the sheet prints on one page)."""
 
 
 def party_table(cooperation: Cooperation, data: ModelData) -> pd.DataFrame:
@@ -94,6 +98,7 @@ def _risk_chart(ws: object, first_row: int, last_row: int, header_row: int) -> B
     chart.y_axis.title = "periods of own demand lost"
     chart.y_axis.number_format = "0.0"
     chart.y_axis.majorGridlines = None
+    chart.y_axis.scaling.min = 0
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=header_row, max_row=last_row),
@@ -123,10 +128,11 @@ def build_cooperation_workbook(cooperation: Cooperation, data: ModelData, input_
     w.note(f"Joint R* {cooperation.joint.risk:.6g} periods (all parties pooled), joint cost "
            f"{cooperation.joint.cost:,.0f} {cur}.")
     w.blank()
-    span = w.table(table, None, headers=heads, formats=formats)
+    span = w.table(table, None, headers=heads, formats=formats, widths=w.widths)
     w.blank()
     for text in sentences(cooperation, data):
-        w.note(text)
+        for line in textwrap.wrap(text, NOTE_WIDTH, subsequent_indent="  "):
+            w.note(line)
     w.blank()
     w.ws.add_chart(_risk_chart(w.ws, span.first_row, span.last_row, span.header_row),
                    f"A{w.row + 1}")
@@ -134,16 +140,18 @@ def build_cooperation_workbook(cooperation: Cooperation, data: ModelData, input_
     lv = SheetWriter(use_fast_rows(wb.create_sheet(LEVERS)), cur)
     lv.layout([10, 20, 16, 14, 14, 8, 18, 16, 16, 18], freeze="A5")
     lv.title("Joint levers: what each party uses only together", back_to=COOPERATION)
-    lv.note("Joint stockpiles (several members) and swaps drawing on a stockpile the party "
-            "does not hold alone. Received: tonnes released or drawn over the horizon, "
-            "probability-weighted (expected) and in the scenario where it receives most; "
-            "negative for material lent to another party.")
-    lv.note(f"Spend: the party's cost share of purchases and holding, or the swap fee "
-            f"({cur}). Unused levers are left out.")
+    for text in ("Joint stockpiles (several members) and swaps drawing on a stockpile the "
+                 "party does not hold alone. Received: tonnes released or drawn over the "
+                 "horizon, probability-weighted (expected) and in the scenario where it "
+                 "receives most; negative for material lent to another party.",
+                 f"Spend: the party's cost share of purchases and holding, or the swap fee "
+                 f"({cur}). Unused levers are left out."):
+        for line in textwrap.wrap(text, NOTE_WIDTH - 20):
+            lv.note(line)
     lever_heads = ["party", "lever", "kind", "mineral", "partners", "share",
                    f"spend ({cur})", "expected received (t)", "worst-case received (t)",
                    "scenario of the worst case"]
-    lv.table(cooperation.levers, None, headers=lever_heads,
+    lv.table(cooperation.levers, None, headers=lever_heads, widths=lv.widths,
              formats=["General", "General", "General", "General", "General", SHARE, MONEY,
                       TONNES, TONNES, "General"])
     if not len(cooperation.levers):

@@ -148,6 +148,8 @@ def party_risks(results: Results) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["party", "expected_loss", "cvar", "risk"])
     total = float(df["risk"].sum()) if len(df) else 0.0
     df["risk_share"] = df["risk"] / total if total > 0 else 0.0
+    if results.risk_limits:
+        df["risk_limit"] = df["party"].map(results.risk_limits)
     return df
 
 

@@ -18,6 +18,7 @@ from ..model import ModelStatement, state_model
 from ..model.budgets import SPEND_LEVERS, operating_costs, spending
 from ..model.index import concentration_terms
 from ..model.matrix import Solution
+from ..model.party_limits import has_limits, limits
 from ..model.risk import exact_cvar, party_losses, party_measures, scenario_losses
 from ..model.stockpiles import tonne_costs
 from ..solver.highs import SolveOutcome
@@ -53,6 +54,9 @@ class Results:
     parties: dict[str, dict[str, float]] = field(default_factory=dict)
     """{party: {expected_loss, cvar, risk}}: each party's own risk R_p = (1−λ)·E_p +
     λ·CVaR_p of its losses L_{p,s} (periods of its baseline demand lost)."""
+    risk_limits: dict[str, float] = field(default_factory=dict)
+    """{party: the tightest bound on its risk R_p} for parties with a risk limit
+    (FORMULATION-v2 section 4; periods)."""
     outcome: SolveOutcome | None = None
     bounds: dict | None = None
     """Set by the decomposition engine: its bounds on R* and the cost (see
@@ -72,6 +76,8 @@ class Results:
             "parties": self.parties,
             "released_by_scenario": self.released_by_scenario,
         }
+        if self.risk_limits:
+            data["risk_limits"] = self.risk_limits
         if self.bounds is not None:
             data["budget_shadow_price"] = {p: None for p in self.spend}
             data["pooled_budget_shadow_price"] = None
@@ -86,6 +92,15 @@ class Results:
                 "nonzeros": self.outcome.nonzeros,
             }
         return data
+
+
+def tightest_limits(data: ModelData) -> dict[str, float]:
+    """{party: its smallest risk bound} over ``data``'s party risk limits (periods)."""
+    out: dict[str, float] = {}
+    if has_limits(data):
+        for p, _kind, bound in limits(data):
+            out[p] = min(bound, out.get(p, bound))
+    return out
 
 
 def solution_from_model(model: pyo.ConcreteModel) -> Solution:
@@ -285,6 +300,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         spend_by_lever={p: {lv: float(spent.table[(p, lv)]) for lv in SPEND_LEVERS}
                         for p in data.parties},
         parties=party_measures(st, sol.second),
+        risk_limits=tightest_limits(data),
         released_by_scenario={s: float(sol.second["release"][i].sum()
                                        + sol.second["swap_draw"][i].sum())
                               for i, s in enumerate(scenarios)},

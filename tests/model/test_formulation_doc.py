@@ -25,6 +25,7 @@ def _model_components(tmp_path: Path) -> set[str]:
                           ["o1", "US", "ga", "aus", 3]]
     sheets["Swaps"] = [["swap", "lender_stockpile", "receiver", "mineral", "max_volume"],
                        ["w1", "nds", "US", "ga", 3]]
+    sheets["Parties"] = [["party", "budget", "max_risk"], ["US", 5, 10]]
     data = load(write_workbook(tmp_path / "all.xlsx", sheets)).data
     model = build_model(data)
     names = {c.local_name for c in model.component_objects(KINDS, descend_into=False)}
