@@ -168,8 +168,9 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "tightest_margin": _c("t", "min over periods of entitlement − releases so far; 0 where "
                           "the member was held to its share.", TONNES),
     "tightest_period": _c("", "First period where the tightest margin is reached."),
-    "held_to_share": _c("", "yes when the member took its whole entitlement in some period "
-                        "(its share limited it), no otherwise."),
+    "held_to_share": _c("", "yes when the member had taken its whole (positive) entitlement "
+                        "by the tightest period: its share limited it; no otherwise (also "
+                        "when there was nothing to take)."),
     "draw": _c("t/period", "Swap draw (f).", TONNES),
     "return_amount": _c("t", "Tonnes owed back for this draw (ratio × draw).", TONNES),
     "return_period": _c("", "Period the return falls due ('after horizon' when it falls after "

@@ -370,8 +370,10 @@ def lever_tables(st: ModelStatement, sol: Solution) -> dict[str, pd.DataFrame]:
 
 
 ACCESS_MARGIN_TOLERANCE = 1e-6
-"""A member counts as held to its share when its tightest margin is at most this share of
-max(1 t, its entitlement) (the solver's tolerances leave margins of about 1e-7 relative)."""
+"""A member counts as held to its share when it had a positive entitlement (t) in its
+tightest period and its margin there is at most this share of max(1 t, that entitlement)
+(the solver's tolerances leave margins of about 1e-7 relative). A member whose entitlement
+is 0 (nothing in the stockpile) is not counted as held."""
 
 
 def access_table(st: ModelStatement, sol: Solution) -> pd.DataFrame:
@@ -379,7 +381,8 @@ def access_table(st: ModelStatement, sol: Solution) -> pd.DataFrame:
     (stockpile, mineral, member, scenario) the cost share, the tonnes released to the member
     over the horizon, its entitlement at the end σ·(S0 + a + returns − draws) (t), and the
     tightest margin over the periods, min_t (entitlement − cumulative releases) (t), with
-    the first period where it is reached. Read from the ``access_share`` rows."""
+    the first period where it is reached, and whether the share held the member back
+    (``ACCESS_MARGIN_TOLERANCE``). Read from the ``access_share`` rows."""
     data = st.data
     keys = st.rows["access_share"].index
     n, n_s = data.n_periods, st.n_scenarios
@@ -394,6 +397,7 @@ def access_table(st: ModelStatement, sol: Solution) -> pd.DataFrame:
         for g in range(groups):
             k, p, m, _t = keys[g * n]
             low = float(margin[s_i, g, tight[s_i, g]])
+            then = float(entitled[s_i, g, tight[s_i, g]])
             end = float(entitled[s_i, g, -1])
             rows.append({
                 "stockpile": k, "mineral": m, "party": p, "scenario": s,
@@ -401,7 +405,8 @@ def access_table(st: ModelStatement, sol: Solution) -> pd.DataFrame:
                 "member_released": float(released[s_i, g, -1]),
                 "entitlement_at_end": end, "tightest_margin": low,
                 "tightest_period": data.period_label(int(tight[s_i, g]) + 1),
-                "held_to_share": low <= ACCESS_MARGIN_TOLERANCE * max(1.0, abs(end))})
+                "held_to_share": then > ACCESS_MARGIN_TOLERANCE
+                and low <= ACCESS_MARGIN_TOLERANCE * max(1.0, then)})
     df = pd.DataFrame(rows, columns=[
         "stockpile", "mineral", "party", "scenario", "cost_share", "member_released",
         "entitlement_at_end", "tightest_margin", "tightest_period", "held_to_share"])
