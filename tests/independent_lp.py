@@ -6,7 +6,9 @@ demand-side mitigation) are named but not defined by the contract (FORMULATION-v
 policy levers the product already has"); their rows follow the user guide of the sheets
 (README, "Policy levers" and the CoverTargets / ConcentrationLimits / Mitigation tables) and
 the readings stated in models/formulation.md, written here without looking at the model
-code. Each is stated where it is built (``build``). Three parts:
+code. Each is stated where it is built (``build``). FORMULATION-v2 section 5 (Stockpiles
+column ``access``: members of a ``shares`` stockpile draw within their cost shares) is
+written from that section's formula. Three parts:
 
 * ``read_sheets`` / ``data_from_sheets``: an independent reading of a workbook (or of the
   ``{sheet: [header, rows...]}`` lists the tests write) into a ``ModelData`` container, so
