@@ -605,7 +605,53 @@ def _header_row2(rng: random.Random, wb) -> tuple[str, Expect] | None:  # noqa: 
         Expect(REFUSED, why="the header must be in row 1")
 
 
+ACCESS_WORDS = ["shares", "Shares", " SHARES ", "free", "FREE"]
+"""Valid Stockpiles access values (FORMULATION-v2 section 5), in the cases people type."""
+ACCESS_TYPOS = ["share", "shared", "pro rata", "yes", "1"]
+"""Values that are not an access mode."""
+
+
+def _access_mode(rng: random.Random, wb) -> tuple[str, Expect] | None:  # noqa: ANN001
+    """Set the access of one stockpile (the column added when absent): a valid word on every
+    row of it must be accepted (a solve then re-checks the plan with the independent reading
+    of access); a typo on one row, or shares on one row of a joint stockpile and free or
+    blank on the others, must be refused."""
+    ws = _pick(rng, [ws for ws in input_sheets(wb)
+                     if schema_sheet(ws).name == "Stockpiles" and data_rows(ws)])
+    if ws is None:
+        return None
+    by_name = {c.name: i for i, c in headers(ws).items()}
+    if "stockpile" not in by_name:
+        return None
+    col = by_name.get("access")
+    if col is None:
+        col = last_column(ws) + 1
+        ws.cell(1, col).value = "access"
+    rows_of: dict[str, list[int]] = {}
+    for row in data_rows(ws):
+        rows_of.setdefault(str(ws.cell(row, by_name["stockpile"]).value).strip(), []).append(row)
+    k = rng.choice(sorted(rows_of))
+    rows = rows_of[k]
+    roll = rng.random()
+    if roll < 0.6:
+        word = rng.choice(ACCESS_WORDS)
+        for row in rows:
+            ws.cell(row, col).value = word
+        return f"{ws.title}: access of stockpile {k!r} set to {word!r} on every row", Expect()
+    if roll < 0.8 or len(rows) < 2:
+        typo = rng.choice(ACCESS_TYPOS)
+        ws.cell(rows[0], col).value = typo
+        return (f"{ws.title}!{get_column_letter(col)}{rows[0]} (access) = {typo!r}",
+                Expect(REFUSED, why="access must be free or shares"))
+    ws.cell(rows[0], col).value = "shares"
+    for row in rows[1:]:
+        ws.cell(row, col).value = rng.choice([None, "free"])
+    return (f"{ws.title}: access of stockpile {k!r} shares on row {rows[0]} only",
+            Expect(REFUSED, why="all rows of a stockpile give the same access (blank = free)"))
+
+
 MUTATIONS.update({
+    "access_mode": _access_mode,
     "blank_header": _blank_header,
     "rename_header": _rename_header,
     "case_header": _case_header,

@@ -6,7 +6,9 @@ demand-side mitigation) are named but not defined by the contract (FORMULATION-v
 policy levers the product already has"); their rows follow the user guide of the sheets
 (README, "Policy levers" and the CoverTargets / ConcentrationLimits / Mitigation tables) and
 the readings stated in models/formulation.md, written here without looking at the model
-code. Each is stated where it is built (``build``). Three parts:
+code. Each is stated where it is built (``build``). FORMULATION-v2 section 5 (Stockpiles
+column ``access``: members of a ``shares`` stockpile draw within their cost shares) is
+written from that section's formula. Three parts:
 
 * ``read_sheets`` / ``data_from_sheets``: an independent reading of a workbook (or of the
   ``{sheet: [header, rows...]}`` lists the tests write) into a ``ModelData`` container, so
@@ -54,6 +56,8 @@ KNOWN_COLUMNS = {
     # The policy-lever sheets (CoverTargets, ConcentrationLimits, Mitigation).
     "target", "periods", "basis", "domestic_sources", "max_share", "excluded_sources",
     "option", "cost", "lead_time",
+    # FORMULATION-v2 section 5: Stockpiles access (free or shares).
+    "access",
 }
 """Every column WORKBOOK.md (and the lever sheets' guide) names; a row counts as a record if
 one of these is non-blank."""
@@ -148,9 +152,14 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
     maxacq = {_ident(g(r, "mineral")): _num(g(r, "max_acquisition")) for r in table("minerals")}
 
     members: dict[str, dict[str, float]] = {}
+    access: dict[str, str] = {}
     for r in table("stockpiles"):
         members.setdefault(_ident(g(r, "stockpile")), {})[_ident(g(r, "party"))] = \
             _num(g(r, "cost_share"), 1.0)
+        # access: free (the default, blank) or shares, case-insensitive; all rows of one
+        # stockpile agree in a valid workbook.
+        if str(g(r, "access") or "").strip().lower() == "shares":
+            access[_ident(g(r, "stockpile"))] = "shares"
     holdings = {}
     for r in table("holdings"):
         holdings[(_ident(g(r, "stockpile")), _ident(g(r, "mineral")))] = Holding(
@@ -276,7 +285,7 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
         availability=avail, demand_multiplier=mult,
         risk_weight=float(settings["risk_weight"]), cvar_alpha=float(settings["cvar_alpha"]),
         pooled_budget=settings["pooled_budget"],
-        cover_targets=cover, concentration_limits=conc, mitigations=mitig,
+        cover_targets=cover, concentration_limits=conc, mitigations=mitig, access=access,
     )
 
 
@@ -337,6 +346,8 @@ def compare_data(mine: ModelData, theirs: ModelData) -> list[str]:
     cm, ct = concentration_caps(mine), concentration_caps(theirs)
     for pm in sorted(_supplied(mine)):
         check(f"cap{pm}", cm.get(pm), ct.get(pm))
+    check("shares access", {k for k, v in mine.access.items() if v == "shares"},
+          {k for k, v in theirs.access.items() if v == "shares"})
     if set(mine.stockpiles) != set(theirs.stockpiles):
         diffs.append(f"stockpiles: {mine.stockpiles} vs {theirs.stockpiles}")
     ts = mine.period_numbers
@@ -613,6 +624,30 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
                         lp.row(terms, D - base, INF)
                     elif D - base > 1e-12:
                         raise AssertionError("infeasible balance row")
+        # FORMULATION-v2 section 5, access by shares: for every member p of a stockpile k
+        # with access shares, (k, m) ∈ H and period t, cumulative releases to p stay within
+        # σ[k,p] × (S0 + a + returns into (k, m) so far − swap draws from (k, m) so far):
+        #   Σ_{t'≤t} r[k,p,m,t'] − σ·a − σ·Σ_{t'≤t} ret + σ·Σ_{t'≤t} f ≤ σ·S0
+        # (written for single-member stockpiles too: there it is implied by the balance).
+        for k in data.stockpiles:
+            if data.access.get(k, "free") != "shares":
+                continue
+            for (kk, m), h in H.items():
+                if kk != k:
+                    continue
+                for p, share in data.members[k].items():
+                    for t in T:
+                        terms = [(("r", k, p, m, tt, s), 1.0) for tt in range(1, t + 1)]
+                        terms.append((("a", k, m), -share))
+                        for w, sw in data.swaps.items():
+                            if sw.lender != k:
+                                continue
+                            for tt in range(1, t + 1):
+                                if sw.mineral == m:
+                                    terms.append((("f", w, tt, s), share))
+                                if sw.return_mineral == m:
+                                    terms += ret_terms(w, tt, s, -share)
+                        lp.row(terms, -INF, share * h.initial_stock)
         # Swap capacity per scenario
         for w in data.swaps:
             lp.row([(("f", w, t, s), 1.0) for t in T] + [(("y", w), -1.0)], -INF, 0.0)

@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 
 from ..data import ModelData
 from . import (
+    access,
     balance,
     budgets,
     concentration,
@@ -33,7 +34,7 @@ from .pyomo_model import render_pyomo
 from .statement import FIRST, SCENARIO, ModelStatement
 
 FAMILIES = (stockpiles, offtakes, swaps, mitigation, balance, risk, cover, concentration,
-            party_limits, budgets, movement)
+            access, party_limits, budgets, movement)
 """The constraint families, in declaration order (the matrix's column, then row order).
 Every family declares its variables first (``add_variables``), then every family its rows
 (``add_rows``), so rows may refer to any family's variables; ``budgets`` comes last, as it

@@ -90,6 +90,9 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "max_stock": _c("t", "Physical capacity (blank = unlimited).", TONNES),
     "total_cost": _c("{currency}", "Purchase and holding cost of the purchase.", MONEY),
     "cost_shares": _c("", "How the stockpile's costs are split between its members."),
+    "access": _c("", "How members draw on the stockpile: free (any member may take any "
+                 "amount) or shares (a member's releases stay within its cost share of what "
+                 "the stockpile has had)."),
     # offtakes
     "offtake_capacity": _c("t/period", "Capacity reserved by the plan (x).", TONNES),
     "max_offtake_capacity": _c("t/period", "Most capacity on offer.", TONNES),
@@ -157,6 +160,20 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "stock_level": _c("t", "Stock at the end of the period (z) = opening − released − lent "
                       "+ returned.", TONNES),
     "release": _c("t/period", "Released from the stockpile to the member (r).", TONNES),
+    # access by shares (stockpiles with access shares)
+    "cost_share": _c("fraction", "The member's cost share σ of the stockpile: its share of "
+                     "what the stockpile has had.", PERCENT),
+    "member_released": _c("t over the horizon", "Σ_t r: tonnes released to the member in the "
+                          "scenario.", TONNES),
+    "entitlement_at_end": _c("t", "σ·(initial stock + purchases + swap returns in − swap "
+                             "draws out) by the last period: the most the member may have "
+                             "taken in all.", TONNES),
+    "tightest_margin": _c("t", "min over periods of entitlement − releases so far; 0 where "
+                          "the member was held to its share.", TONNES),
+    "tightest_period": _c("", "First period where the tightest margin is reached."),
+    "held_to_share": _c("", "yes when the member had taken its whole (positive) entitlement "
+                        "by the tightest period: its share limited it; no otherwise (also "
+                        "when there was nothing to take)."),
     "draw": _c("t/period", "Swap draw (f).", TONNES),
     "return_amount": _c("t", "Tonnes owed back for this draw (ratio × draw).", TONNES),
     "return_period": _c("", "Period the return falls due ('after horizon' when it falls after "

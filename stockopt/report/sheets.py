@@ -332,7 +332,8 @@ def write_shortfalls(w: SheetWriter, results: Results, data: ModelData) -> None:
 
 def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> None:
     """Stock and swaps: worst-scenario levels (chart), swap draws and returns, obligations
-    outstanding at the end, the stock account per period, releases and offtake deliveries."""
+    outstanding at the end, the stock account per period, releases and offtake deliveries,
+    and, when a joint stockpile has access shares, each member's entitlement and use."""
     worst, levels = tables.worst_scenario_levels(results, data)
     draws = tables.worst_first(results.tables["swap_draws"], results)
     owed = tables.worst_first(tables.outstanding_obligations(results), results)
@@ -366,6 +367,14 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
         ("Offtake deliveries", deliveries,
          "delivery (t) per period and their cost; only offtakes with a delivery, blank = none."),
     ]
+    shares = tables.access_shares(results)
+    if shares is not None:
+        labels.append("Members' shares")
+        sections.append((
+            "Members' shares of joint stockpiles (access shares)", shares,
+            "Each member may take at most its cost share of what the stockpile has had "
+            "(initial stock, purchases, swap returns, less swap draws). held_to_share = yes: "
+            "the member reached its entitlement in the tightest period."))
     per_period = {
         id(wide): (["scenario", "stockpile", "mineral"], "stock_level", []),
         id(releases): (["scenario", "stockpile", "party", "mineral"], "release", []),

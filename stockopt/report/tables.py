@@ -229,9 +229,23 @@ def purchases(results: Results, data: ModelData) -> pd.DataFrame:
     """Purchases and resulting levels per stockpile and mineral, chosen first."""
     df = results.tables["purchases"].copy()
     df["cost_shares"] = df["stockpile"].map(lambda k: cost_shares_text(data, k))
+    df["access"] = df["stockpile"].map(data.access_of)
     df = _chosen_first(df, "purchase", "total_cost")
     return df[["stockpile", "mineral", "chosen", "initial_stock", "purchase", "start_level",
-               "max_stock", "purchase_cost", "holding_cost", "total_cost", "cost_shares"]]
+               "max_stock", "purchase_cost", "holding_cost", "total_cost", "cost_shares",
+               "access"]]
+
+
+def access_shares(results: Results) -> pd.DataFrame | None:
+    """Members' entitlements and use of the joint stockpiles with access shares, scenarios
+    worst first, with held_to_share in words (yes/no); None when no stockpile has access
+    shares (``results.tables["access_shares"]``, FORMULATION-v2 section 5)."""
+    table = results.tables.get("access_shares")
+    if table is None:
+        return None
+    df = worst_first(table, results).copy()
+    df["held_to_share"] = df["held_to_share"].map({True: "yes", False: "no"})
+    return df
 
 
 def cost_shares_text(data: ModelData, stockpile: str) -> str:

@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 
 from ..data import ModelData
 from ..model import ModelStatement, state_model
+from ..model.access import entitlements
 from ..model.budgets import SPEND_LEVERS, operating_costs, spending
 from ..model.index import concentration_terms
 from ..model.matrix import Solution
@@ -163,10 +164,11 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
                      "max_stock": h.max_stock, "purchase_cost": a * unit_price,
                      "holding_cost": a * unit_holding,
                      "total_cost": a * (unit_price + unit_holding),
-                     "cost_shares": "; ".join(f"{p} {s:g}" for p, s in data.members[k].items())})
+                     "cost_shares": "; ".join(f"{p} {s:g}" for p, s in data.members[k].items()),
+                     "access": data.access_of(k)})
     tables["purchases"] = pd.DataFrame(rows, columns=[
         "stockpile", "mineral", "initial_stock", "purchase", "start_level", "max_stock",
-        "purchase_cost", "holding_cost", "total_cost", "cost_shares"])
+        "purchase_cost", "holding_cost", "total_cost", "cost_shares", "access"])
 
     rows = []
     for i, o in enumerate(idx.OFFTAKES):
@@ -291,6 +293,8 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         columns=["scenario", "offtake", "period", "delivery", "cost"])
 
     tables.update(lever_tables(st, sol))
+    if st.rows["access_share"].size:
+        tables["access_shares"] = access_table(st, sol)
 
     return Results(
         status=outcome.status, risk=float(outcome.risk), cost=float(outcome.cost),
@@ -379,3 +383,49 @@ def lever_tables(st: ModelStatement, sol: Solution) -> dict[str, pd.DataFrame]:
         tables["mitigation_use"] = pd.DataFrame(rows, columns=[
             "scenario", "option", "party", "mineral", "period", "use", "cost"])
     return tables
+
+
+ACCESS_MARGIN_TOLERANCE = 1e-6
+"""A member counts as held to its share when it had a positive entitlement (t) in its
+tightest period and its margin there is at most this share of max(1 t, that entitlement)
+(the solver's tolerances leave margins of about 1e-7 relative). A member whose entitlement
+is 0 (nothing in the stockpile) is not counted as held."""
+
+
+def access_table(st: ModelStatement, sol: Solution) -> pd.DataFrame:
+    """Members' use of joint stockpiles with access shares (FORMULATION-v2 section 5): per
+    (stockpile, mineral, member, scenario) the cost share, the tonnes released to the member
+    over the horizon, its entitlement at the end σ·(S0 + a + returns − draws) (t), and the
+    tightest margin over the periods, min_t (entitlement − cumulative releases) (t), with
+    the first period where it is reached, and whether the share held the member back
+    (``ACCESS_MARGIN_TOLERANCE``). Read from the ``access_share`` rows."""
+    data = st.data
+    keys = st.rows["access_share"].index
+    n, n_s = data.n_periods, st.n_scenarios
+    released, entitled = entitlements(st, sol.first, sol.second)
+    groups = len(keys) // n  # (k, p, m), each with its n periods in order
+    released = released.reshape(n_s, groups, n)
+    entitled = entitled.reshape(n_s, groups, n)
+    margin = entitled - released
+    tight = margin.argmin(axis=2)
+    rows = []
+    for s_i, s in enumerate(data.scenarios):
+        for g in range(groups):
+            k, p, m, _t = keys[g * n]
+            low = float(margin[s_i, g, tight[s_i, g]])
+            then = float(entitled[s_i, g, tight[s_i, g]])
+            end = float(entitled[s_i, g, -1])
+            rows.append({
+                "stockpile": k, "mineral": m, "party": p, "scenario": s,
+                "cost_share": data.members[k][p],
+                "member_released": float(released[s_i, g, -1]),
+                "entitlement_at_end": end, "tightest_margin": low,
+                "tightest_period": data.period_label(int(tight[s_i, g]) + 1),
+                "held_to_share": then > ACCESS_MARGIN_TOLERANCE
+                and low <= ACCESS_MARGIN_TOLERANCE * max(1.0, then)})
+    df = pd.DataFrame(rows, columns=[
+        "stockpile", "mineral", "party", "scenario", "cost_share", "member_released",
+        "entitlement_at_end", "tightest_margin", "tightest_period", "held_to_share"])
+    for col in ("member_released", "entitlement_at_end", "tightest_margin"):
+        df[col] = _clean(df[col].to_numpy(dtype=float))
+    return df

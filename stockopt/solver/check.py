@@ -44,6 +44,8 @@ ROW_WORDS: dict[str, tuple[str, str, str]] = {
     "market_depth": ("purchases", "market depth", "market depth"),
     "cover_floor": ("stock level", "required cover", "required cover"),
     "concentration_limit": ("row value", "lower bound", "cap"),
+    "access_share": ("releases so far − share of additions", "lower bound",
+                     "share of initial stock"),
 }
 """Row family -> (its value, its lower bound, its upper bound) in words; other families
 say "row value", "lower bound", "upper bound"."""

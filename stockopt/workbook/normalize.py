@@ -35,6 +35,7 @@ from .schema import (
     WILDCARD,
 )
 from .validate import (
+    access_mode,
     as_number,
     cover_basis,
     period_positions,
@@ -172,6 +173,7 @@ def normalize(raw: RawWorkbook) -> ModelData:
         cover_targets=_cover_targets(raw, members, demand, supply, n),
         concentration_limits=_concentration_limits(raw, parties, minerals, supply, offtakes),
         mitigations=_mitigations(raw),
+        access=_access(raw),
         max_risk={str(r["party"]): float(r["max_risk"]) for r in raw[PARTIES.name].records
                   if r["max_risk"] is not None},
         party_risk_limit=str(settings["party_risk_limit"]),
@@ -237,6 +239,14 @@ def _concentration_limits(raw: RawWorkbook, parties: list[str], minerals: list[s
     rank_p = {p: i for i, p in enumerate(parties)}
     rank_m = {m: i for i, m in enumerate(minerals)}
     return [chosen[k] for k in sorted(chosen, key=lambda k: (rank_p[k[0]], rank_m[k[1]]))]
+
+
+def _access(raw: RawWorkbook) -> dict[str, str]:
+    """Stockpile -> "shares" for the stockpiles whose members draw by cost share
+    (FORMULATION-v2 section 5); the others, free, are left out. Validation made every row
+    of a stockpile agree."""
+    return {str(r["stockpile"]): "shares" for r in raw[STOCKPILES.name].records
+            if access_mode(r["access"]) == "shares"}
 
 
 def _mitigations(raw: RawWorkbook) -> dict[str, Mitigation]:

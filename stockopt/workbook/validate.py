@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from .problems import Problems, found_text, number_text, quoted
 from .reader import DECIMAL_TEXT, INVALID, Invalid, RawWorkbook, Record, Table
 from .schema import (
+    ACCESS_MODES,
     CONCENTRATION_LIMITS,
     COVER_BASES,
     COVER_TARGETS,
@@ -72,6 +73,7 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     _check_references(raw, declared, problems)
     _check_keys(raw, problems)
     _check_stockpiles(raw[STOCKPILES.name], problems)
+    _check_access(raw[STOCKPILES.name], problems)
     _check_holdings(raw[HOLDINGS.name], problems)
     _check_probabilities(raw[SCENARIOS.name], problems)
     positions = period_positions(raw)
@@ -331,6 +333,65 @@ def _check_stockpiles(table: Table, problems: Problems) -> None:
                            f"a cost share of 1 (or blank) for {quoted(name)}, its only member",
                            found_text(recs[0]["cost_share"]),
                            cell=_cell(table, "cost_share", recs[0].row))
+
+
+def access_mode(value: object) -> str | None:
+    """The Stockpiles access of a cell: the default ("free") when blank, the lower-case
+    choice when it is one of ``schema.ACCESS_MODES``, None otherwise (an error)."""
+    if value is None or not str(value).strip():
+        return str(STOCKPILES.column("access").default)
+    text = str(value).strip().lower()
+    return text if text in ACCESS_MODES else None
+
+
+def _check_access(table: Table, problems: Problems) -> None:
+    """Stockpiles.access (FORMULATION-v2 section 5): free or shares, case-insensitive (a
+    near miss gets a suggestion); one value for all rows of a stockpile, a blank cell
+    counting as the default free (so blank beside shares is a conflict); shares on a
+    stockpile with a single member is a warning (the member's share is 1: no limit)."""
+    if "access" not in table.columns:
+        return
+    default = str(STOCKPILES.column("access").default)
+    modes: dict[str, list[tuple[Record, str]]] = defaultdict(list)
+    for rec in table.records:
+        value = rec["access"]
+        if isinstance(value, Invalid):
+            continue  # already reported, cell by cell
+        mode = access_mode(value)
+        if mode is None:
+            close = difflib.get_close_matches(str(value).strip().lower(), ACCESS_MODES, n=1,
+                                              cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.error(table.title, rec.row, "access",
+                           " or ".join(ACCESS_MODES) + f" (blank means {default})",
+                           found_text(value) + hint, cell=_cell(table, "access", rec.row))
+        elif _valid(rec["stockpile"]):
+            modes[str(rec["stockpile"])].append((rec, mode))
+    for name, given in modes.items():
+        found = sorted({mode for _rec, mode in given}, key=ACCESS_MODES.index)
+        if len(found) > 1:
+            parts = []
+            for mode in found:
+                rows = [rec.row for rec, m in given if m == mode]
+                blank = [rec.row for rec, m in given if m == mode and rec["access"] is None]
+                text = f"{mode} on row{'s' if len(rows) > 1 else ''} " + \
+                    ", ".join(str(r) for r in rows)
+                if blank:
+                    text += " (a blank cell means " + default + ")"
+                parts.append(text)
+            problems.error(table.title, sorted(rec.row for rec, _m in given), "access",
+                           f"the same access on every row of stockpile {quoted(name)}",
+                           "; ".join(parts))
+            continue
+        parties = {str(rec["party"]) for rec, _m in given if _valid(rec["party"])}
+        if found == ["shares"] and len(parties) == 1:
+            rows = [rec.row for rec, _m in given]
+            problems.warning(table.title, rows, "access",
+                             "access shares only on a joint stockpile (several members)",
+                             f"shares on {quoted(name)}, whose only member is "
+                             f"{quoted(next(iter(parties)))} (its share is 1: it changes "
+                             "nothing)", cell=_cell(table, "access", rows[0])
+                             if len(rows) == 1 else None)
 
 
 def _sum_text(total: float) -> str:
