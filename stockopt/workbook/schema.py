@@ -236,8 +236,8 @@ PARTIES = Sheet(
     (
         _ident("party", "Party name."),
         _number("budget", "Preparedness budget: the most this party may spend on purchases "
-                "(its cost share), holding of purchases, offtake fees and swap fees; in the party's "
-                "own currency (column currency; blank there: the base currency).",
+                "(its cost share), holding of purchases, offtake fees and swap fees; in the "
+                "party's own currency (column currency; blank there: the base currency).",
                 "currency", default_text="unlimited", bounds=BUDGET, number_format=_MONEY,
                 width=18),
         _ident("currency", "Currency of this party's budget (for example EUR); the Settings "
