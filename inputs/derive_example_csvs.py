@@ -94,8 +94,9 @@ PERIODS = ["2027", "2028", "2029", "2030", "2031"]
 add("Periods 2027-2031", "5 periods of one year",
     "Five annual periods starting 2027; every baseline figure uses the 2025e USGS value "
     "(or the stated older figure) held flat over the horizon", ASSUME, "assumption")
-add("Currency", "USD", "All money in US dollars; euro amounts converted at the stated rate",
-    ASSUME, "assumption")
+add("Currency", "USD", "Base currency US dollars: every price and fee is in USD; the EU budget "
+    "is entered in euros (Parties currency EUR) and the model converts it at the Settings "
+    "exchange_rates (EUR=1.08)", ASSUME, "assumption")
 add("Settings: risk_weight and cvar_alpha", "0.5; 0.9",
     "Schema defaults kept: half expected loss, half CVaR of the worst 10% of probability",
     ASSUME, "assumption")
@@ -110,12 +111,21 @@ add("EU budget: RESourceEU financing", "3000000000 EUR",
     "russia-251203-european-commission04.htm); also rawmaterials.net, 3 Dec 2025 "
     "(https://rawmaterials.net/e3-billion-for-raw-material-projects-eu-commission-unveils-"
     "resourceeu)", "fact")
+add("EUR to USD rate: ECB reference rate, 2024 average", "1.0824",
+    "Euro foreign exchange reference rate of the European Central Bank for the US dollar, "
+    "annual average 2024 (USD per EUR)",
+    "European Central Bank, euro foreign exchange reference rates, US dollar (USD) "
+    "(https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/"
+    "html/eurofxref-graph-usd.en.html)", "fact")
 EURUSD = 1.08
-add("EUR to USD rate", str(EURUSD), "Fixed conversion rate chosen for the example, not a "
-    "quoted market rate", ASSUME, "assumption")
-eu_budget = 3e9 * EURUSD
-add("Budgets are whole-horizon preparedness budgets", f"US {fmt(nds)}; EU {fmt(eu_budget)}",
-    "US budget = the NDS FY2025 appropriation; EU budget = RESourceEU EUR 3 bn x 1.08. Using "
+add("EUR to USD rate", str(EURUSD), "The ECB 2024 average (1.0824 USD per EUR) rounded to "
+    "1.08; entered as the Settings exchange_rates 'EUR=1.08', so the model converts the EU "
+    "budget (in EUR) to USD as budget x 1.08", ASSUME, "assumption")
+eu_budget_eur = 3e9
+add("Budgets are whole-horizon preparedness budgets",
+    f"US {fmt(nds)} USD; EU {fmt(eu_budget_eur)} EUR (= USD {fmt(eu_budget_eur * EURUSD)})",
+    "US budget = the NDS FY2025 appropriation, in USD; EU budget = RESourceEU EUR 3 bn, "
+    "entered in EUR (Parties currency EUR) and converted by the model at 1.08. Using "
     "RESourceEU (project financing) as the EU's stockpile/offtake/swap budget, and treating "
     "each one-year figure as the budget for the whole 2027-2031 horizon, are modelling "
     "choices", ASSUME, "assumption")
@@ -658,11 +668,13 @@ def write(name: str, cols: list[str], rows: list[dict]) -> None:
 
 OUT.mkdir(parents=True, exist_ok=True)
 write("Settings", ["key", "value"], [{"key": "currency", "value": "USD"},
+                                     {"key": "exchange_rates", "value": f"EUR={EURUSD}"},
                                      {"key": "risk_weight", "value": "0.5"},
                                      {"key": "cvar_alpha", "value": "0.9"}])
 write("Periods", ["period"], [{"period": p} for p in PERIODS])
-write("Parties", ["party", "budget"], [{"party": "US", "budget": fmt(nds)},
-                                       {"party": "EU", "budget": fmt(eu_budget)}])
+write("Parties", ["party", "budget", "currency"],
+      [{"party": "US", "budget": fmt(nds), "currency": "USD"},
+       {"party": "EU", "budget": fmt(eu_budget_eur), "currency": "EUR"}])
 write("Minerals", ["mineral", "price", "max_acquisition"],
       [{"mineral": m, "price": fmt(price[m]),
         "max_acquisition": "" if max_acq[m] is None else fmt(max_acq[m])} for m in MINERAL_IDS])

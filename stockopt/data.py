@@ -153,6 +153,13 @@ class ModelData:
     """"none" or "alone": no party's risk above its stand-alone R_p^alone."""
     alone_risk: dict[str, float] = field(default_factory=dict)
     """Party -> R_p^alone, filled in before solving when ``party_risk_limit`` is "alone"."""
+    budget_entered: dict[str, float | None] = field(default_factory=dict)
+    """Party -> its budget exactly as entered, in its own currency (None: unlimited), for
+    reports; ``budget`` holds it in the base currency (entered × ``rate``), which the model
+    uses. Absent for a party: ``budget`` / ``rate``."""
+    exchange_rates_source: str = ""
+    """Where the rates were read, for reports (e.g. "Settings row 5, exchange_rates
+    'EUR=1.08'"); blank when no party has its own currency."""
 
     @property
     def n_periods(self) -> int:
@@ -176,6 +183,13 @@ class ModelData:
     def currency_of(self, party: str) -> str:
         """The currency ``party``'s budget is entered in."""
         return self.party_currency.get(party, self.currency)
+
+    def budget_own(self, party: str) -> float | None:
+        """``party``'s budget in its own currency: as entered (None: unlimited)."""
+        if party in self.budget_entered:
+            return self.budget_entered[party]
+        b = self.budget.get(party)
+        return None if b is None else b / self.rate(party)
 
     def access_of(self, stockpile: str) -> str:
         """"free" or "shares": how the members of ``stockpile`` may draw on it."""

@@ -58,6 +58,8 @@ KNOWN_COLUMNS = {
     "option", "cost", "lead_time",
     # FORMULATION-v2 section 5: Stockpiles access (free or shares).
     "access",
+    # FORMULATION-v2 section 8: a party's budget in its own currency.
+    "currency",
 }
 """Every column WORKBOOK.md (and the lever sheets' guide) names; a row counts as a record if
 one of these is non-blank."""
@@ -145,8 +147,23 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
         if key in settings and g(r, "value") is not None:
             settings[key] = _num(g(r, "value"))
 
+    # FORMULATION-v2 section 8: a budget is in its party's currency (blank: the base, the
+    # Settings currency) and enters as budget × rate, the rate being base units per unit.
+    text = {str(g(r, "key")).strip().lower(): g(r, "value") for r in table("settings")}
+    base = str(text.get("currency") or "USD").strip()
+    rates: dict[str, float] = {}
+    for item in str(text.get("exchange_rates") or "").split(";"):
+        if item.strip():
+            code, rate = item.split("=")
+            rates[code.strip()] = float(rate)
+    rates.pop(base, None)
+    own = {_ident(g(r, "party")): _ident(g(r, "currency")) for r in table("parties")}
+    own = {p: c for p, c in own.items() if c is not None and c != base}
+
     parties = [_ident(g(r, "party")) for r in table("parties")]
     budget = {_ident(g(r, "party")): _num(g(r, "budget")) for r in table("parties")}
+    budget = {p: b * rates[own[p]] if b is not None and p in own else b
+              for p, b in budget.items()}
     minerals = [_ident(g(r, "mineral")) for r in table("minerals")]
     price = {_ident(g(r, "mineral")): _num(g(r, "price")) for r in table("minerals")}
     maxacq = {_ident(g(r, "mineral")): _num(g(r, "max_acquisition")) for r in table("minerals")}
@@ -286,6 +303,7 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
         risk_weight=float(settings["risk_weight"]), cvar_alpha=float(settings["cvar_alpha"]),
         pooled_budget=settings["pooled_budget"],
         cover_targets=cover, concentration_limits=conc, mitigations=mitig, access=access,
+        currency=base, party_currency=own, exchange_rates=rates,
     )
 
 
@@ -327,7 +345,8 @@ def compare_data(mine: ModelData, theirs: ModelData) -> list[str]:
 
     for name in ("periods", "parties", "minerals", "scenarios", "budget", "price",
                  "max_acquisition", "members", "holdings", "offtakes", "swaps", "probability",
-                 "risk_weight", "cvar_alpha", "pooled_budget", "mitigations"):
+                 "risk_weight", "cvar_alpha", "pooled_budget", "mitigations", "currency",
+                 "party_currency", "exchange_rates"):
         check(name, getattr(mine, name), getattr(theirs, name))
     # Cover floors: who, what and the floor in tonnes (domestic sources matter only for
     # a net-imports basis).

@@ -107,7 +107,9 @@ def check_against_independent(workbook: Path, sheets: dict | None = None,
 
     for p in mine.parties:
         b = mine.budget[p]
-        reported = summary["budget_shadow_price"].get(p, 0.0)
+        # reported per unit of the party's own currency (FORMULATION-v2 section 8); the
+        # interval is per base unit, as B in the model
+        reported = summary["budget_shadow_price"].get(p, 0.0) / mine.rate(p)
         if b is None:
             assert reported == 0.0
         else:

@@ -43,6 +43,20 @@ N_RANDOM_LEVERS = 40
 # --------------------------------------------------------------------------------------
 
 HAND_CASES = {
+    # FORMULATION-v2 section 8. Two parties, one period, ga at 1 USD/t, no supply; each
+    # demands 10 t. US budget USD 4, EU budget EUR 2 at EUR=1.5 (USD 3): each buys its
+    # budget in tonnes, shortfalls 6 and 7, λ = 0.5 with one scenario: R* = 1.3,
+    # cost 7 USD. ∂R*/∂B is −1/10 per USD; the EU's is per EUR: 1.5 × −1/10 = −0.15.
+    "budget_in_own_currency": ({
+        "Settings": [["key", "value"], ["exchange_rates", "EUR=1.5"]],
+        "Periods": [["period"], [2027]],
+        "Parties": [["party", "budget", "currency"], ["US", 4, None], ["EU", 2, "EUR"]],
+        "Minerals": [["mineral", "price"], ["ga", 1]],
+        "Stockpiles": [["stockpile", "party"], ["nds", "US"], ["eu", "EU"]],
+        "Holdings": [["stockpile", "mineral"], ["nds", "ga"], ["eu", "ga"]],
+        "Demand": [["party", "mineral", "demand"], ["US", "ga", 10], ["EU", "ga", 10]],
+        "Scenarios": [["scenario", "probability"], ["s", 1]],
+    }, 1.3, 7.0, {"US": -0.1, "EU": -0.15}),
     # One period, no disruption. US budget 10 buys ga and ge at 1/t; ge is fully supplied,
     # ga not at all (demand 10 each). Without the floor: 10 t ga, R* = 0. The floor of
     # 0.4 periods of ge demand (Q = 4) takes 4 of the 10: ga shortfall 4, R* = 0.4,

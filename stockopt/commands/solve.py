@@ -111,11 +111,18 @@ def human_summary(results: Results, data, output: Path) -> str:  # noqa: ANN001
     ]
     for p in data.parties:
         b = data.budget.get(p)
-        price = results.budget_shadow_price.get(p, 0.0)
-        lines.append(f"  {p:<12} {results.spend[p]:>18,.0f} of "
-                     f"{'unlimited' if b is None else f'{b:,.0f}'} {cur}"
-                     + (f"   (1M {cur} more lowers risk by {-price * 1e6:.4g})"
-                        if price < 0 else ""))
+        price = results.budget_shadow_price.get(p, 0.0)  # per unit of p's own currency
+        own = data.currency_of(p)
+        line = (f"  {p:<12} {results.spend[p]:>18,.0f} of "
+                f"{'unlimited' if b is None else f'{b:,.0f}'} {cur}")
+        if own != cur:
+            entered = data.budget_own(p)
+            rate = data.rate(p)
+            line += (f" = {results.spend[p] / rate:,.0f} of "
+                     f"{'unlimited' if entered is None else f'{entered:,.0f}'} {own} "
+                     f"at {rate:g} {cur}/{own}")
+        lines.append(line + (f"   (1M {own} more lowers risk by {-price * 1e6:.4g})"
+                             if price < 0 else ""))
     sf = results.tables["shortfalls"]
     if len(sf):
         prob = sf["scenario"].map(data.probability)

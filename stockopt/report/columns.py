@@ -69,8 +69,24 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "budget_used": _c("fraction", "Spend ÷ budget.", PERCENT),
     "risk_reduction_per_step": _c(
         "periods of demand per {step} {currency}",
-        "How much the risk R* falls per extra {step} of budget: −(budget shadow price ∂R*/∂B) "
-        "× step, a marginal rate at the optimum (0 when the budget is slack).", "0.00000"),
+        "How much the risk R* falls per extra {step} {currency} of budget: −(budget shadow "
+        "price ∂R*/∂B, B in {currency}) × step, a marginal rate at the optimum (0 when the "
+        "budget is slack).", "0.00000"),
+    # a party's budget in its own currency (Summary; FORMULATION-v2 section 8)
+    "budget_currency": _c("", "The currency the party's budget is entered in (Parties column "
+                          "currency; blank there = {currency}, the base currency)."),
+    "exchange_rate": _c("{currency} per unit", "Units of {currency} per unit of the party's "
+                        "currency (Settings exchange_rates; 1 for {currency}): budget = "
+                        "budget_own × rate.", "0.0000"),
+    "budget_own": _c("party's currency", "The budget exactly as entered, in the party's "
+                     "currency (blank = unlimited).", MONEY),
+    "spend_own": _c("party's currency", "Spend in the party's currency: spend ÷ rate.",
+                    MONEY),
+    "risk_reduction_per_own_step": _c(
+        "periods of demand per {step} of the party's currency",
+        "How much the risk R* falls per extra {step} of budget in the party's own currency: "
+        "−∂R*/∂B_p × step with B_p in that currency (= rate × the base-currency rate of "
+        "risk_reduction_per_step; 0 when the budget is slack).", "0.00000"),
     # expected shortfalls (Summary)
     "expected_shortfall": _c("t over the horizon", "Σ_s π_s Σ_t shortfall: the tonnes expected "
                              "to be missing over all periods.", TONNES),

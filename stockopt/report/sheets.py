@@ -146,6 +146,8 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         _bounds_section(w, results, data)
     w.section("What the plan spends, with whose money, and what more money would buy")
     spend_span = w.table(spend, f"{SUMMARY}: spend against budget", widths=widths)
+    for sentence in tables.currency_sentences(results, data):
+        w.append([sentence])
     for sentence in tables.shadow_price_sentences(results, data):
         w.append([sentence])
     if data.pooled_budget is not None:
@@ -207,6 +209,7 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         ("pooled_budget", "none" if data.pooled_budget is None else
          f"{data.pooled_budget:,.0f} {cur}"),
         ("currency", cur),
+        *([("exchange_rates", data.exchange_rates_source)] if data.party_currency else []),
         ("timestamp", audit.timestamp),
     ]
     if audit.timings:
@@ -452,6 +455,8 @@ def _levels_table(w: SheetWriter, levels: pd.DataFrame, worst: str | None, place
 def _settings_frame(data: ModelData) -> pd.DataFrame:
     used = {"risk_weight": data.risk_weight, "cvar_alpha": data.cvar_alpha,
             "pooled_budget": data.pooled_budget, "currency": data.currency}
+    if data.exchange_rates:
+        used["exchange_rates"] = "; ".join(f"{c}={r:g}" for c, r in data.exchange_rates.items())
     rows = []
     for s in SETTINGS_KEYS:
         value = used.get(s.key, s.default)
@@ -476,6 +481,10 @@ def write_inputs(w: SheetWriter, data: ModelData, raw: RawWorkbook | None, audit
                                  columns=[c.name for c in cols], dtype=object)
             headers = [f"{c.name} ({c.unit.replace('currency', data.currency)})" if c.unit
                        else c.name for c in cols]
+            if sheet.name == "Parties" and data.party_currency and "budget" in table.columns:
+                # FORMULATION-v2 section 8: each budget is in its party's own currency
+                headers[[c.name for c in cols].index("budget")] = (
+                    f"budget (the party's currency; blank currency = {data.currency})")
             formats = [(c.number_format or "General") if c.kind.value == "number" else "General"
                        for c in cols]
             echoes.append((sheet.name, frame, headers, formats))

@@ -49,22 +49,67 @@ def step_words(step: float) -> str:
     return f"{step:g}"
 
 
+OWN_CURRENCY_COLUMNS = ("budget_currency", "exchange_rate", "budget_own", "spend_own",
+                        "risk_reduction_per_own_step")
+"""The columns ``spend_by_party`` adds when a party's budget is in its own currency."""
+
+
 def spend_by_party(results: Results, data: ModelData) -> pd.DataFrame:
-    """Spend per party and lever, budget, use of budget and marginal value of more budget."""
+    """Spend per party and lever, budget, use of budget and marginal value of more budget.
+
+    Amounts in the base currency; when a party's budget is in its own currency
+    (FORMULATION-v2 section 8), the columns ``OWN_CURRENCY_COLUMNS`` add each party's
+    currency, rate, budget as entered, spend and marginal value in that currency.
+    """
     levers = lever_columns(data)
     rows = {p: {lv: results.spend_by_lever.get(p, {}).get(lv, 0.0) for lv in levers}
             for p in data.parties}
     step = budget_step(data)
+    own = bool(data.party_currency)
     records = []
     for p in data.parties:
         budget = data.budget.get(p)
         spend = results.spend.get(p, sum(rows[p].values()))
-        records.append({"party": p, **rows[p], "spend": spend, "budget": budget,
-                        "budget_used": spend / budget if budget else None,
-                        "risk_reduction_per_step":
-                            -results.budget_shadow_price.get(p, 0.0) * step + 0.0})
+        rate = data.rate(p)
+        price = results.budget_shadow_price.get(p, 0.0)  # per unit of p's own currency
+        base_price = price if rate == 1.0 else price / rate
+        record = {"party": p, **rows[p], "spend": spend, "budget": budget,
+                  "budget_used": spend / budget if budget else None,
+                  "risk_reduction_per_step": -base_price * step + 0.0}
+        if own:
+            record.update({"budget_currency": data.currency_of(p), "exchange_rate": rate,
+                           "budget_own": data.budget_own(p), "spend_own": spend / rate,
+                           "risk_reduction_per_own_step": -price * step + 0.0})
+        records.append(record)
     return pd.DataFrame(records, columns=["party", *levers, "spend", "budget",
-                                          "budget_used", "risk_reduction_per_step"])
+                                          "budget_used", "risk_reduction_per_step",
+                                          *(OWN_CURRENCY_COLUMNS if own else ())])
+
+
+def currency_sentences(results: Results, data: ModelData) -> list[str]:
+    """For each party whose budget is in its own currency: the budget as entered, the rate
+    and where it was read, the budget and the spend in both currencies."""
+    sentences = []
+    base = data.currency
+    for p in data.parties:
+        if p not in data.party_currency:
+            continue
+        code, rate = data.currency_of(p), data.rate(p)
+        entered, budget = data.budget_own(p), data.budget.get(p)
+        spend = results.spend.get(p, 0.0)
+        limit = ("no budget limit" if entered is None else
+                 f"a budget of {code} {_amount(entered)} = {base} {_amount(budget)}")
+        sentences.append(
+            f"{p}'s budget is in {code}, converted at {rate:g} {base} per {code} "
+            f"({data.exchange_rates_source}): {limit}; it spends {base} {_amount(spend)} = "
+            f"{code} {_amount(spend / rate)}. Prices and fees are in {base}.")
+    return sentences
+
+
+def _amount(x: float) -> str:
+    """Money in a sentence: whole units with separators (3,240,000,000), small amounts
+    with up to 6 significant digits (2.5)."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.6g}"
 
 
 def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
@@ -75,14 +120,15 @@ def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
                 "the default engine, or sweep the budget with `stockopt frontier`, to see what "
                 "more money would buy."]
     step = budget_step(data)
-    amount = f"{step_words(step)} {data.currency}"
     sentences = []
-    entries = [(p, data.budget.get(p), results.budget_shadow_price.get(p, 0.0))
-               for p in data.parties]
+    # each party's shadow price is per unit of its own currency (FORMULATION-v2 section 8)
+    entries = [(p, data.budget.get(p), results.budget_shadow_price.get(p, 0.0),
+                data.currency_of(p)) for p in data.parties]
     if data.pooled_budget is not None:
         entries.append(("all parties together (pooled budget)", data.pooled_budget,
-                        results.pooled_budget_shadow_price))
-    for who, budget, price in entries:
+                        results.pooled_budget_shadow_price, data.currency))
+    for who, budget, price, code in entries:
+        amount = f"{step_words(step)} {code}"
         drop = -price * step
         if budget is None:
             sentences.append(f"{who} has no budget limit: more money would not lower the risk.")

@@ -62,6 +62,12 @@ class Results:
     bounds: dict | None = None
     """Set by the decomposition engine: its bounds on R* and the cost (see
     ``stockopt.commands.solve_mpisppy.bounds_payload``); None for the exact engine."""
+    currencies: dict[str, dict[str, object]] = field(default_factory=dict)
+    """{party: {currency, rate, budget_own, spend_own}}: the currency the party's budget is
+    entered in, its rate (units of the base currency per unit), the budget as entered and
+    the spend converted to that currency (spend ÷ rate). ``spend`` and every other amount
+    stay in the base currency; ``budget_shadow_price`` is per unit of the party's own
+    currency (FORMULATION-v2 section 8)."""
 
     def summary_dict(self) -> dict:
         """The keys the contract's summary JSON requires, plus solver details."""
@@ -76,6 +82,7 @@ class Results:
             "pooled_budget_shadow_price": self.pooled_budget_shadow_price,
             "parties": self.parties,
             "released_by_scenario": self.released_by_scenario,
+            "currencies": self.currencies,
         }
         if self.risk_limits:
             data["risk_limits"] = self.risk_limits
@@ -299,7 +306,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
     return Results(
         status=outcome.status, risk=float(outcome.risk), cost=float(outcome.cost),
         expected_loss=expected_loss, cvar=cvar, spend=spend,
-        budget_shadow_price={p: outcome.budget_duals.get(p, 0.0) for p in data.parties},
+        budget_shadow_price=budget_shadow_prices(outcome.budget_duals, data),
         pooled_budget_shadow_price=outcome.pooled_budget_dual, tables=tables,
         spend_by_lever={p: {lv: float(spent.table[(p, lv)]) for lv in SPEND_LEVERS}
                         for p in data.parties},
@@ -308,7 +315,22 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         released_by_scenario={s: float(sol.second["release"][i].sum()
                                        + sol.second["swap_draw"][i].sum())
                               for i, s in enumerate(scenarios)},
-        outcome=outcome)
+        outcome=outcome,
+        currencies={p: {"currency": data.currency_of(p), "rate": data.rate(p),
+                        "budget_own": data.budget_own(p), "spend_own": spend[p] / data.rate(p)}
+                    for p in data.parties})
+
+
+def budget_shadow_prices(duals: dict[str, float], data: ModelData) -> dict[str, float]:
+    """∂R*/∂B_p per unit of each party's own currency (periods per unit): the dual of its
+    budget row, which is in base units (periods per base unit), times its rate (base units
+    per unit of its currency; 1 for a party in the base currency). FORMULATION-v2 section 8.
+    """
+    prices = {}
+    for p in data.parties:
+        dual, rate = duals.get(p, 0.0), data.rate(p)
+        prices[p] = dual if rate == 1.0 else rate * dual
+    return prices
 
 
 def lever_tables(st: ModelStatement, sol: Solution) -> dict[str, pd.DataFrame]:

@@ -12,10 +12,11 @@ to two national stockpiles (one with a blank cost share), a period-specific dema
 row overriding a blank-period row, one offtake (Mozambican graphite for the US), one
 swap (the EU may draw gallium from the US stockpile and return 1.05 t per t two
 years later), disruptions with a wildcard source and overlapping rows, and a
-demand shock with a wildcard party. Budgets (USD 150 M and 120 M) cover only part
-of what the most protective plan costs (about USD 765 M): solving the risk phase of
-the formulation by hand gives a risk of about 9.2 with no spending, 2.6 with these
-budgets (both fully spent) and 1.5 with unlimited budgets.
+demand shock with a wildcard party. Budgets (USD 150 M for the US; EUR 111 M for the
+EU, entered in euros and converted at the Settings exchange_rates EUR=1.08, i.e. USD
+119.88 M) cover only part of what the most protective plan costs (about USD 765 M):
+solving the risk phase of the formulation by hand gives a risk of about 9.2 with no
+spending, 2.6 with these budgets (both fully spent) and 1.5 with unlimited budgets.
 """
 
 from __future__ import annotations
@@ -30,19 +31,21 @@ def example_tables() -> dict[str, list[dict[str, object]]]:
     """The example's input tables, keyed by sheet name, rows keyed by column name.
 
     Quantities in t (stocks, capacities) and t/year (demand, supply, offtake
-    capacity), money in USD, holding costs in USD/t/year, shares and availabilities
-    as fractions.
+    capacity), money in USD (the EU budget in EUR, at EUR=1.08), holding costs in
+    USD/t/year, shares and availabilities as fractions.
     """
     return {
         "Settings": [
             {"key": "risk_weight", "value": 0.5},
             {"key": "cvar_alpha", "value": 0.9},
             {"key": "currency", "value": "USD"},
+            # ECB euro reference rate, 2024 average 1.0824 USD per EUR, rounded
+            {"key": "exchange_rates", "value": "EUR=1.08"},
         ],
         "Periods": [{"period": p} for p in _PERIODS],
         "Parties": [
             {"party": "US", "budget": 150_000_000},
-            {"party": "EU", "budget": 120_000_000},
+            {"party": "EU", "budget": 111_000_000, "currency": "EUR"},
         ],
         "Minerals": [
             # USGS MCS 2026: Ga import unit value USD 580/kg; Co LME USD 15/lb (x 2,204.6);
@@ -146,13 +149,18 @@ def example_notes() -> list[tuple[str, str]]:
     """(heading, text) notes on the example's sources and assumptions, for the README."""
     return [
         ("What this is", "A small worked example to copy from, not a forecast. One period is "
-         "one year (2027-2030); quantities are t and t/year, money USD."),
+         "one year (2027-2030); quantities are t and t/year, money USD; the EU budget is in "
+         "EUR (Parties column currency)."),
         ("US figures", "US demand is USGS apparent or reported consumption for 2025e "
          "(gallium 19 t, cobalt 9,600 t, natural graphite 71,000 t; USGS Mineral Commodity "
          "Summaries 2026). US graphite supply follows the USGS 2021-24 import shares (China "
          "46%, Canada 13%, Mozambique 13%, Mexico 12%); cobalt and gallium sources are "
          "origins of the material (DRC 73% of world cobalt mine output, China about 99% of "
          "primary gallium), with US cobalt net import reliance 79% (the rest 'domestic')."),
+        ("Exchange rate", "EUR=1.08 USD per EUR (Settings exchange_rates): the European "
+         "Central Bank's euro reference rate for the US dollar averaged 1.0824 in 2024, "
+         "rounded. The EU budget of EUR 111 M enters the model as USD 119.88 M; prices and "
+         "fees are in USD."),
         ("Prices", "USGS 2025e: gallium USD 580/kg (import unit value), cobalt USD 15/lb "
          "(LME, about USD 33,000/t), flake graphite USD 1,000/t."),
         ("Assumptions", "EU demand and supply mix, stockpile sizes and holding costs (about "

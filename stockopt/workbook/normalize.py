@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import ConcentrationLimit, CoverTarget, Holding, Mitigation, ModelData, Offtake, Swap
+from .currency import parse_exchange_rates
 from .problems import Problems
 from .reader import RawWorkbook, read_workbook
 from .schema import (
@@ -37,7 +38,9 @@ from .schema import (
 from .validate import (
     access_mode,
     as_number,
+    base_currency,
     cover_basis,
+    exchange_rates_record,
     period_positions,
     setting_choice,
     split_names,
@@ -70,6 +73,7 @@ def normalize(raw: RawWorkbook) -> ModelData:
 
     parties = [str(r["party"]) for r in raw[PARTIES.name].records]
     budget = {str(r["party"]): r["budget"] for r in raw[PARTIES.name].records}
+    currencies = _currencies(raw)
     minerals = [str(r["mineral"]) for r in raw[MINERALS.name].records]
     price = {str(r["mineral"]): float(r["price"]) for r in raw[MINERALS.name].records}
     max_acq = {str(r["mineral"]): r["max_acquisition"] for r in raw[MINERALS.name].records}
@@ -162,7 +166,8 @@ def normalize(raw: RawWorkbook) -> ModelData:
 
     return ModelData(
         periods=periods, parties=parties, minerals=minerals, scenarios=scenarios,
-        stockpiles=stockpiles, budget=budget, price=price, max_acquisition=max_acq,
+        stockpiles=stockpiles, budget=currencies.in_base(budget), price=price,
+        max_acquisition=max_acq,
         members=members, holdings=holdings, demand=demand, criticality=criticality,
         supply=supply, offtakes=offtakes, swaps=swaps, probability=probability,
         availability=availability, demand_multiplier=multiplier,
@@ -177,7 +182,41 @@ def normalize(raw: RawWorkbook) -> ModelData:
         max_risk={str(r["party"]): float(r["max_risk"]) for r in raw[PARTIES.name].records
                   if r["max_risk"] is not None},
         party_risk_limit=str(settings["party_risk_limit"]),
+        party_currency=currencies.party_currency, exchange_rates=currencies.rates,
+        budget_entered=dict(budget) if currencies.party_currency else {},
+        exchange_rates_source=currencies.source,
     )
+
+
+@dataclass
+class _Currencies:
+    """The parties' own currencies (only those that differ from the base), the rates read
+    from Settings exchange_rates (without the base currency) and where they were read."""
+
+    party_currency: dict[str, str]
+    rates: dict[str, float]
+    source: str
+
+    def in_base(self, budget: dict[str, float | None]) -> dict[str, float | None]:
+        """Budgets in the base currency: entered × rate for a party with its own currency;
+        the others exactly as entered."""
+        return {p: b if b is None or p not in self.party_currency
+                else float(b) * self.rates[self.party_currency[p]] for p, b in budget.items()}
+
+
+def _currencies(raw: RawWorkbook) -> _Currencies:
+    """FORMULATION-v2 section 8: Parties currency (blank: the base) and Settings
+    exchange_rates, read by ``currency.parse_exchange_rates`` (validated before)."""
+    base = base_currency(raw)
+    party_currency = {str(r["party"]): str(r["currency"]) for r in raw[PARTIES.name].records
+                      if r["currency"] is not None and str(r["currency"]) != base}
+    rec = exchange_rates_record(raw)
+    if rec is None:
+        return _Currencies(party_currency, {}, "")
+    rates = {c: v for c, v in parse_exchange_rates(rec["value"]).rates.items() if c != base}
+    source = (f"{raw[SETTINGS.name].title} row {rec.row}, exchange_rates "
+              f"'{str(rec['value']).strip()}'") if party_currency else ""
+    return _Currencies(party_currency, rates, source)
 
 
 def _cover_targets(raw: RawWorkbook, members: dict[str, dict[str, float]],

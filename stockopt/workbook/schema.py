@@ -236,12 +236,14 @@ PARTIES = Sheet(
     (
         _ident("party", "Party name."),
         _number("budget", "Preparedness budget: the most this party may spend on purchases "
-                "(its cost share), holding of purchases, offtake fees and swap fees.",
+                "(its cost share), holding of purchases, offtake fees and swap fees; in the "
+                "party's own currency (column currency; blank there: the base currency).",
                 "currency", default_text="unlimited", bounds=BUDGET, number_format=_MONEY,
                 width=18),
         _ident("currency", "Currency of this party's budget (for example EUR); the Settings "
-               "key exchange_rates gives its rate to the base currency (the Settings "
-               "currency). Prices and fees stay in the base currency.", required=False,
+               "key exchange_rates must give its rate to the base currency (the Settings "
+               "currency). The budget enters as budget × rate; prices and fees stay in the "
+               "base currency.", required=False,
                default_text="the Settings currency", width=12),
         _number("max_risk", "The most risk this party accepts: R_p = (1 − λ)·E_p + λ·CVaR_p of "
                 "its own losses, in periods of its baseline demand lost (FORMULATION-v2 "
@@ -634,7 +636,10 @@ SETTINGS_KEYS: tuple[Setting, ...] = (
     Setting("currency", Kind.TEXT, "The base currency: prices, fees and outputs are in it.",
             "", "USD", "USD"),
     Setting("exchange_rates", Kind.TEXT, "Rates of the parties' own currencies, as units of "
-            "the base currency per unit, e.g. 'EUR=1.08; GBP=1.27'.", "", None, "none"),
+            "the base currency per unit, e.g. 'EUR=1.08; GBP=1.27': items CODE=rate separated "
+            "by ';', codes matched exactly (case matters), each rate from 1e-06 to 1e6; a rate "
+            "for the base currency must be 1. A party's budget enters as budget × rate.", "",
+            None, "none"),
     Setting("party_risk_limit", Kind.TEXT, "none, or alone: no party's risk R_p above what "
             "it reaches acting alone (FORMULATION-v2 section 4).", "", PARTY_RISK_LIMITS[0],
             PARTY_RISK_LIMITS[0], choices=PARTY_RISK_LIMITS),

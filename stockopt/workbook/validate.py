@@ -11,6 +11,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Sequence
 
+from .currency import close_match, parse_exchange_rates
 from .problems import Problems, found_text, number_text, quoted
 from .reader import DECIMAL_TEXT, INVALID, Invalid, RawWorkbook, Record, Table
 from .schema import (
@@ -86,6 +87,7 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     _check_cover_targets(raw, declared, problems)
     _check_concentration_limits(raw, declared, problems)
     _check_mitigation(raw, declared, problems)
+    _check_currencies(raw, problems)
     if not problems.has_errors:
         _check_budget_rows(raw, problems)
         _check_loss_row(raw, problems)
@@ -858,11 +860,15 @@ def _check_budget_rows(raw: RawWorkbook, problems: Problems) -> None:
     ``MAX_COST_TO_BUDGET`` budgets."""
     items = _budget_items(raw)
     parties = raw[PARTIES.name]
+    rates = party_rates(raw)  # budgets in the base currency, as the costs
     rows: list[tuple[str, float, str, str, list]] = []
     for rec in parties.records:
         party, budget = rec["party"], rec["budget"]
         if _valid(party) and _valid(budget) and budget > 0:
-            rows.append((f"party {quoted(party)}", float(budget),
+            rate = rates.get(str(party), 1.0)
+            converted = "" if rate == 1.0 else \
+                f" (converted to {base_currency(raw)} at the rate {number_text(rate)})"
+            rows.append((f"party {quoted(party)}{converted}", float(budget) * rate,
                          _where(parties, "budget", rec.row),
                          [i for i in items if i[0] == str(party)]))
     for rec in raw[SETTINGS.name].records:
@@ -938,3 +944,100 @@ def _short(x: float) -> str:
 def _row_of(cell: str | None) -> int | None:
     digits = "".join(ch for ch in cell or "" if ch.isdigit())
     return int(digits) if digits else None
+
+
+# --- Budgets in the parties' own currencies (FORMULATION-v2 section 8) --------------------------
+
+def _setting_record(raw: RawWorkbook, key: str) -> Record | None:
+    """The first Settings row of ``key`` (a repeated key is reported by ``_check_settings``)."""
+    table = raw[SETTINGS.name]
+    if "key" not in table.columns:
+        return None
+    for rec in table.records:
+        if _valid(rec["key"]) and str(rec["key"]).strip().lower() == key:
+            return rec
+    return None
+
+
+def base_currency(raw: RawWorkbook) -> str:
+    """The base currency: the Settings ``currency`` (trimmed), or its default."""
+    rec = _setting_record(raw, "currency")
+    value = rec["value"] if rec is not None else None
+    if not _valid(value) or not str(value).strip():
+        return str(SETTINGS_BY_KEY["currency"].default)
+    return str(value).strip()
+
+
+def exchange_rates_record(raw: RawWorkbook) -> Record | None:
+    """The Settings row of ``exchange_rates`` with a readable value, or None."""
+    rec = _setting_record(raw, "exchange_rates")
+    return rec if rec is not None and _valid(rec["value"]) else None
+
+
+def party_rates(raw: RawWorkbook) -> dict[str, float]:
+    """Party -> units of the base currency per unit of its budget's currency (1 for a party
+    in the base currency, or whose currency has no rate: that is reported elsewhere)."""
+    rec = exchange_rates_record(raw)
+    rates = parse_exchange_rates(rec["value"]).rates if rec is not None else {}
+    base = base_currency(raw)
+    out: dict[str, float] = {}
+    for r in raw[PARTIES.name].records:
+        code = r["currency"]
+        if _valid(r["party"]) and _valid(code) and str(code) != base:
+            out[str(r["party"])] = rates.get(str(code), 1.0)
+    return out
+
+
+def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
+    """Settings exchange_rates and Parties currency: every item of the rates well formed
+    (``currency.parse_exchange_rates``), a rate for the base currency only if it is 1, a rate
+    for every party currency other than the base (a near miss suggested), and a warning for a
+    rate no party uses."""
+    settings, parties = raw[SETTINGS.name], raw[PARTIES.name]
+    base = base_currency(raw)
+    rec = exchange_rates_record(raw)
+    rates: dict[str, float] = {}
+    if rec is not None:
+        parsed = parse_exchange_rates(rec["value"])
+        cell = _cell(settings, "value", rec.row)
+        for expected, found in parsed.problems:
+            problems.error(settings.title, rec.row, "value", f"{expected} for exchange_rates",
+                           found, cell=cell)
+        rates = parsed.rates
+        if base in rates and rates[base] != 1.0:
+            problems.error(settings.title, rec.row, "value",
+                           f"no rate, or a rate of 1, for {base}, the base currency (the "
+                           "Settings currency)", f"'{base}={number_text(rates[base])}'",
+                           cell=cell)
+    given = sorted(c for c in rates if c != base)
+    used: set[str] = set()
+    if "currency" in parties.columns:
+        for r in parties.records:
+            code = r["currency"]
+            if not _valid(code) or str(code) == base:
+                continue
+            code = str(code)
+            used.add(code)
+            if code in rates:
+                continue
+            where = ("the Settings key exchange_rates gives "
+                     + (", ".join(f"{c}={number_text(rates[c])}" for c in given)
+                        if given else "no rates"))
+            guess = close_match(code, [*given, base])
+            hint = ""
+            if guess is not None:
+                hint = f"; did you mean '{guess}'" + (
+                    " (the base currency)?" if guess == base else "?")
+            problems.error(parties.title, r.row, "currency",
+                           f"the base currency '{base}' (or blank), or a currency with a rate "
+                           f"in the Settings key exchange_rates ({where})",
+                           f"{quoted(code)}, which has no rate{hint}",
+                           cell=_cell(parties, "currency", r.row))
+    if rec is not None:
+        for code in given:
+            if code not in used:
+                problems.warning(settings.title, rec.row, "value",
+                                 "rates only for currencies a party's budget is in (Parties "
+                                 "column currency)",
+                                 f"'{code}={number_text(rates[code])}', which no party uses "
+                                 "(ignored)", cell=_cell(settings, "value", rec.row))
