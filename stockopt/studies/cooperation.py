@@ -54,6 +54,7 @@ def alone(data: ModelData, party: str) -> ModelData:
         concentration_limits=[c for c in data.concentration_limits if c.party == p],
         mitigations={o: m for o, m in data.mitigations.items() if m.party == p},
         party_currency={q: c for q, c in data.party_currency.items() if q == p},
+        budget_entered={q: b for q, b in data.budget_entered.items() if q == p},
         access={k: a for k, a in data.access.items() if k in keep},
         max_risk={}, party_risk_limit="none", alone_risk={},
     )
