@@ -527,7 +527,11 @@ def explain_party_limits(data: ModelData, lp: MatrixLP) -> str:
     if not shared and len(names) > 1:
         text += "; no market depth or budget binds: the limits ask for less loss than " \
             "the supply, stockpiles and swaps offered can give"
-    return text + ". Raise the limits, or set party_risk_limit to none"
+    kinds = {kind for _p, kind in keys}
+    advice = ["raise or remove the max_risk limits"] if "max_risk" in kinds else []
+    if "alone" in kinds:
+        advice.append("set party_risk_limit to none")
+    return text + ". " + " or ".join(advice).capitalize()
 
 
 def _position_in(lp: MatrixLP, family: str, row: int) -> int | None:
@@ -547,7 +551,8 @@ def _shared_words(data: ModelData, family: str, key: object) -> str:
     if family == "pooled_budget_limit":
         return f"the pooled budget ({_money(data.pooled_budget or 0.0, data.currency)})"
     if family == "budget_limit":
-        return f"{key}'s budget ({_money(data.budget.get(str(key)) or 0.0, data.currency)})"
+        p = str(key)
+        return f"{p}'s budget ({_money(data.budget_own(p) or 0.0, data.currency_of(p))})"
     if family == "release_limit" and isinstance(key, tuple):
         return f"the release limit of {key[0]} for {key[1]}"
     return f"{family}[{key}]"
