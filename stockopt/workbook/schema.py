@@ -61,6 +61,9 @@ class Column:
     wildcard: bool = False
     number_format: str = ""
     width: int = 14
+    choices: tuple[str, ...] = ()
+    """For a text column with a fixed set of values (case-insensitive): those values (the
+    template offers them as a dropdown)."""
 
     @property
     def is_fraction(self) -> bool:
@@ -286,7 +289,7 @@ STOCKPILES = Sheet(
                "may take any amount) or shares (each member's cumulative releases stay within "
                "its cost share of what the stockpile has had). All rows of a stockpile give "
                "the same value.", default=ACCESS_MODES[0], default_text=ACCESS_MODES[0],
-               width=10),
+               width=10, choices=ACCESS_MODES),
     ),
     key=("stockpile", "party"),
     declares=Ref.STOCKPILE,
@@ -519,7 +522,8 @@ COVER_TARGETS = Sheet(
                 required=True, bounds=COVER_PERIODS, number_format=_FRACTION),
         Column("basis", Kind.TEXT, "What is covered: demand (baseline demand d) or "
                "net_imports (per period max(0, demand − supply from the domestic_sources)).",
-               default=COVER_BASES[0], default_text=COVER_BASES[0], width=14),
+               default=COVER_BASES[0], default_text=COVER_BASES[0], width=14,
+               choices=COVER_BASES),
         Column("domestic_sources", Kind.TEXT, "For basis net_imports: the sources counted as "
                f"own production, separated by '{LIST_SEPARATOR}' (for example "
                "'US-domestic; Canada').", default="domestic", default_text="domestic",

@@ -444,6 +444,12 @@ def _validation(sheet: Sheet, col: Column, sources: list[str]) -> DataValidation
                               error=f"Expected {expected}; declare it there first.")
     if col.kind is Kind.NUMBER:
         return _number_validation(col)
+    if col.choices:
+        return DataValidation(type="list", formula1=_list_formula(list(col.choices)),
+                              allow_blank=True, errorStyle="stop", showErrorMessage=True,
+                              errorTitle=f"{col.name}: one of {', '.join(col.choices)}",
+                              error=f"Expected one of {', '.join(col.choices)} (blank: "
+                              f"{col.default_text or col.choices[0]}).")
     return None
 
 

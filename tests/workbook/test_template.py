@@ -348,3 +348,16 @@ def test_unwritable_folder_exits_with_failure(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["template", str(out)])
     assert result.exit_code == 1
     assert "cannot write" in result.output
+
+
+@pytest.mark.parametrize(("sheet", "column", "choices"), [
+    ("Stockpiles", "access", "free,shares"), ("CoverTargets", "basis", "demand,net_imports")])
+def test_text_columns_with_fixed_values_offer_them(template_wb: openpyxl.Workbook, sheet: str,
+                                                   column: str, choices: str) -> None:
+    """A text column with a fixed set of values (Stockpiles access, CoverTargets basis)
+    gets a dropdown of exactly those values."""
+    ws = template_wb[sheet]
+    letter = next(c.column_letter for c in ws[1] if c.value == column)
+    found = [dv.formula1 for dv in ws.data_validations.dataValidation
+             if any(str(r).startswith(f"{letter}2") for r in dv.sqref.ranges)]
+    assert found == [f'"{choices}"']
