@@ -36,6 +36,9 @@ class Offtake:
     fee: float
     price: float
     first_period: int
+    min_take: float = 0.0
+    """Take-or-pay share in [0, 1]: the buyer pays ``price`` for at least this share of
+    what the project can ship, delivered or not (FORMULATION-v2 section 7)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class CoverTarget:
     basis: str
     domestic_sources: tuple[str, ...]
     required: float
+    from_period: int = 1
+    """The first period (1-based) in which the floor applies to the planned level
+    S0 + Σ_{t'≤t} arrivals (FORMULATION-v2 section 6); with orders only before period 1,
+    the start-of-horizon level."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,21 @@ class ModelData:
     """"none" or "alone": no party's risk above its stand-alone R_p^alone."""
     alone_risk: dict[str, float] = field(default_factory=dict)
     """Party -> R_p^alone, filled in before solving when ``party_risk_limit`` is "alone"."""
+    purchase_timing: str = "start"
+    """"start" (orders in period 1 only, v1) or "periods" (an order at the start of any
+    period; FORMULATION-v2 section 6)."""
+    lead_time: dict[str, int] = field(default_factory=dict)
+    """Mineral -> ℓ_m, whole periods from order to arrival (absent: 0)."""
+    price_path: dict[tuple[str, int], float] = field(default_factory=dict)
+    """(mineral, period) -> price of orders placed in that period (currency/t; absent:
+    ``price[m]``); sheet PricePath."""
+    max_acquisition_per_period: dict[str, float] = field(default_factory=dict)
+    """Mineral -> the most ordered in one period over all stockpiles (t; absent: none)."""
+    period_budgets: dict[tuple[str, int], float] = field(default_factory=dict)
+    """(party, period) -> the most the party may spend in that period (base currency,
+    entered × rate); sheet PeriodBudgets. Absent: no per-period limit."""
+    period_budgets_entered: dict[tuple[str, int], float] = field(default_factory=dict)
+    """(party, period) -> the PeriodBudgets amount as entered, in the party's currency."""
     budget_entered: dict[str, float | None] = field(default_factory=dict)
     """Party -> its budget exactly as entered, in its own currency (None: unlimited), for
     reports; ``budget`` holds it in the base currency (entered × ``rate``), which the model
@@ -190,6 +212,23 @@ class ModelData:
             return self.budget_entered[party]
         b = self.budget.get(party)
         return None if b is None else b / self.rate(party)
+
+    def order_price(self, mineral: str, t: int) -> float:
+        """price[m,t]: currency per tonne ordered in period ``t`` (PricePath, else the
+        Minerals price)."""
+        return self.price_path.get((mineral, t), self.price[mineral])
+
+    def lead(self, mineral: str) -> int:
+        """ℓ_m: periods from an order of ``mineral`` to its arrival."""
+        return self.lead_time.get(mineral, 0)
+
+    def order_periods(self, mineral: str) -> list[int]:
+        """The periods an order of ``mineral`` may be placed in: period 1 under ``start``,
+        every period under ``periods``; only those whose order arrives by the last period
+        (t + ℓ_m ≤ n)."""
+        last = self.n_periods - self.lead(mineral)
+        return [t for t in (range(1, 2) if self.purchase_timing == "start"
+                            else self.period_numbers) if t <= last]
 
     def access_of(self, stockpile: str) -> str:
         """"free" or "shares": how the members of ``stockpile`` may draw on it."""
