@@ -8,14 +8,23 @@ policy levers the product already has"); their rows follow the user guide of the
 the readings stated in models/formulation.md, written here without looking at the model
 code. Each is stated where it is built (``build``). FORMULATION-v2 section 5 (Stockpiles
 column ``access``: members of a ``shares`` stockpile draw within their cost shares) is
-written from that section's formula. Three parts:
+written from that section's formula. FORMULATION-v2 sections 3 and 4 are covered too:
+``alone_sheets`` restricts the workbook to one party AT THE SHEET LEVEL, following the
+section's list (not stockopt's ModelData restriction), ``alone_risk`` is R_p^alone (phase 1
+of that restricted workbook), and ``build`` adds section 4's party risk limits (Parties
+column ``max_risk``, Settings ``party_risk_limit = alone``). Parts:
 
 * ``read_sheets`` / ``data_from_sheets``: an independent reading of a workbook (or of the
   ``{sheet: [header, rows...]}`` lists the tests write) into a ``ModelData`` container, so
   that stockopt's own reader/normalizer can be checked too (``compare_data``).
 * ``solve_independent``: the extensive-form LP of FORMULATION.md built row by row into a
   sparse matrix and solved by HiGHS dual simplex through ``scipy.optimize.linprog``.
-  Phase 1 minimizes R; phase 2 adds R <= R* + 1e-7·max(1, |R*|) and minimizes Cost.
+  Phase 1 minimizes R; phase 2 adds R <= R* + 1e-7·max(1, |R*|) and minimizes Cost. The
+  party risk limits (section 4) are rows of both phases; with ``party_risk_limit = alone``
+  the data must carry ``alone_risk`` (``with_alone_risks`` or ``solve_sheets``).
+* ``alone_sheets`` / ``alone_risk`` / ``with_alone_risks`` / ``solve_sheets``: section 3
+  on the ``{sheet: [records]}`` dicts of ``read_sheets`` / ``sheets_from_lists``.
+* ``party_risks``: section 2's E_p, CVaR_p and R_p of a plan given by its shortfalls.
 * ``budget_dual_interval``: the exact range of valid phase-1 budget duals, from one-sided
   finite differences of R*(B) (R* is convex and piecewise linear in each budget, so the
   set of optimal duals of one budget row is [left derivative, right derivative]).
@@ -60,6 +69,8 @@ KNOWN_COLUMNS = {
     "access",
     # FORMULATION-v2 section 8: a party's budget in its own currency.
     "currency",
+    # FORMULATION-v2 section 4: the most risk a party accepts.
+    "max_risk",
 }
 """Every column WORKBOOK.md (and the lever sheets' guide) names; a row counts as a record if
 one of these is non-blank."""
@@ -294,6 +305,13 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
             lead_time=int(_num(g(r, "lead_time"), 0.0)), fee=_num(g(r, "fee"), 0.0),
         )
 
+    # FORMULATION-v2 section 4: Parties column max_risk (blank: no limit) and the setting
+    # party_risk_limit (none, the default, or alone; case-insensitive, blank: none).
+    max_risk = {_ident(g(r, "party")): _num(g(r, "max_risk")) for r in table("parties")
+                if g(r, "max_risk") is not None}
+    limit = text.get("party_risk_limit")
+    limit = "none" if limit is None else str(limit).strip().lower()
+
     return ModelData(
         periods=periods, parties=parties, minerals=minerals, scenarios=scenarios,
         stockpiles=list(members), budget=budget, price=price, max_acquisition=maxacq,
@@ -304,6 +322,7 @@ def data_from_sheets(sheets: dict[str, list[dict]]) -> ModelData:
         pooled_budget=settings["pooled_budget"],
         cover_targets=cover, concentration_limits=conc, mitigations=mitig, access=access,
         currency=base, party_currency=own, exchange_rates=rates,
+        max_risk=max_risk, party_risk_limit=limit, alone_risk={},
     )
 
 
@@ -346,7 +365,7 @@ def compare_data(mine: ModelData, theirs: ModelData) -> list[str]:
     for name in ("periods", "parties", "minerals", "scenarios", "budget", "price",
                  "max_acquisition", "members", "holdings", "offtakes", "swaps", "probability",
                  "risk_weight", "cvar_alpha", "pooled_budget", "mitigations", "currency",
-                 "party_currency", "exchange_rates"):
+                 "party_currency", "exchange_rates", "max_risk", "party_risk_limit"):
         check(name, getattr(mine, name), getattr(theirs, name))
     # Cover floors: who, what and the floor in tonnes (domestic sources matter only for
     # a net-imports basis).
@@ -415,6 +434,12 @@ class _LP:
         self.rows: list[tuple[dict[int, float], float, float]] = []
         self.row_name: dict[tuple, int] = {}
         self.infeasible: list[tuple] = []  # rows of data alone that the data breaks
+        # FORMULATION-v2 section 2: {party: {scenario: loss terms of L_{p,s}}}.
+        self.party_losses: dict[str, dict[str, list]] = {}
+        # Section 4 rows: [(party, kind, bound)]; parties whose R_p^alone is missing.
+        self.limits: list[tuple[str, str, float]] = []
+        self.party_risk_terms: dict[str, list] = {}  # left side of a party's limit rows
+        self.missing_alone: list[str] = []
 
     def var(self, key: tuple, lb: float = 0.0, ub: float = INF) -> int:
         assert key not in self.col, key
@@ -453,6 +478,10 @@ class IndependentResult:
     pooled_dual: float = 0.0
     phase2_risk: float = math.nan
     infeasible: bool = False
+    party: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Section 2 of the phase-2 plan: {p: {expected_loss, cvar, risk}} (not unique)."""
+    limits: list[tuple[str, str, float]] = field(default_factory=list)
+    """Section 4 rows in the model: (party, "max_risk" or "alone", bound)."""
 
 
 def exact_cvar(losses: dict[str, float], prob: dict[str, float], alpha: float) -> float:
@@ -670,17 +699,53 @@ def build(data: ModelData) -> tuple[_LP, list, list, dict, dict]:
         # Swap capacity per scenario
         for w in data.swaps:
             lp.row([(("f", w, t, s), 1.0) for t in T] + [(("y", w), -1.0)], -INF, 0.0)
-        # Loss and CVaR: eta_s >= L_s - zeta
+        # Loss and CVaR: eta_s >= L_s - zeta. L_s = Σ_p L_{p,s} (section 2), with
+        #   L_{p,s} = Σ_{m,t: d[p,m,t]>0} (crit[p,m,t]/d[p,m,t])·e[p,m,t,s]
+        # (e exists only where D > 0; elsewhere the shortfall is 0).
         loss = []
         for p in data.parties:
+            mine = []
             for m in data.minerals:
                 for t in T:
                     d = data.demand.get((p, m, t), 0.0)
                     if d > 0 and _D(data, p, m, t, s) > 0:
-                        loss.append((("e", p, m, t, s), data.criticality[(p, m, t)] / d))
+                        mine.append((("e", p, m, t, s), data.criticality[(p, m, t)] / d))
+            lp.party_losses.setdefault(p, {})[s] = mine
+            loss += mine
         losses[s] = loss
         lp.row([(("eta", s), 1.0), (("zeta",), 1.0)] + [(key, -c) for key, c in loss],
                0.0, INF)
+
+    # FORMULATION-v2 section 4, party risk limits, in every phase (rows of lp): for each
+    # limited party p, zeta_p free, eta_{p,s} >= 0,
+    #   eta_{p,s} >= L_{p,s} - zeta_p                                  (every s)
+    #   (1-λ)·Σ_s π_s L_{p,s} + λ·(zeta_p + Σ_s π_s eta_{p,s}/(1-α)) <= bound
+    # one row per bound: max_risk (Parties column), and with party_risk_limit = alone
+    # R_p^alone + 1e-7·max(1, R_p^alone). Both rows share zeta_p and eta_{p,s}.
+    for p in data.parties:
+        bounds = []
+        if p in data.max_risk:
+            bounds.append(("max_risk", float(data.max_risk[p])))
+        if data.party_risk_limit == "alone":
+            if p not in data.alone_risk:
+                lp.missing_alone.append(p)
+            else:
+                r = float(data.alone_risk[p])
+                bounds.append(("alone", r + 1e-7 * max(1.0, r)))
+        if not bounds:
+            continue
+        lp.var(("zeta_p", p), -INF, INF)
+        for s in S:
+            lp.var(("eta_p", p, s))
+            lp.row([(("eta_p", p, s), 1.0), (("zeta_p", p), 1.0)]
+                   + [(key, -c) for key, c in lp.party_losses[p][s]], 0.0, INF)
+        lhs = [(key, (1 - lam) * pi[s] * c) for s in S for key, c in lp.party_losses[p][s]]
+        lhs.append((("zeta_p", p), lam))
+        lhs += [(("eta_p", p, s), lam * pi[s] / (1 - alpha)) for s in S]
+        lp.party_risk_terms[p] = lhs
+        for kind, bound in bounds:
+            lp.row(lhs, -INF, bound, name=("party_limit", p, kind))
+            lp.limits.append((p, kind, bound))
 
     risk = [(key, (1 - lam) * pi[s] * c) for s in S for key, c in losses[s]]
     risk.append((("zeta",), lam))
@@ -731,11 +796,16 @@ def _solve(lp: _LP, c: np.ndarray, extra: list[tuple[np.ndarray, float]] = ()):
     for vec, rhs in extra:
         A_ub = _vstack(A_ub, csr_matrix(vec.reshape(1, -1)))
         b_ub = np.append(b_ub, rhs)
+    tried = []
     for presolve in (True, False):
         # scipy's bundled HiGHS presolve has been seen to call a bounded phase 2 (all cost
         # coefficients >= 0 on columns >= 0) "unbounded" on a rescaled instance (seed 2423
         # of test_independent.random_sheets, with rescale and scramble); without presolve
-        # it solves. So a failure is retried once without presolve.
+        # it solves. So a failure is retried once without presolve. The other way round,
+        # an infeasible phase 1 with party risk limits (the bundled example with EU
+        # max_risk 0.9·R_EU and party_risk_limit alone) is "infeasible" with presolve and
+        # "model status unknown" (status 4) without: a proof of infeasibility from either
+        # attempt stands when neither solves.
         res = linprog(
             c, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
             A_eq=mat(eq_rows) if eq_rows else None,
@@ -745,8 +815,11 @@ def _solve(lp: _LP, c: np.ndarray, extra: list[tuple[np.ndarray, float]] = ()):
             options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9,
                      "presolve": presolve},
         )
+        tried.append(res)
         if res.status == 0:
             break
+    if res.status != 0 and any(r.status == 2 for r in tried):
+        res = next(r for r in tried if r.status == 2)
     duals = {}
     if res.status == 0 and A_ub.shape[0]:
         marg = res.ineqlin.marginals
@@ -761,9 +834,16 @@ def _vstack(a: csr_matrix, b: csr_matrix) -> csr_matrix:
     return vstack([a, b], format="csr")
 
 
+def _require_alone(lp: _LP) -> None:
+    if lp.missing_alone:
+        raise ValueError(f"party_risk_limit is alone but alone_risk lacks {lp.missing_alone}: "
+                         "use with_alone_risks (or solve_sheets)")
+
+
 def phase1_risk(data: ModelData) -> float:
     """R* only (inf when infeasible)."""
     lp, risk, _cost, _l, _s = build(data)
+    _require_alone(lp)
     if lp.infeasible:
         return math.inf
     res, _ = _solve(lp, lp.objective(risk))
@@ -772,14 +852,15 @@ def phase1_risk(data: ModelData) -> float:
 
 def solve_independent(data: ModelData) -> IndependentResult:
     lp, risk, cost, losses, spend = build(data)
+    _require_alone(lp)
     if lp.infeasible:
         return IndependentResult(status=f"infeasible data rows {lp.infeasible}",
-                                 infeasible=True)
+                                 infeasible=True, limits=lp.limits)
     c_risk = lp.objective(risk)
     res1, duals = _solve(lp, c_risk)
     if res1.status != 0:
         return IndependentResult(status=f"phase 1: {res1.message}",
-                                 infeasible=res1.status == 2)
+                                 infeasible=res1.status == 2, limits=lp.limits)
     r_star = float(res1.fun)
     bud = {p: duals.get(lp.row_name[("budget", p)], 0.0) if ("budget", p) in lp.row_name
            else 0.0 for p in data.parties}
@@ -794,11 +875,140 @@ def solve_independent(data: ModelData) -> IndependentResult:
     el = sum(data.probability[s] * L[s] for s in data.scenarios)
     cv = exact_cvar(L, data.probability, data.cvar_alpha)
     sp = {p: float(sum(c * x[lp.col[key]] for key, c in spend[p])) for p in data.parties}
+    party = {}
+    for p, terms in lp.party_losses.items():
+        Lp = {s: float(sum(c * x[lp.col[key]] for key, c in terms[s])) for s in terms}
+        party[p] = _measures(data, Lp)
     return IndependentResult(
         status="optimal", risk=r_star, cost=float(res2.fun), expected_loss=el, cvar=cv,
         losses=L, spend=sp, budget_dual=bud, pooled_dual=pooled,
-        phase2_risk=float(c_risk @ x),
+        phase2_risk=float(c_risk @ x), party=party, limits=lp.limits,
     )
+
+
+def _measures(data: ModelData, losses: dict[str, float]) -> dict[str, float]:
+    """E, exact CVaR_α and R = (1−λ)·E + λ·CVaR of per-scenario losses."""
+    lam = data.risk_weight
+    el = sum(data.probability[s] * losses.get(s, 0.0) for s in data.scenarios)
+    full = {s: losses.get(s, 0.0) for s in data.scenarios}
+    cv = exact_cvar(full, data.probability, data.cvar_alpha)
+    return {"expected_loss": el, "cvar": cv, "risk": (1 - lam) * el + lam * cv}
+
+
+def party_risks(data: ModelData, shortfall: dict[tuple[str, str, int, str], float]
+                ) -> dict[str, dict[str, float]]:
+    """FORMULATION-v2 section 2 of a plan given by its shortfalls e[p,m,t,s] (tonnes; t the
+    period number 1..n): {p: {expected_loss, cvar, risk}}, with
+    L_{p,s} = Σ_{m,t: d[p,m,t]>0} (crit/d)·e[p,m,t,s]."""
+    out = {}
+    for p in data.parties:
+        L = dict.fromkeys(data.scenarios, 0.0)
+        for (pp, m, t, s), e in shortfall.items():
+            d = data.demand.get((pp, m, t), 0.0)
+            if pp == p and d > 0:
+                L[s] += data.criticality[(pp, m, t)] / d * e
+        out[p] = _measures(data, L)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# FORMULATION-v2 section 3: Alone(p), on the sheets
+# --------------------------------------------------------------------------------------
+
+PARTY_ROW_SHEETS = ("offtakes", "demand", "supply", "mitigation", "concentrationlimits",
+                    "periodbudgets")
+"""Sheets of which Alone(p) keeps p's rows (the ``party`` column)."""
+
+
+def alone_sheets(sheets: dict[str, list[dict]], party: str) -> dict[str, list[dict]]:
+    """Alone(``party``) as the section lists it, on ``{sheet: [records]}`` (read_sheets):
+
+    * Parties: the party's row alone (its budget, its currency), without max_risk;
+      Settings: pooled_budget and party_risk_limit removed (no pooled budget and no
+      section-4 limits: R_p^alone is phase 1 without them), the rest unchanged.
+    * Stockpiles: those whose only member is the party (all their rows name it), with their
+      Holdings rows; a stockpile with several members is dropped with its holdings.
+    * Swaps: lender stockpile kept and receiver the party.
+    * Offtakes, Demand, Supply, Mitigation, ConcentrationLimits, PeriodBudgets: the
+      party's rows. CoverTargets: rows of the party, and rows of kept stockpiles (a row
+      names one or the other). DemandShocks: rows for the party or ``*``.
+    * Every other sheet (Periods, Minerals, Scenarios, Disruptions, ...) unchanged.
+    """
+    p = party
+
+    def who(rec: dict, col: str = "party") -> str | None:
+        return _ident(rec.get(col))
+
+    out = {name: [dict(r) for r in recs] for name, recs in sheets.items()}
+    if "parties" in out:
+        out["parties"] = [{c: v for c, v in r.items() if c != "max_risk"}
+                          for r in out["parties"] if who(r) == p]
+    if "settings" in out:
+        out["settings"] = [r for r in out["settings"]
+                           if str(r.get("key")).strip().lower()
+                           not in ("pooled_budget", "party_risk_limit")]
+    members: dict[str | None, set] = {}
+    for r in sheets.get("stockpiles", []):
+        members.setdefault(who(r, "stockpile"), set()).add(who(r))
+    kept = {k for k, mem in members.items() if mem == {p}}
+    if "stockpiles" in out:
+        out["stockpiles"] = [r for r in out["stockpiles"] if who(r, "stockpile") in kept]
+    if "holdings" in out:
+        out["holdings"] = [r for r in out["holdings"] if who(r, "stockpile") in kept]
+    if "swaps" in out:
+        out["swaps"] = [r for r in out["swaps"]
+                        if who(r, "lender_stockpile") in kept and who(r, "receiver") == p]
+    for name in PARTY_ROW_SHEETS:
+        if name in out:
+            out[name] = [r for r in out[name] if who(r) == p]
+    if "covertargets" in out:
+        out["covertargets"] = [
+            r for r in out["covertargets"]
+            if (who(r) == p if who(r) is not None else who(r, "stockpile") in kept)]
+    if "demandshocks" in out:
+        out["demandshocks"] = [r for r in out["demandshocks"] if who(r) in (p, "*")]
+    return out
+
+
+def alone_risk(sheets: dict[str, list[dict]], party: str) -> float:
+    """R_p^alone: phase-1 R* of Alone(``party``) (inf when that problem is infeasible)."""
+    return phase1_risk(data_from_sheets(alone_sheets(sheets, party)))
+
+
+def with_alone_risks(sheets: dict[str, list[dict]], data: ModelData | None = None
+                     ) -> ModelData:
+    """``data`` (default: data_from_sheets(sheets)) with ``alone_risk`` filled for every
+    party when ``party_risk_limit`` is alone (inf for a party whose Alone(p) is
+    infeasible)."""
+    data = data_from_sheets(sheets) if data is None else data
+    if data.party_risk_limit != "alone":
+        return data
+    return replace(data, alone_risk={p: alone_risk(sheets, p) for p in data.parties})
+
+
+def solve_sheets(sheets: dict[str, list[dict]]) -> IndependentResult:
+    """solve_independent of the workbook read from ``sheets``, with R_p^alone solved first
+    when the workbook asks for ``alone`` limits (status "alone infeasible: [...]" when
+    some Alone(p) is infeasible: the limit then has no finite bound)."""
+    data = with_alone_risks(sheets)
+    bad = [p for p, r in data.alone_risk.items() if not math.isfinite(r)]
+    if bad:
+        return IndependentResult(status=f"alone infeasible: {bad}")
+    return solve_independent(data)
+
+
+def min_party_risk(data: ModelData, party: str, risk_cap: float | None = None) -> float:
+    """min R_p over the plans of ``data`` (its limits included), with R <= ``risk_cap``
+    when given (inf when infeasible). For tests that want limits that bind: a max_risk
+    below min R_p at R <= R* + tolerance raises R*, one below min R_p cannot hold."""
+    free = replace(data, max_risk={**data.max_risk, party: 1e30})
+    lp, risk, _cost, _l, _s = build(free)
+    _require_alone(lp)
+    if lp.infeasible:
+        return math.inf
+    extra = [] if risk_cap is None else [(lp.objective(risk), risk_cap)]
+    res, _ = _solve(lp, lp.objective(lp.party_risk_terms[party]), extra=extra)
+    return float(res.fun) if res.status == 0 else math.inf
 
 
 def budget_dual_interval(data: ModelData, party: str | None, r_star: float,
