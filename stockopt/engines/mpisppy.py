@@ -217,7 +217,7 @@ def rho_setter(scenario: pyo.ConcreteModel, rho_scale: float = 1.0) -> list[tupl
         return max(peak.get(mineral, 1.0), 1.0) if mineral else 1.0
 
     pairs: list[tuple[int, float]] = []
-    for (_k, mi), v in scenario.purchase.items():
+    for (_k, mi, _t), v in scenario.purchase.items():
         pairs.append((id(v), rho_scale / unit(v, mi) ** 2))
     for o, v in scenario.offtake_capacity.items():
         pairs.append((id(v), rho_scale / unit(v, data.offtakes[o].mineral) ** 2))

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..data import ModelData
 from .statement import SCENARIO, ModelStatement, Terms
+from .stockpiles import arrived_by
 
 RELEASED = "released"
 """Label of the release terms of ``access_share``: Σ_{t'≤t} r[k,p,m,t'] (t)."""
@@ -48,12 +49,10 @@ def share_rows(st: ModelStatement) -> list[tuple[str, str, str, int]]:
 
 def purchases_arrived(st: ModelStatement, holding: tuple[str, str], t: int
                       ) -> list[tuple[str, int, float]]:
-    """The purchases of ``holding`` (k, m) that have arrived by the end of period ``t``, as
-    (variable family, entry, tonnes per unit) terms: Σ_{t'≤t} arr[k,m,t']. Under v1 timing
-    every purchase is there before period 1, so this is a[k,m] whatever ``t``
-    (FORMULATION-v2 section 6 will make it depend on ``t``)."""
-    del t  # v1 timing: the purchase a[k,m] is in the stockpile from period 1 on
-    return [("purchase", st.position("purchase")[holding], 1.0)]
+    """The orders of ``holding`` (k, m) that have arrived by period ``t``, as (variable
+    family, entry, tonnes per unit) terms: Σ_{t'≤t} arr[k,m,t'] (FORMULATION-v2 section 6;
+    under v1 timing every purchase is there from period 1)."""
+    return [("purchase", j, 1.0) for j in arrived_by(st, holding, t)]
 
 
 def add_variables(st: ModelStatement) -> None:

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..data import ModelData
 from .risk import SCALAR
-from .statement import FIRST, SCENARIO, ModelStatement, ObjectivePart
+from .statement import FIRST, SCENARIO, ModelStatement, ObjectivePart, Terms
+from .stockpiles import period_spend_terms
 
 SPEND_LEVERS = ("purchase_cost", "holding_cost", "offtake_fees", "swap_fees",
                 "mitigation_fees")
@@ -28,7 +29,7 @@ def levers_offered(data: ModelData) -> tuple[str, ...]:
     return SPEND_LEVERS if data.mitigations else SPEND_LEVERS[:-1]
 
 
-OPERATING_PARTS = ("offtake_deliveries", "returns_owed", "mitigation_use")
+OPERATING_PARTS = ("offtake_deliveries", "returns_owed", "mitigation_use", "take_or_pay")
 """The parts of a scenario's operating cost (the labels of ``operating_cost``)."""
 
 
@@ -52,6 +53,7 @@ def add_rows(st: ModelStatement) -> None:
         st.add_rows_of_expression("pooled_budget_limit", "spend", SCALAR, [list(idx.PARTIES)],
                                   upper=data.pooled_budget, after_scenarios=True,
                                   doc="Σ_p F_p ≤ B_all (currency)")
+    add_period_budgets(st)
     st.add_expression("operating_cost", SCENARIO, SCALAR,
                       st.contributions.get("operating_cost", []),
                       doc="delivered offtake cost + replacement value of outstanding "
@@ -60,6 +62,44 @@ def add_rows(st: ModelStatement) -> None:
         ObjectivePart("spend", 1.0),
         ObjectivePart("operating_cost", 1.0),
     ], doc="phase 2: minimize the expected cost", value_doc="expected total cost (currency)")
+
+
+FEE_LEVERS = SPEND_LEVERS[2:]
+"""The fee levers of ``spend`` (offtake, swap and mitigation fees): paid in period 1."""
+
+
+def period_keys(data: ModelData) -> list[tuple[str, int]]:
+    """The (party, period) rows of PeriodBudgets, parties in Parties order, then periods."""
+    rank = {p: i for i, p in enumerate(data.parties)}
+    return sorted(data.period_budgets, key=lambda key: (rank[key[0]], key[1]))
+
+
+def add_period_budgets(st: ModelStatement) -> None:
+    """``period_spend`` (F_{p,t}) and ``period_budget_limit`` (F_{p,t} ≤ B_{p,t}) for the
+    PeriodBudgets rows (FORMULATION-v2 section 6): the orders placed in t at their price,
+    holding of the orders arrived by t, and in period 1 the party's fees; Σ_t F_{p,t} =
+    F_p. Nothing without PeriodBudgets rows."""
+    keys = period_keys(st.data)
+    if not keys:
+        return
+    row_of = {key: i for i, key in enumerate(keys)}
+    first_row = {p: row_of[(p, 1)] for (p, t) in keys if t == 1}
+    terms = period_spend_terms(st, keys)
+    for t in st.contributions.get("spend", []):
+        if t.label not in FEE_LEVERS:
+            continue
+        party = np.array(st.index.PARTIES)[t.row] if len(t.row) else np.array([])
+        keep = np.array([p in first_row for p in party], dtype=bool)
+        rows = np.array([first_row[p] for p in party[keep]], dtype=np.int64)
+        terms.append(Terms(t.var, rows, t.col[keep], t.coef[keep], label=t.label))
+    st.add_set("PERIOD_BUDGETS", keys, "(party, period) rows of PeriodBudgets", 2)
+    st.add_expression("period_spend", FIRST, keys, terms, set_name="PERIOD_BUDGETS",
+                      doc="F_{p,t}: spending in period t (currency)")
+    st.add_rows_of_expression("period_budget_limit", "period_spend", keys,
+                              [[key] for key in keys],
+                              upper=[st.data.period_budgets[key] for key in keys],
+                              set_name="PERIOD_BUDGETS", after_scenarios=True,
+                              doc="F_{p,t} ≤ B_{p,t} (currency)")
 
 
 # -- accounting: spending and operating cost of a plan (one place) ---------------------

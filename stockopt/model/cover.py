@@ -1,8 +1,9 @@
 """Cover floors: stockpile levels at the start of the horizon, in periods of cover.
 
 Mirrors ``models/formulation.md``, section "Cover floors". Rows ``cover_floor`` (first
-stage): for a party target Σ_k σ[k,p]·(S0[k,m] + a[k,m]) ≥ Q_f over the stockpiles it is
-a member of; for a stockpile target S0[k,m] + a[k,m] ≥ Q_f (t). Q_f is computed when the
+stage): for a party target Σ_k σ[k,p]·(S0[k,m] + arrivals by t0) ≥ Q_f over the
+stockpiles it is a member of; for a stockpile target S0[k,m] + arrivals by t0 ≥ Q_f (t),
+t0 the target's ``from_period``. Q_f is computed when the
 workbook is read (``CoverTarget.required``); existing stock moves to the right-hand side.
 """
 
@@ -14,17 +15,24 @@ from .statement import FIRST, ModelStatement, Terms
 
 
 def floor_terms(data: ModelData, idx: ModelIndex, name: str
-                ) -> tuple[list[tuple[tuple[str, str], float]], float]:
-    """The purchases (k, m) with their weights in target ``name``, and the right-hand side
-    Q_f − (existing stock counted towards it) in tonnes."""
+                ) -> tuple[list[tuple[tuple[str, str, int], float]], float]:
+    """The orders (k, m, t) that count towards target ``name`` with their weights, and the
+    right-hand side Q_f − (existing stock counted towards it) in tonnes.
+
+    The floor applies to the planned level S0 + Σ_{t'≤t} arr in every period t from the
+    target's ``from_period`` on (FORMULATION-v2 section 6); that level only grows, so the
+    row at ``from_period`` implies the later ones: the orders counted are those arrived by
+    then (t + ℓ_m ≤ from_period). Under v1 timing that is every purchase."""
     target = data.cover_targets[name]
     m = target.mineral
     if target.stockpile is not None:
-        weights = [((target.stockpile, m), 1.0)]
+        holdings = [((target.stockpile, m), 1.0)]
     else:
-        weights = [((k, m), data.members[k][target.party])
-                   for k in idx.stockpiles_serving.get((target.party, m), ())]
-    existing = sum(w * data.holdings[h].initial_stock for h, w in weights)
+        holdings = [((k, m), data.members[k][target.party])
+                    for k in idx.stockpiles_serving.get((target.party, m), ())]
+    weights = [((k, mm, t), w) for (k, mm), w in holdings for t in idx.orders_of.get((k, mm), ())
+               if t + data.lead(mm) <= target.from_period]
+    existing = sum(w * data.holdings[h].initial_stock for h, w in holdings)
     return weights, target.required - existing
 
 

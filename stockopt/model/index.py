@@ -19,13 +19,15 @@ from ..data import ModelData
 class ModelIndex:
     """Index tuples and lookup maps shared by all constraint families.
 
-    Names follow the Pyomo sets: ``HOLDINGS`` (k, m), ``RELEASES`` (k, p, m),
+    Names follow the Pyomo sets: ``HOLDINGS`` (k, m), ``ORDERS`` (k, m, t) the periods an
+    order may be placed in (FORMULATION-v2 section 6), ``RELEASES`` (k, p, m),
     ``OFFTAKE_PERIODS`` (o, t), ``SWAP_PERIODS`` (w, t), ``DEMANDS`` (p, m, t) with
     baseline demand > 0, ``BALANCES`` (p, m, t) party-balance rows that can bind.
     """
 
     PERIODS: list[int]
     HOLDINGS: list[tuple[str, str]]
+    ORDERS: list[tuple[str, str, int]]
     RELEASES: list[tuple[str, str, str]]
     OFFTAKES: list[str]
     OFFTAKE_PERIODS: list[tuple[str, int]]
@@ -36,6 +38,8 @@ class ModelIndex:
     PARTIES: list[str]
     MINERALS: list[str]
     # lookup maps
+    orders_of: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """(k, m) -> the periods an order of it may be placed in (``ModelData.order_periods``)."""
     members_of: dict[str, list[str]] = field(default_factory=dict)
     stockpiles_serving: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     offtakes_to: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -65,6 +69,8 @@ def build_index(data: ModelData) -> ModelIndex:
     n = data.n_periods
     periods = list(range(1, n + 1))
     holdings = list(data.holdings)
+    orders_of = {(k, m): data.order_periods(m) for (k, m) in holdings}
+    orders = [(k, m, t) for (k, m) in holdings for t in orders_of[(k, m)]]
     releases = [(k, p, m) for (k, m) in holdings for p in data.members[k]]
     offtakes = list(data.offtakes)
     offtake_periods = [(o, t) for o in offtakes for t in periods
@@ -110,7 +116,8 @@ def build_index(data: ModelData) -> ModelIndex:
     levers = _lever_index(data, periods, supply_sources, offtakes_to)
     return ModelIndex(
         **levers,
-        PERIODS=periods, HOLDINGS=holdings, RELEASES=releases, OFFTAKES=offtakes,
+        PERIODS=periods, HOLDINGS=holdings, ORDERS=orders, orders_of=orders_of,
+        RELEASES=releases, OFFTAKES=offtakes,
         OFFTAKE_PERIODS=offtake_periods, SWAPS=swaps, SWAP_PERIODS=swap_periods,
         DEMANDS=demands, BALANCES=balance_list, PARTIES=list(data.parties),
         MINERALS=list(data.minerals), members_of=members_of,

@@ -97,6 +97,15 @@ class MatrixLP:
         return {p: int(i) for p, i in zip(self.budgeted, rows, strict=True) if i >= 0}
 
     @property
+    def period_budget_rows(self) -> dict[tuple[str, int], int]:
+        """(party, period number) -> its period_budget_limit row (PeriodBudgets rows)."""
+        rows = self.row_layout.first.get("period_budget_limit")
+        keys = self.row_index.get("period_budget_limit", [])
+        if rows is None:
+            return {}
+        return {tuple(k): int(i) for k, i in zip(keys, rows, strict=True) if i >= 0}
+
+    @property
     def pooled_row(self) -> int | None:
         """The pooled_budget_limit row, or None without a pooled budget."""
         rows = self.row_layout.first.get("pooled_budget_limit")

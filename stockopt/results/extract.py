@@ -62,6 +62,12 @@ class Results:
     bounds: dict | None = None
     """Set by the decomposition engine: its bounds on R* and the cost (see
     ``stockopt.commands.solve_mpisppy.bounds_payload``); None for the exact engine."""
+    purchases: list[dict[str, object]] = field(default_factory=list)
+    """[{stockpile, mineral, period, tonnes}]: every nonzero order of the plan (period: the
+    order period's label; FORMULATION-v2 section 6)."""
+    period_budget_shadow_price: dict[str, dict[str, float]] = field(default_factory=dict)
+    """{party: {period label: ∂R*/∂B_{p,t} ≤ 0}} per unit of the party's own currency, for
+    the PeriodBudgets rows; empty without them."""
     currencies: dict[str, dict[str, object]] = field(default_factory=dict)
     """{party: {currency, rate, budget_own, spend_own}}: the currency the party's budget is
     entered in, its rate (units of the base currency per unit), the budget as entered and
@@ -83,7 +89,10 @@ class Results:
             "parties": self.parties,
             "released_by_scenario": self.released_by_scenario,
             "currencies": self.currencies,
+            "purchases": self.purchases,
         }
+        if self.period_budget_shadow_price:
+            data["period_budget_shadow_price"] = self.period_budget_shadow_price
         if self.risk_limits:
             data["risk_limits"] = self.risk_limits
         if self.bounds is not None:
@@ -162,15 +171,31 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
 
     tables: dict[str, pd.DataFrame] = {}
     rows = []
+    ordered = np.zeros(len(idx.HOLDINGS))
+    cost_of = np.zeros((len(idx.HOLDINGS), 2))
+    holding_row = {h: i for i, h in enumerate(idx.HOLDINGS)}
+    order_rows = []
+    for j, (k, mi, t) in enumerate(idx.ORDERS):
+        a = float(purchase[j])
+        unit_price, unit_holding = tonne_costs(data, (k, mi, t))
+        i = holding_row[(k, mi)]
+        ordered[i] += a
+        cost_of[i] += (a * unit_price, a * unit_holding)
+        order_rows.append({"stockpile": k, "mineral": mi, "order_period": label(t),
+                           "arrival_period": label(t + data.lead(mi)), "tonnes": a,
+                           "price": unit_price, "purchase_cost": a * unit_price,
+                           "holding_cost": a * unit_holding})
+    tables["orders"] = pd.DataFrame(order_rows, columns=[
+        "stockpile", "mineral", "order_period", "arrival_period", "tonnes", "price",
+        "purchase_cost", "holding_cost"])
     for i, (k, mi) in enumerate(idx.HOLDINGS):
         h = data.holdings[(k, mi)]
-        a = float(purchase[i])
-        unit_price, unit_holding = tonne_costs(data, (k, mi))
+        a = float(ordered[i])
         rows.append({"stockpile": k, "mineral": mi, "initial_stock": h.initial_stock,
                      "purchase": a, "start_level": h.initial_stock + a,
-                     "max_stock": h.max_stock, "purchase_cost": a * unit_price,
-                     "holding_cost": a * unit_holding,
-                     "total_cost": a * (unit_price + unit_holding),
+                     "max_stock": h.max_stock, "purchase_cost": float(cost_of[i, 0]),
+                     "holding_cost": float(cost_of[i, 1]),
+                     "total_cost": float(cost_of[i, 0] + cost_of[i, 1]),
                      "cost_shares": "; ".join(f"{p} {s:g}" for p, s in data.members[k].items()),
                      "access": data.access_of(k)})
     tables["purchases"] = pd.DataFrame(rows, columns=[
@@ -316,6 +341,11 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
                                        + sol.second["swap_draw"][i].sum())
                               for i, s in enumerate(scenarios)},
         outcome=outcome,
+        purchases=[{"stockpile": r["stockpile"], "mineral": r["mineral"],
+                    "period": r["order_period"], "tonnes": r["tonnes"]}
+                   for r in order_rows if r["tonnes"] > ZERO_TOLERANCE],
+        period_budget_shadow_price=period_budget_shadow_prices(outcome.period_budget_duals,
+                                                               data),
         currencies={p: {"currency": data.currency_of(p), "rate": data.rate(p),
                         "budget_own": data.budget_own(p), "spend_own": spend[p] / data.rate(p)}
                     for p in data.parties})
@@ -331,6 +361,18 @@ def budget_shadow_prices(duals: dict[str, float], data: ModelData) -> dict[str, 
         dual, rate = duals.get(p, 0.0), data.rate(p)
         prices[p] = dual if rate == 1.0 else rate * dual
     return prices
+
+
+def period_budget_shadow_prices(duals: dict[tuple[str, int], float], data: ModelData
+                                ) -> dict[str, dict[str, float]]:
+    """{party: {period label: ∂R*/∂B_{p,t}}} per unit of the party's own currency (rate ×
+    the base-unit dual, as ``budget_shadow_prices``), PeriodBudgets rows only."""
+    out: dict[str, dict[str, float]] = {}
+    for (p, t), dual in sorted(duals.items(), key=lambda kv: (data.parties.index(kv[0][0]),
+                                                              kv[0][1])):
+        rate = data.rate(p)
+        out.setdefault(p, {})[data.period_label(t)] = dual if rate == 1.0 else rate * dual
+    return out
 
 
 def lever_tables(st: ModelStatement, sol: Solution) -> dict[str, pd.DataFrame]:

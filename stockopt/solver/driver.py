@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -109,6 +109,8 @@ class ScaledLP:
     cost_scale: float
     budget_rows: dict[str, int]
     pooled_row: int | None
+    period_budget_rows: dict[tuple[str, int], int] = field(default_factory=dict)
+    """(party, period) -> its period_budget_limit row (FORMULATION-v2 section 6)."""
     move_cost: np.ndarray | None = None
     """Phase 3's objective, scaled like the columns and then by ``move_scale`` (None: no
     phase 3)."""
@@ -148,6 +150,7 @@ def scale(lp: MatrixLP) -> ScaledLP:
                     risk_cost=lp.risk_cost * col_scale, cost_cost=cost_cost * cost_scale,
                     row_scale=row_scale, col_scale=col_scale, cost_scale=cost_scale,
                     budget_rows=dict(lp.budget_rows), pooled_row=lp.pooled_row,
+                    period_budget_rows=lp.period_budget_rows,
                     move_cost=move_cost, move_scale=move_scale)
 
 
@@ -331,6 +334,15 @@ def budget_shadow_prices(lp: ScaledLP, duals: Sequence[float]
 
     parties = {party: price(i) for party, i in lp.budget_rows.items()}
     return parties, 0.0 if lp.pooled_row is None else price(lp.pooled_row)
+
+
+def period_budget_shadow_prices(lp: ScaledLP, duals: Sequence[float]
+                                ) -> dict[tuple[str, int], float]:
+    """∂R*/∂B_{p,t} (≤ 0, periods per base-currency unit, unscaled) of every PeriodBudgets
+    row of ``lp`` from the row duals of a risk-minimal solution."""
+    scale = lp.row_scale
+    return {key: min(0.0, float(duals[i]) * float(scale[i]))
+            for key, i in lp.period_budget_rows.items()}
 
 
 def budget_row_bounds(lp: ScaledLP, budgets: Mapping[str, float | None],

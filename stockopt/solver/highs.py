@@ -191,6 +191,8 @@ class SolveOutcome:
     cost: float | None = None
     budget_duals: dict[str, float] = field(default_factory=dict)
     pooled_budget_dual: float = 0.0
+    period_budget_duals: dict[tuple[str, int], float] = field(default_factory=dict)
+    """∂R*/∂B_{p,t} (≤ 0, per base-currency unit) of each PeriodBudgets row."""
     phases: list[PhaseRecord] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     rows: int = 0
@@ -382,8 +384,11 @@ class LoadedLP:
     def _record_budget_duals(self, outcome: SolveOutcome) -> None:
         """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals, unscaled; 0 for
         the Pyomo model's parties without a budget."""
-        duals, pooled = driver.budget_shadow_prices(self.lp, driver.row_duals(self.h))
+        row_duals = driver.row_duals(self.h)
+        duals, pooled = driver.budget_shadow_prices(self.lp, row_duals)
         outcome.budget_duals.update(duals)
+        outcome.period_budget_duals.update(driver.period_budget_shadow_prices(self.lp,
+                                                                              row_duals))
         if self.pooled_row is not None:
             outcome.pooled_budget_dual = pooled
         parties = self.model.PARTIES if self.model is not None else ()

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..data import ModelData
-from ..model.index import build_index
+from ..model.index import ModelIndex, build_index
 from ..model.risk import cvar_equal, exact_cvar, scenario_losses
 from ..solver.fixed_plan import FixedPlanLP, subset
 from ..solver.parallel import map_batches
@@ -85,6 +85,9 @@ class Plan:
     """
 
     purchases: dict[tuple[str, str], float] = field(default_factory=dict)
+    orders: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    """Tonnes ordered per (stockpile, mineral, order period label), from the Decisions
+    sheet's order schedule (FORMULATION-v2 section 6); empty when it has none."""
     offtakes: dict[str, float] = field(default_factory=dict)
     swaps: dict[str, float] = field(default_factory=dict)
     mitigations: dict[str, float] = field(default_factory=dict)
@@ -102,6 +105,10 @@ _TABLES = {  # table -> (key columns, value column)
     "purchases": (("stockpile", "mineral"), "purchase"),
     "offtakes": (("offtake",), "offtake_capacity"),
     "swaps": (("swap",), "swap_capacity"),
+}
+
+_SCHEDULE_TABLES = {  # on Decisions too, when the plan orders over time
+    "orders": (("stockpile", "mineral", "order_period"), "ordered"),
 }
 
 
@@ -139,8 +146,9 @@ def _scan(wb, sheet: str, shown: str, tables: dict[str, tuple[tuple[str, ...], s
                             f"expected a number ≥ 0; found {value!r}")
         key = tuple(str(k) for k in key)
         target = {"purchases": plan.purchases, "offtakes": plan.offtakes,
-                  "swaps": plan.swaps, "mitigations": plan.mitigations}[table]
-        entry = key if table == "purchases" else key[0]
+                  "swaps": plan.swaps, "mitigations": plan.mitigations,
+                  "orders": plan.orders}[table]
+        entry = key if table in ("purchases", "orders") else key[0]
         if entry in target:
             raise PlanError(f"sheet '{shown}', rows {plan.rows[(table, entry)]} and "
                             f"{row}: expected each {' and '.join(keys)} once; found "
@@ -166,7 +174,8 @@ def read_plan(path: Path) -> Plan:
             raise PlanError(f"{path.name}: expected a results workbook with a sheet named "
                             f"{DECISIONS} (written by stockopt solve); found sheets "
                             + ", ".join(wb.sheet_names))
-        _scan(wb, names[DECISIONS.lower()], DECISIONS, _TABLES, plan, found)
+        _scan(wb, names[DECISIONS.lower()], DECISIONS, {**_TABLES, **_SCHEDULE_TABLES}, plan,
+              found)
         if POLICY.lower() in names:
             _scan(wb, names[POLICY.lower()], POLICY, _POLICY_TABLES, plan, found)
         if SUMMARY.lower() in names:
@@ -257,10 +266,31 @@ def plan_vectors(plan: Plan, data: ModelData) -> dict[str, np.ndarray]:
                                 f"'{entry}' of the input workbook; found none")
     if problems:
         raise PlanError("\n".join(problems))
-    vectors = {"purchase": purchase, "offtake_capacity": offtake, "swap_capacity": swap}
+    vectors = {"purchase": order_vector(data, idx, plan), "offtake_capacity": offtake,
+               "swap_capacity": swap}
     if idx.MITIGATIONS:
         vectors["mitigation_capacity"] = mitigation
     return vectors
+
+
+def order_vector(data: ModelData, idx: ModelIndex, plan: Plan) -> np.ndarray:
+    """The plan's orders a[k,m,t] aligned with ``idx.ORDERS``: from the Decisions sheet's
+    order schedule when it has one (``plan.orders``, (k, m, period label) -> t), else the
+    per-holding purchase placed in the holding's one order period (v1 timing). Raises
+    PlanError when the input offers several order periods and the plan has no schedule."""
+    if plan.orders:
+        return np.array([plan.orders.get((k, m, data.period_label(t)), 0.0)
+                         for (k, m, t) in idx.ORDERS])
+    several = [h for h in idx.HOLDINGS if len(idx.orders_of.get(h, ())) > 1
+               and plan.purchases.get(h, 0.0) > 0.0]
+    if several:
+        k, m = several[0]
+        raise PlanError(f"sheet 'Decisions': expected the order schedule (stockpile, mineral, "
+                        f"order period, tonnes), since the input workbook lets orders be placed "
+                        f"in several periods (purchase_timing = {data.purchase_timing}); found "
+                        f"only total purchases (e.g. {k} {m}). Was the plan solved on another "
+                        "workbook?")
+    return np.array([plan.purchases.get((k, m), 0.0) for (k, m, _t) in idx.ORDERS])
 
 
 # --- losses with the plan fixed ----------------------------------------------------------------

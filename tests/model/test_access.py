@@ -218,13 +218,13 @@ def test_entitlements_at_a_hand_made_point() -> None:
     data = dataclasses.replace(data, access=dict.fromkeys(data.stockpiles, "shares"))
     st = state_model(data)
     first = {f: np.zeros(v.size) for f, v in st.variables.items() if v.stage == "first"}
-    first["purchase"] = np.arange(len(st.index.HOLDINGS), dtype=float)
+    first["purchase"] = np.arange(len(st.index.ORDERS), dtype=float)
     second = {f: np.zeros((st.n_scenarios, v.size)) for f, v in st.variables.items()
               if v.stage == "scenario"}
     released, entitled = entitlements(st, first, second)
     purchase = st.position("purchase")
     want = np.array([data.members[k][p] * (data.holdings[(k, m)].initial_stock
-                                           + first["purchase"][purchase[(k, m)]])
+                                           + first["purchase"][purchase[(k, m, 1)]])
                      for (k, p, m, _t) in st.rows["access_share"].index])
     assert np.all(released == 0.0)
     np.testing.assert_allclose(entitled, np.broadcast_to(want, entitled.shape), rtol=1e-12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def _model_components(tmp_path: Path) -> set[str]:
                        ["w1", "nds", "US", "ga", 3]]
     sheets["Parties"] = [["party", "budget", "max_risk"], ["US", 5, 10]]
     data = load(write_workbook(tmp_path / "all.xlsx", sheets)).data
+    # purchases over time with a per-period depth, capacity, period budgets, take-or-pay
+    offtake = data.offtakes["o1"]
+    data = dataclasses.replace(
+        data, purchase_timing="periods", max_acquisition_per_period={"ga": 10.0},
+        holdings={h: dataclasses.replace(v, max_stock=100.0) for h, v in data.holdings.items()},
+        period_budgets={("US", 1): 3.0},
+        offtakes={"o1": dataclasses.replace(offtake, min_take=0.5)})
     model = build_model(data)
     names = {c.local_name for c in model.component_objects(KINDS, descend_into=False)}
     block = model.scenario[data.scenarios[0]]

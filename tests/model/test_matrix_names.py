@@ -26,7 +26,7 @@ def test_rows_and_columns_in_words(tmp_path: Path) -> None:
     row = int(lp.row_layout.second["party_balance"][1, 1])
     assert lp.row_name(row) == "party_balance[US, ga, 2028] in scenario 'ban'"
     col = int(lp.layout.first["purchase"][0])
-    assert lp.col_name(col) == "purchase[nds, ga]"
+    assert lp.col_name(col) == "purchase[nds, ga, 2027]"
     col = int(lp.layout.second["cvar_excess"][0, 0])
     assert lp.col_name(col) == "cvar_excess in scenario 'calm'"
 

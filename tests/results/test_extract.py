@@ -44,8 +44,8 @@ def _plan(st) -> Solution:  # noqa: ANN001
     take 2 t from o1 in period 1 and draw 1 t of w1 in period 2; nothing else."""
     first = {f: np.zeros(st.variables[f].size) for f in st.first_stage()}
     second = {f: np.zeros((st.n_scenarios, st.variables[f].size)) for f in st.second_stage()}
-    first["purchase"][st.position("purchase")[("nds", "ga")]] = 4.0
-    first["purchase"][st.position("purchase")[("joint", "ga")]] = 5.0
+    first["purchase"][st.position("purchase")[("nds", "ga", 1)]] = 4.0
+    first["purchase"][st.position("purchase")[("joint", "ga", 1)]] = 5.0
     first["offtake_capacity"][0] = 2.0
     first["swap_capacity"][0] = 1.0
     ban = st.scenarios.index("ban")
