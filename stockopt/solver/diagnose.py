@@ -26,7 +26,7 @@ from ..model.stockpiles import tonne_costs
 from . import driver
 from .check import ABSOLUTE_TOLERANCE, NUMERICALLY_UNRELIABLE, RELATIVE_TOLERANCE, Violation
 
-BUDGET_ROWS = ("budget_limit", "pooled_budget_limit")
+BUDGET_ROWS = ("budget_limit", "pooled_budget_limit", "period_budget_limit")
 """The first-stage row families that hold budgets (left out by ``with_budgets=False``)."""
 
 FLOOR_LEVERS = ("purchase",)
