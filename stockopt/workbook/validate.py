@@ -28,7 +28,10 @@ from .schema import (
     MITIGATION,
     OFFTAKES,
     PARTIES,
+    PERIOD_BUDGETS,
     PERIODS,
+    PRICE_PATH,
+    PURCHASE_TIMINGS,
     RISKS,
     SCENARIOS,
     SETTINGS,
@@ -88,6 +91,7 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     _check_concentration_limits(raw, declared, problems)
     _check_mitigation(raw, declared, problems)
     _check_currencies(raw, problems)
+    _check_schedule(raw, declared, problems)
     if not problems.has_errors:
         _check_budget_rows(raw, problems)
         _check_loss_row(raw, problems)
@@ -279,19 +283,23 @@ def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
 
 
 def _check_keys(raw: RawWorkbook, problems: Problems) -> None:
-    """Two records with the same key on Stockpiles, Holdings, Demand or ConcentrationLimits
-    are errors (on ConcentrationLimits a * row and a row for one mineral are different keys:
-    the specific row overrides the * row for that mineral)."""
-    for sheet in (STOCKPILES, HOLDINGS, DEMAND, CONCENTRATION_LIMITS):
+    """Two records with the same key on Stockpiles, Holdings, Demand, PricePath,
+    PeriodBudgets or ConcentrationLimits are errors (on ConcentrationLimits a * row and a row
+    for one mineral are different keys: the specific row overrides the * row for that
+    mineral). A blank optional key cell (Demand period) is part of the key; a blank required
+    one is reported on its own and the row is left out here."""
+    for sheet in (STOCKPILES, HOLDINGS, DEMAND, PRICE_PATH, PERIOD_BUDGETS,
+                  CONCENTRATION_LIMITS):
         table = raw[sheet.name]
-        if not all(k in table.columns or k == "period" for k in sheet.key):
+        if not all(k in table.columns or not sheet.column(k).required for k in sheet.key):
             continue
         rows: dict[tuple, list[int]] = defaultdict(list)
         for rec in table.records:
             key = tuple(rec[k] for k in sheet.key)
             if any(isinstance(v, Invalid) for v in key):
                 continue
-            if any(v is None for k, v in zip(sheet.key, key, strict=True) if k != "period"):
+            if any(v is None for k, v in zip(sheet.key, key, strict=True)
+                   if sheet.column(k).required):
                 continue
             rows[key].append(rec.row)
         for key, where in rows.items():
@@ -1011,6 +1019,11 @@ def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
                            cell=cell)
     given = sorted(c for c in rates if c != base)
     used: set[str] = set()
+    period_budgets = raw[PERIOD_BUDGETS.name]
+    period_rows: dict[str, list[int]] = defaultdict(list)  # party -> its PeriodBudgets rows
+    for r in period_budgets.records:
+        if _valid(r["party"]):
+            period_rows[str(r["party"])].append(r.row)
     if "currency" in parties.columns:
         for r in parties.records:
             code = r["currency"]
@@ -1028,6 +1041,11 @@ def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
             if guess is not None:
                 hint = f"; did you mean '{guess}'" + (
                     " (the base currency)?" if guess == base else "?")
+            also = period_rows.get(str(r["party"]), [])
+            if also:
+                hint = (f" (the party's budget and its {period_budgets.title} "
+                        f"row{'s' if len(also) > 1 else ''} "
+                        f"{', '.join(str(x) for x in also)} are in it){hint}")
             problems.error(parties.title, r.row, "currency",
                            f"the base currency '{base}' (or blank), or a currency with a rate "
                            f"in the Settings key exchange_rates ({where})",
@@ -1041,3 +1059,101 @@ def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
                                  "column currency)",
                                  f"'{code}={number_text(rates[code])}', which no party uses "
                                  "(ignored)", cell=_cell(settings, "value", rec.row))
+
+
+# --- Purchases over time and take-or-pay (FORMULATION-v2 sections 6 and 7) ----------------------
+
+def purchase_timing(raw: RawWorkbook) -> str:
+    """The Settings purchase_timing: "start" (the default, also when the cell is blank or
+    not a known value, which is reported by ``_check_settings``) or "periods"."""
+    setting = SETTINGS_BY_KEY["purchase_timing"]
+    rec = _setting_record(raw, "purchase_timing")
+    value = rec["value"] if rec is not None else None
+    choice = setting_choice(setting, value) if _valid(value) else None
+    return choice or PURCHASE_TIMINGS[0]
+
+
+def lead_times(raw: RawWorkbook) -> dict[str, int]:
+    """Mineral -> its Minerals lead_time (whole periods), for the readable, valid cells."""
+    col = MINERALS.column("lead_time")
+    return {str(r["mineral"]): int(r["lead_time"]) for r in raw[MINERALS.name].records
+            if _valid(r["mineral"]) and _valid(r["lead_time"]) and col.in_range(r["lead_time"])}
+
+
+def _check_schedule(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
+                    problems: Problems) -> None:
+    """Warnings for inputs of purchases over time that can never apply (the generic checks
+    cover ranges, references and duplicate keys):
+
+    * a mineral whose lead_time is at least the number of periods: no order arrives within
+      the horizon, so none can be placed;
+    * a PricePath row for a period other than the first under purchase_timing start (orders
+      are placed in the first period only), or for a period whose orders would arrive after
+      the last period (period + lead_time beyond the horizon);
+    * a PeriodBudgets amount above the party's Parties budget (both in the party's currency:
+      the total still binds, so the period row limits nothing more);
+    * an Offtakes min_take above 0 on an offtake with price 0 (take-or-pay costs nothing).
+    """
+    positions = period_positions(raw)
+    n = len(positions)
+    labels = list(positions)
+    timing = purchase_timing(raw)
+    leads = lead_times(raw)
+    minerals = raw[MINERALS.name]
+    if n:
+        for rec in minerals.records:
+            m, lead = rec["mineral"], rec["lead_time"]
+            if _valid(m) and str(m) in leads and leads[str(m)] >= n:
+                problems.warning(minerals.title, rec.row, "lead_time",
+                                 f"a lead time shorter than the horizon ({n} period"
+                                 f"{'s' if n != 1 else ''}: an order placed in the first "
+                                 "period arrives lead_time periods later)",
+                                 f"{number_text(float(lead))}: no order of {quoted(m)} can "
+                                 "arrive within the horizon, so none can be placed",
+                                 cell=_cell(minerals, "lead_time", rec.row))
+    path = raw[PRICE_PATH.name]
+    for rec in path.records:
+        m, period = rec["mineral"], rec["period"]
+        if not (_known(m, declared[Ref.MINERAL]) and _valid(period) and period in positions):
+            continue
+        t, lead = positions[str(period)], leads.get(str(m), 0)
+        if timing == "start" and t != 1:
+            problems.warning(path.title, rec.row, "period",
+                             f"the first period ({quoted(labels[0])}) with purchase_timing "
+                             "start (orders are placed in the first period only; set "
+                             "purchase_timing to periods to order later)",
+                             f"{quoted(period)} (the row never applies)",
+                             cell=_cell(path, "period", rec.row))
+        elif t + lead > n and lead < n:
+            problems.warning(path.title, rec.row, "period",
+                             f"a period whose orders of {quoted(m)} arrive by the last period "
+                             f"({quoted(labels[n - lead - 1])} or earlier, with lead_time "
+                             f"{lead})", f"{quoted(period)} (no order can be placed then: the "
+                             "row never applies)", cell=_cell(path, "period", rec.row))
+    parties = raw[PARTIES.name]
+    total = {str(r["party"]): r for r in parties.records
+             if _valid(r["party"]) and _valid(r["budget"])}
+    budgets = raw[PERIOD_BUDGETS.name]
+    for rec in budgets.records:
+        party, amount = rec["party"], rec["budget"]
+        if not (_valid(party) and _valid(amount)) or str(party) not in total:
+            continue
+        whole = total[str(party)]
+        if float(amount) > float(whole["budget"]):
+            problems.warning(budgets.title, rec.row, "budget",
+                             f"a budget for the period no larger than the party's budget "
+                             f"({number_text(float(whole['budget']))} on {parties.title} row "
+                             f"{whole.row}, in the same currency)",
+                             f"{number_text(float(amount))} (the party's budget still bounds "
+                             "the total, so this row limits nothing more)",
+                             cell=_cell(budgets, "budget", rec.row))
+    offtakes = raw[OFFTAKES.name]
+    for rec in offtakes.records:
+        share, price = rec["min_take"], rec["price"]
+        if _valid(share) and share > 0 and (price is None or (_valid(price) and price == 0)):
+            problems.warning(offtakes.title, rec.row, "min_take",
+                             "min_take only on an offtake with a price per tonne delivered "
+                             "(take-or-pay pays that price)",
+                             f"{number_text(float(share))} with price "
+                             f"{'blank (0)' if price is None else '0'} (it costs nothing and "
+                             "changes nothing)", cell=_cell(offtakes, "min_take", rec.row))
