@@ -820,35 +820,58 @@ def _where(table: Table, column: str, row: int) -> str:
     return f"{table.title}!{cell}" if cell else f"{table.title} row {row}"
 
 
-def _budget_items(raw: RawWorkbook) -> list[tuple[str, float, str, str]]:
-    """Every cost in a budget row: (party, cost of a typical quantity, what, where)."""
+BudgetItem = tuple[str, float, str, str]
+"""A cost in a budget row: (party, cost of a typical quantity, what, where)."""
+
+
+def _orders(raw: RawWorkbook) -> list[tuple[int, str, str, str, float, str, float, str]]:
+    """Every order a budget row can hold (FORMULATION-v2 section 6): (period number t,
+    party, stockpile, mineral, the party's share × the mineral's typical tonnage, price[m,t]
+    with its cell, holding cost with its cell) for each Holdings row, member with a share
+    above 0 and period t an order of the mineral may be placed in (the first only under
+    purchase_timing start; none arriving after the last period)."""
     typical = typical_tonnage(raw)
-    n = sum(1 for r in raw[PERIODS.name].records if _valid(r["period"]))
-    price_cell = {str(r["mineral"]): (float(r["price"]), _where(raw[MINERALS.name], "price",
-                                                                  r.row))
-                  for r in raw[MINERALS.name].records
-                  if _valid(r["mineral"]) and _valid(r["price"])}
+    positions = period_positions(raw)
+    n = len(positions)
+    timing, leads = purchase_timing(raw), lead_times(raw)
+    minerals = raw[MINERALS.name]
+    price_cell = {str(r["mineral"]): (float(r["price"]), _where(minerals, "price", r.row))
+                  for r in minerals.records if _valid(r["mineral"]) and _valid(r["price"])}
+    path = raw[PRICE_PATH.name]
+    path_cell = {(str(r["mineral"]), positions[str(r["period"])]):
+                 (float(r["price"]), _where(path, "price", r.row)) for r in path.records
+                 if _valid(r["mineral"]) and _valid(r["period"]) and _valid(r["price"])
+                 and str(r["period"]) in positions}
     members: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for rec in raw[STOCKPILES.name].records:
         if _valid(rec["stockpile"]) and _valid(rec["party"]):
             members[str(rec["stockpile"])].append((str(rec["party"]),
                                                    _number_or(rec["cost_share"], 1.0)))
-    items = []
+    orders = []
     holdings = raw[HOLDINGS.name]
     for rec in holdings.records:
         k, m = rec["stockpile"], rec["mineral"]
         if not (_valid(k) and _valid(m)) or str(m) not in price_cell:
             continue
-        price, where = price_cell[str(m)]
+        k, m = str(k), str(m)
         hold = _number_or(rec["holding_cost"], 0.0)
-        unit = price + n * hold
-        what = (f"buying {quoted(m)} for {quoted(k)} (price {number_text(price)} + {n} "
-                f"periods × holding {number_text(hold)} per t)")
-        if hold * n > price:
-            where = _where(holdings, "holding_cost", rec.row)
-        for party, share in members.get(str(k), []):
-            if share > 0:
-                items.append((party, share * unit * typical.get(str(m), 1.0), what, where))
+        hold_where = _where(holdings, "holding_cost", rec.row)
+        last = n - leads.get(m, 0)
+        for t in (range(1, 2) if timing == "start" else range(1, n + 1)):
+            if t > last:
+                continue
+            price, where = path_cell.get((m, t), price_cell[m])
+            for party, share in members.get(k, []):
+                if share > 0:
+                    orders.append((t, party, k, m, share * typical.get(m, 1.0), price, where,
+                                   hold, hold_where))
+    return orders
+
+
+def _fee_items(raw: RawWorkbook) -> list[BudgetItem]:
+    """The offtake, swap and mitigation fees (paid once, in the first period)."""
+    typical = typical_tonnage(raw)
+    items = []
     for sheet, who in ((OFFTAKES, "party"), (SWAPS, "receiver"), (MITIGATION, "party")):
         table = raw[sheet.name]
         for rec in table.records:
@@ -859,6 +882,45 @@ def _budget_items(raw: RawWorkbook) -> list[tuple[str, float, str, str]]:
                               f"the fee of {sheet.name} {quoted(name)} "
                               f"({number_text(float(fee))} per t)",
                               _where(table, "fee", rec.row)))
+    return items
+
+
+def _budget_items(raw: RawWorkbook) -> list[BudgetItem]:
+    """Every cost in a party's budget row (the total): each order at its price plus holding
+    from its arrival to the end of the horizon, and the fees."""
+    n = len(period_positions(raw))
+    labels = list(period_positions(raw))
+    leads, timing = lead_times(raw), purchase_timing(raw)
+    items = []
+    for t, party, k, m, quantity, price, where, hold, hold_where in _orders(raw):
+        held = n - t - leads.get(m, 0) + 1
+        when = f" in period {quoted(labels[t - 1])}" if timing == "periods" else ""
+        what = (f"buying {quoted(m)} for {quoted(k)}{when} (price {number_text(price)} + "
+                f"{held} periods × holding {number_text(hold)} per t)")
+        items.append((party, quantity * (price + held * hold), what,
+                      hold_where if hold * held > price else where))
+    return items + _fee_items(raw)
+
+
+def _period_budget_items(raw: RawWorkbook, party: str, t: int) -> list[BudgetItem]:
+    """Every cost in the PeriodBudgets row of ``party`` and period number ``t``: orders
+    placed in t at their price, the holding in t of orders arrived by then, and in the
+    first period the fees (FORMULATION-v2 section 6, F_{p,t})."""
+    leads = lead_times(raw)
+    items: list[BudgetItem] = []
+    held: set[tuple[str, str]] = set()
+    for t_order, p, k, m, quantity, price, where, hold, hold_where in _orders(raw):
+        if p != party:
+            continue
+        if t_order == t:
+            items.append((p, quantity * price, f"buying {quoted(m)} for {quoted(k)} (price "
+                          f"{number_text(price)} per t)", where))
+        if t_order + leads.get(m, 0) <= t and hold > 0 and (k, m) not in held:
+            held.add((k, m))
+            items.append((p, quantity * hold, f"holding {quoted(m)} in {quoted(k)} "
+                          f"({number_text(hold)} per t and period)", hold_where))
+    if t == 1:
+        items += [i for i in _fee_items(raw) if i[0] == party]
     return items
 
 
@@ -879,12 +941,25 @@ def _check_budget_rows(raw: RawWorkbook, problems: Problems) -> None:
             rows.append((f"party {quoted(party)}{converted}", float(budget) * rate,
                          _where(parties, "budget", rec.row),
                          [i for i in items if i[0] == str(party)]))
+    positions = period_positions(raw)
+    period_budgets = raw[PERIOD_BUDGETS.name]
+    for rec in period_budgets.records:
+        party, period, budget = rec["party"], rec["period"], rec["budget"]
+        if _valid(party) and _valid(period) and str(period) in positions and _valid(budget) \
+                and budget > 0:
+            rate = rates.get(str(party), 1.0)
+            converted = "" if rate == 1.0 else \
+                f" (converted to {base_currency(raw)} at the rate {number_text(rate)})"
+            rows.append((f"party {quoted(party)} in period {quoted(period)}{converted}",
+                         float(budget) * rate, _where(period_budgets, "budget", rec.row),
+                         _period_budget_items(raw, str(party), positions[str(period)])))
     for rec in raw[SETTINGS.name].records:
         if _valid(rec["key"]) and str(rec["key"]).strip().lower() == "pooled_budget":
             pooled = as_number(rec["value"]) if _valid(rec["value"]) else None
             if pooled:
                 rows.append(("the pooled budget", pooled, _where(raw[SETTINGS.name], "value",
                                                                  rec.row), items))
+    spread_reported: set[str] = set()  # a small cost is reported once, in its first row
     for who, budget, budget_cell, row_items in rows:
         if not row_items:
             continue
@@ -900,7 +975,8 @@ def _check_budget_rows(raw: RawWorkbook, problems: Problems) -> None:
                            f"{number_text(budget)}, while {top[2]} ({top[3]}) costs "
                            f"{_short(top[1])} for a typical quantity; raise the budget or "
                            "check the units", cell=cell)
-        if top[1] > MAX_BUDGET_ROW_SPREAD * low[1]:
+        if top[1] > MAX_BUDGET_ROW_SPREAD * low[1] and low[3] not in spread_reported:
+            spread_reported.add(low[3])
             sheet, cell = low[3].split("!") if "!" in low[3] else (low[3], None)
             column = "fee" if "fee" in low[2] and "buying" not in low[2] else \
                 ("holding_cost" if "Holdings" in sheet else "price")
