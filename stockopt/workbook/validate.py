@@ -1139,14 +1139,17 @@ def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
 
 # --- Purchases over time and take-or-pay (FORMULATION-v2 sections 6 and 7) ----------------------
 
-def purchase_timing(raw: RawWorkbook) -> str:
-    """The Settings purchase_timing: "start" (the default, also when the cell is blank or
-    not a known value, which is reported by ``_check_settings``) or "periods"."""
+def purchase_timing(raw: RawWorkbook, unknown: str | None = PURCHASE_TIMINGS[0]) -> str | None:
+    """The Settings purchase_timing: "start" (the default, when absent or blank) or
+    "periods"; ``unknown`` when the cell is unreadable or not a known value (reported by
+    ``_check_settings``)."""
     setting = SETTINGS_BY_KEY["purchase_timing"]
     rec = _setting_record(raw, "purchase_timing")
     value = rec["value"] if rec is not None else None
+    if value is None:
+        return PURCHASE_TIMINGS[0]
     choice = setting_choice(setting, value) if _valid(value) else None
-    return choice or PURCHASE_TIMINGS[0]
+    return choice or unknown
 
 
 def lead_times(raw: RawWorkbook) -> dict[str, int]:
@@ -1173,7 +1176,7 @@ def _check_schedule(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
     positions = period_positions(raw)
     n = len(positions)
     labels = list(positions)
-    timing = purchase_timing(raw)
+    timing = purchase_timing(raw, unknown=None)  # None: no warning that depends on it
     leads = lead_times(raw)
     minerals = raw[MINERALS.name]
     if n:
@@ -1200,7 +1203,7 @@ def _check_schedule(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
                              "purchase_timing to periods to order later)",
                              f"{quoted(period)} (the row never applies)",
                              cell=_cell(path, "period", rec.row))
-        elif t + lead > n and lead < n:
+        elif timing is not None and t + lead > n and lead < n:
             problems.warning(path.title, rec.row, "period",
                              f"a period whose orders of {quoted(m)} arrive by the last period "
                              f"({quoted(labels[n - lead - 1])} or earlier, with lead_time "
@@ -1230,6 +1233,7 @@ def _check_schedule(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
             problems.warning(offtakes.title, rec.row, "min_take",
                              "min_take only on an offtake with a price per tonne delivered "
                              "(take-or-pay pays that price)",
-                             f"{number_text(float(share))} with price "
-                             f"{'blank (0)' if price is None else '0'} (it costs nothing and "
-                             "changes nothing)", cell=_cell(offtakes, "min_take", rec.row))
+                             f"{number_text(float(share))} with "
+                             f"{'a blank price (0)' if price is None else 'price 0'}: it costs "
+                             "nothing and changes nothing", cell=_cell(offtakes, "min_take",
+                                                                       rec.row))
