@@ -704,5 +704,9 @@ write("CoverTargets", ["target", "party", "stockpile", "mineral", "periods", "ba
                        "domestic_sources"], [])
 write("ConcentrationLimits", ["party", "mineral", "max_share", "excluded_sources"], [])
 write("Mitigation", ["option", "party", "mineral", "max_share", "cost", "lead_time", "fee"], [])
+# Purchases over time (FORMULATION-v2 section 6) stay unused here: no price path and no
+# per-period budgets (the Settings purchase_timing is left at its default, start).
+write("PricePath", ["mineral", "period", "price"], [])
+write("PeriodBudgets", ["party", "period", "budget"], [])
 write("sources", ["item", "value", "basis", "source", "kind"], sources)
 print(f"wrote {len(sources)} sources lines and the sheet CSVs to {OUT}")

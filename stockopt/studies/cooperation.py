@@ -55,6 +55,9 @@ def alone(data: ModelData, party: str) -> ModelData:
         mitigations={o: m for o, m in data.mitigations.items() if m.party == p},
         party_currency={q: c for q, c in data.party_currency.items() if q == p},
         budget_entered={q: b for q, b in data.budget_entered.items() if q == p},
+        period_budgets={key: b for key, b in data.period_budgets.items() if key[0] == p},
+        period_budgets_entered={key: b for key, b in data.period_budgets_entered.items()
+                                if key[0] == p},
         access={k: a for k, a in data.access.items() if k in keep},
         max_risk={}, party_risk_limit="none", alone_risk={},
     )

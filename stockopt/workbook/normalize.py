@@ -27,6 +27,8 @@ from .schema import (
     MITIGATION,
     OFFTAKES,
     PARTIES,
+    PERIOD_BUDGETS,
+    PRICE_PATH,
     SCENARIOS,
     SETTINGS,
     SETTINGS_BY_KEY,
@@ -119,6 +121,7 @@ def normalize(raw: RawWorkbook) -> ModelData:
             fee=float(_default(OFFTAKES, "fee", r["fee"])),
             price=float(_default(OFFTAKES, "price", r["price"])),
             first_period=1 if r["first_period"] is None else positions[r["first_period"]],
+            min_take=float(_default(OFFTAKES, "min_take", r["min_take"])),
         )
 
     swaps: dict[str, Swap] = {}
@@ -175,7 +178,7 @@ def normalize(raw: RawWorkbook) -> ModelData:
         pooled_budget=None if settings["pooled_budget"] is None else float(
             settings["pooled_budget"]),
         currency=str(settings["currency"]), scenario_description=description,
-        cover_targets=_cover_targets(raw, members, demand, supply, n),
+        cover_targets=_cover_targets(raw, members, demand, supply, positions),
         concentration_limits=_concentration_limits(raw, parties, minerals, supply, offtakes),
         mitigations=_mitigations(raw),
         access=_access(raw),
@@ -185,7 +188,44 @@ def normalize(raw: RawWorkbook) -> ModelData:
         party_currency=currencies.party_currency, exchange_rates=currencies.rates,
         budget_entered=dict(budget) if currencies.party_currency else {},
         exchange_rates_source=currencies.source,
+        purchase_timing=str(settings["purchase_timing"]),
+        lead_time={str(r["mineral"]): int(r["lead_time"]) for r in raw[MINERALS.name].records
+                   if r["lead_time"] is not None and int(r["lead_time"]) != 0},
+        max_acquisition_per_period={
+            str(r["mineral"]): float(r["max_acquisition_per_period"])
+            for r in raw[MINERALS.name].records if r["max_acquisition_per_period"] is not None},
+        price_path=_price_path(raw, price, positions),
+        **_period_budgets(raw, currencies, positions),
     )
+
+
+def _price_path(raw: RawWorkbook, price: dict[str, float], positions: dict[str, int]
+                ) -> dict[tuple[str, int], float]:
+    """PricePath rows as (mineral, period number) -> price (currency/t), leaving out rows
+    equal to the Minerals price (the default). Rows that can never apply (a later period
+    under purchase_timing start, an order arriving after the horizon) are kept: they were
+    warned about, and ``ModelData.order_price`` is asked only for periods orders exist in."""
+    path: dict[tuple[str, int], float] = {}
+    for r in raw[PRICE_PATH.name].records:
+        m, value = str(r["mineral"]), float(r["price"])
+        if value != price[m]:
+            path[(m, positions[r["period"]])] = value
+    return path
+
+
+def _period_budgets(raw: RawWorkbook, currencies: _Currencies, positions: dict[str, int]
+                    ) -> dict[str, dict[tuple[str, int], float]]:
+    """PeriodBudgets rows (FORMULATION-v2 sections 6 and 8): ``period_budgets`` in the base
+    currency (entered × the party's rate, exactly as entered for a party in the base
+    currency) and ``period_budgets_entered`` as entered, both keyed by (party, period
+    number), one entry per row."""
+    entered = {(str(r["party"]), positions[r["period"]]): float(r["budget"])
+               for r in raw[PERIOD_BUDGETS.name].records}
+    base: dict[tuple[str, int], float] = {}
+    for (p, t), b in entered.items():
+        converted = currencies.in_base({p: b})[p]
+        base[(p, t)] = b if converted is None else float(converted)
+    return {"period_budgets": base, "period_budgets_entered": entered}
 
 
 @dataclass
@@ -221,14 +261,16 @@ def _currencies(raw: RawWorkbook) -> _Currencies:
 
 def _cover_targets(raw: RawWorkbook, members: dict[str, dict[str, float]],
                    demand: dict[tuple[str, str, int], float],
-                   supply: dict[tuple[str, str, str, int], float], n: int
+                   supply: dict[tuple[str, str, str, int], float], positions: dict[str, int]
                    ) -> dict[str, CoverTarget]:
     """CoverTargets rows with their floors in tonnes, keyed by target name.
 
     ``required`` = periods × (1/n) Σ_t b_t, where b_t sums over the covered parties (the
     party, or the stockpile's members) the per-period basis: baseline demand d[p,m,t], or
-    net imports max(0, d[p,m,t] − Σ_{c ∈ domestic} q[p,m,c,t]) (t/period).
+    net imports max(0, d[p,m,t] − Σ_{c ∈ domestic} q[p,m,c,t]) (t/period). ``from_period``
+    is the period number of the row's from_period (blank: 1).
     """
+    n = len(positions)
     targets: dict[str, CoverTarget] = {}
     for r in raw[COVER_TARGETS.name].records:
         party = None if r["party"] is None else str(r["party"])
@@ -248,7 +290,8 @@ def _cover_targets(raw: RawWorkbook, members: dict[str, dict[str, float]],
         periods = float(r["periods"])
         targets[str(r["target"])] = CoverTarget(
             party=party, stockpile=stockpile, mineral=mineral, periods=periods, basis=basis,
-            domestic_sources=domestic, required=periods * total / n if n else 0.0)
+            domestic_sources=domestic, required=periods * total / n if n else 0.0,
+            from_period=1 if r["from_period"] is None else positions[r["from_period"]])
     return targets
 
 

@@ -210,13 +210,17 @@ PARTY_RISK_LIMITS: tuple[str, ...] = ("none", "alone")
 """Allowed values of the setting party_risk_limit (case-insensitive); the first is the
 default."""
 
+PURCHASE_TIMINGS: tuple[str, ...] = ("start", "periods")
+"""Allowed values of the setting purchase_timing (case-insensitive); the first is the
+default (FORMULATION-v2 section 6)."""
+
 
 SETTINGS = Sheet(
     "Settings",
     "Model settings as key/value pairs. The sheet may be absent: every setting has a default.",
     (
         Column("key", Kind.TEXT, "Setting name: risk_weight, cvar_alpha, pooled_budget, "
-               "currency, exchange_rates or party_risk_limit (case-insensitive).",
+               "currency, exchange_rates, party_risk_limit or purchase_timing (case-insensitive).",
                required=True, width=18),
         Column("value", Kind.TEXT, "Setting value; blank means the default.",
                default_text="the setting's default", width=18),
@@ -258,20 +262,72 @@ PARTIES = Sheet(
     declares=Ref.PARTY,
 )
 
+PERIOD_BUDGETS = Sheet(
+    "PeriodBudgets",
+    "Budgets per period: the most a party may spend in one period. A period's spending is "
+    "the party's cost share of the orders placed in that period (at their price) and of the "
+    "holding cost, for that period, of the purchases arrived by then, plus, in the first "
+    "period, its offtake, swap and mitigation fees; over all periods this adds up to what "
+    "the Parties budget bounds. The Parties budget still bounds the total; a period without "
+    "a row has no per-period limit. One row per party and period.",
+    (
+        _ident("party", "Party whose spending is limited.", Ref.PARTY),
+        _ident("period", "Period limited.", Ref.PERIOD),
+        _number("budget", "The most the party may spend in that period, in the party's own "
+                "currency (Parties column currency; blank there: the base currency); it "
+                "enters as budget × rate, like the Parties budget.", "currency",
+                required=True, bounds=BUDGET, number_format=_MONEY, width=18),
+    ),
+    key=("party", "period"),
+)
+
 MINERALS = Sheet(
     "Minerals",
-    "The critical minerals, their acquisition price and market depth.",
+    "The critical minerals, their acquisition price, market depth and lead time.",
     (
         _ident("mineral", "Mineral name."),
-        _number("price", "Acquisition price for stockpile purchases.", "currency/t",
-                required=True, minimum=0.0, minimum_exclusive=True, bounds=MONEY_PER_TONNE,
-                number_format=_MONEY),
+        _number("price", "Acquisition price for stockpile purchases (an order placed in a "
+                "period with a PricePath row for the mineral pays that row's price instead).",
+                "currency/t", required=True, minimum=0.0, minimum_exclusive=True,
+                bounds=MONEY_PER_TONNE, number_format=_MONEY),
         _number("max_acquisition", "Market depth: the most that may be bought in total across "
-                "all stockpiles.", "t", default_text="unlimited", bounds=TONNES, width=16),
+                "all stockpiles (and, with purchase_timing periods, all periods).", "t",
+                default_text="unlimited", bounds=TONNES, width=16),
+        _number("lead_time", "Whole periods from order to delivery: an order placed at the "
+                "start of period t arrives at the start of period t + lead_time and can be "
+                "released then; orders that would arrive after the last period cannot be "
+                "placed. With purchase_timing start (orders in the first period only) a "
+                "purchase arrives at the start of period 1 + lead_time; until then only the "
+                "initial stock is there. 0: purchases arrive at once.", "periods",
+                default=0.0, default_text="0", integer=True, maximum=MAX_PERIODS,
+                number_format="0"),
+        _number("max_acquisition_per_period", "The most that may be ordered in one period, "
+                "over all stockpiles (with purchase_timing start: the most bought in all, "
+                "like max_acquisition).", "t/period", default_text="no per-period limit",
+                bounds=TONNES, width=16),
     ),
     required=True,
     key=("mineral",),
     declares=Ref.MINERAL,
+)
+
+PRICE_PATH = Sheet(
+    "PricePath",
+    "Prices of orders placed in a given period (for example a forecast rising price): an "
+    "order of the mineral placed at the start of the period pays this price instead of the "
+    "Minerals price; periods without a row pay the Minerals price. With purchase_timing "
+    "start orders are placed in the first period only, so only rows for the first period "
+    "apply. One row per mineral and period.",
+    (
+        _ident("mineral", "Mineral priced.", Ref.MINERAL),
+        _ident("period", "Period in which the order is placed (not the period of delivery).",
+               Ref.PERIOD),
+        _number("price", "Price of an order placed in that period, in the base currency (the "
+                "Settings currency), like the Minerals price.", "currency/t", required=True,
+                minimum=0.0, minimum_exclusive=True, bounds=MONEY_PER_TONNE,
+                number_format=_MONEY),
+    ),
+    key=("mineral", "period"),
 )
 
 STOCKPILES = Sheet(
@@ -307,8 +363,9 @@ HOLDINGS = Sheet(
         _number("max_stock", "Physical capacity: the most the stockpile may hold at any time.",
                 "t", default_text="unlimited", bounds=TONNES),
         _number("holding_cost", "Cost of holding one tonne for one period (charged on purchases "
-                "for every period).", "currency/t/period", default=0.0, default_text="0",
-                bounds=MONEY_PER_TONNE, number_format=_MONEY, width=16),
+                "for every period from their arrival to the end of the horizon).",
+                "currency/t/period", default=0.0, default_text="0", bounds=MONEY_PER_TONNE,
+                number_format=_MONEY, width=16),
         _number("max_release", "The most released in one period by all members and swap draws "
                 "together.", "t/period", default_text="unlimited", bounds=TONNES),
     ),
@@ -365,6 +422,11 @@ OFFTAKES = Sheet(
                 default_text="0", bounds=MONEY_PER_TONNE, number_format=_MONEY),
         _ident("first_period", "First period with deliveries.", Ref.PERIOD, required=False,
                default_text="the first period"),
+        _number("min_take", "Take-or-pay share: from first_period on, the buyer pays the price "
+                "for at least this share of what the project can ship (the reserved capacity "
+                "times the source's availability in the scenario), delivered or not. 0: pay "
+                "only for what is delivered.", "fraction", default=0.0, default_text="0",
+                maximum=1.0, number_format=_FRACTION),
     ),
     key=("offtake",),
 )
@@ -503,9 +565,10 @@ annual consumption from a single third country (Regulation (EU) 2024/1252, Art. 
 COVER_TARGETS = Sheet(
     "CoverTargets",
     "Stockpile floors in periods of cover (as JOGMEC's 60 days, KOMIR's 100 days or the IEA's "
-    "90 days of net imports): the stock of a mineral at the start of the horizon must be at "
-    "least periods × the average per-period basis (baseline demand, or net imports) over the "
-    "horizon. A party target counts the party's own stockpiles and its cost share of joint "
+    "90 days of net imports): the planned stock of a mineral (initial stock plus the "
+    "purchases arrived) must be at least periods × the average per-period basis (baseline "
+    "demand, or net imports) over the horizon, in every period from from_period on. A party "
+    "target counts the party's own stockpiles and its cost share of joint "
     "ones (its demand is the basis); a stockpile target counts that stockpile (its members' "
     "demand, summed, is the basis). Fill exactly one of party and stockpile.",
     (
@@ -528,6 +591,12 @@ COVER_TARGETS = Sheet(
                f"own production, separated by '{LIST_SEPARATOR}' (for example "
                "'US-domestic; Canada').", default="domestic", default_text="domestic",
                width=22),
+        _ident("from_period", "First period in which the floor applies: from then on the "
+               "initial stock plus every purchase arrived by the start of the period must "
+               "cover it. With purchase_timing start and no lead times every purchase arrives "
+               "at the start, so this changes nothing; with lead times, a floor from an "
+               "earlier period must be met by the purchases arrived by then.", Ref.PERIOD,
+               required=False, default_text="the first period"),
     ),
     key=("target",),
 )
@@ -582,9 +651,9 @@ MITIGATION = Sheet(
 )
 
 SHEETS: tuple[Sheet, ...] = (
-    SETTINGS, PERIODS, PARTIES, MINERALS, STOCKPILES, HOLDINGS, DEMAND, SUPPLY, OFFTAKES,
-    SWAPS, SCENARIOS, DISRUPTIONS, DEMAND_SHOCKS, RISKS, COVER_TARGETS, CONCENTRATION_LIMITS,
-    MITIGATION,
+    SETTINGS, PERIODS, PARTIES, PERIOD_BUDGETS, MINERALS, PRICE_PATH, STOCKPILES, HOLDINGS,
+    DEMAND, SUPPLY, OFFTAKES, SWAPS, SCENARIOS, DISRUPTIONS, DEMAND_SHOCKS, RISKS,
+    COVER_TARGETS, CONCENTRATION_LIMITS, MITIGATION,
 )
 """All input sheets, in the order the template lays them out."""
 
@@ -647,6 +716,10 @@ SETTINGS_KEYS: tuple[Setting, ...] = (
     Setting("party_risk_limit", Kind.TEXT, "none, or alone: no party's risk R_p above what "
             "it reaches acting alone (FORMULATION-v2 section 4).", "", PARTY_RISK_LIMITS[0],
             PARTY_RISK_LIMITS[0], choices=PARTY_RISK_LIMITS),
+    Setting("purchase_timing", Kind.TEXT, "When stockpile orders may be placed: start (in "
+            "the first period only, as v1) or periods (at the start of any period, each "
+            "order arriving lead_time periods later; FORMULATION-v2 section 6).", "",
+            PURCHASE_TIMINGS[0], PURCHASE_TIMINGS[0], choices=PURCHASE_TIMINGS),
 )
 """The keys the Settings sheet understands."""
 

@@ -28,7 +28,10 @@ from .schema import (
     MITIGATION,
     OFFTAKES,
     PARTIES,
+    PERIOD_BUDGETS,
     PERIODS,
+    PRICE_PATH,
+    PURCHASE_TIMINGS,
     RISKS,
     SCENARIOS,
     SETTINGS,
@@ -88,6 +91,7 @@ def validate(raw: RawWorkbook, problems: Problems) -> None:
     _check_concentration_limits(raw, declared, problems)
     _check_mitigation(raw, declared, problems)
     _check_currencies(raw, problems)
+    _check_schedule(raw, declared, problems)
     if not problems.has_errors:
         _check_budget_rows(raw, problems)
         _check_loss_row(raw, problems)
@@ -279,19 +283,23 @@ def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
 
 
 def _check_keys(raw: RawWorkbook, problems: Problems) -> None:
-    """Two records with the same key on Stockpiles, Holdings, Demand or ConcentrationLimits
-    are errors (on ConcentrationLimits a * row and a row for one mineral are different keys:
-    the specific row overrides the * row for that mineral)."""
-    for sheet in (STOCKPILES, HOLDINGS, DEMAND, CONCENTRATION_LIMITS):
+    """Two records with the same key on Stockpiles, Holdings, Demand, PricePath,
+    PeriodBudgets or ConcentrationLimits are errors (on ConcentrationLimits a * row and a row
+    for one mineral are different keys: the specific row overrides the * row for that
+    mineral). A blank optional key cell (Demand period) is part of the key; a blank required
+    one is reported on its own and the row is left out here."""
+    for sheet in (STOCKPILES, HOLDINGS, DEMAND, PRICE_PATH, PERIOD_BUDGETS,
+                  CONCENTRATION_LIMITS):
         table = raw[sheet.name]
-        if not all(k in table.columns or k == "period" for k in sheet.key):
+        if not all(k in table.columns or not sheet.column(k).required for k in sheet.key):
             continue
         rows: dict[tuple, list[int]] = defaultdict(list)
         for rec in table.records:
             key = tuple(rec[k] for k in sheet.key)
             if any(isinstance(v, Invalid) for v in key):
                 continue
-            if any(v is None for k, v in zip(sheet.key, key, strict=True) if k != "period"):
+            if any(v is None for k, v in zip(sheet.key, key, strict=True)
+                   if sheet.column(k).required):
                 continue
             rows[key].append(rec.row)
         for key, where in rows.items():
@@ -812,35 +820,58 @@ def _where(table: Table, column: str, row: int) -> str:
     return f"{table.title}!{cell}" if cell else f"{table.title} row {row}"
 
 
-def _budget_items(raw: RawWorkbook) -> list[tuple[str, float, str, str]]:
-    """Every cost in a budget row: (party, cost of a typical quantity, what, where)."""
+BudgetItem = tuple[str, float, str, str]
+"""A cost in a budget row: (party, cost of a typical quantity, what, where)."""
+
+
+def _orders(raw: RawWorkbook) -> list[tuple[int, str, str, str, float, str, float, str]]:
+    """Every order a budget row can hold (FORMULATION-v2 section 6): (period number t,
+    party, stockpile, mineral, the party's share × the mineral's typical tonnage, price[m,t]
+    with its cell, holding cost with its cell) for each Holdings row, member with a share
+    above 0 and period t an order of the mineral may be placed in (the first only under
+    purchase_timing start; none arriving after the last period)."""
     typical = typical_tonnage(raw)
-    n = sum(1 for r in raw[PERIODS.name].records if _valid(r["period"]))
-    price_cell = {str(r["mineral"]): (float(r["price"]), _where(raw[MINERALS.name], "price",
-                                                                  r.row))
-                  for r in raw[MINERALS.name].records
-                  if _valid(r["mineral"]) and _valid(r["price"])}
+    positions = period_positions(raw)
+    n = len(positions)
+    timing, leads = purchase_timing(raw), lead_times(raw)
+    minerals = raw[MINERALS.name]
+    price_cell = {str(r["mineral"]): (float(r["price"]), _where(minerals, "price", r.row))
+                  for r in minerals.records if _valid(r["mineral"]) and _valid(r["price"])}
+    path = raw[PRICE_PATH.name]
+    path_cell = {(str(r["mineral"]), positions[str(r["period"])]):
+                 (float(r["price"]), _where(path, "price", r.row)) for r in path.records
+                 if _valid(r["mineral"]) and _valid(r["period"]) and _valid(r["price"])
+                 and str(r["period"]) in positions}
     members: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for rec in raw[STOCKPILES.name].records:
         if _valid(rec["stockpile"]) and _valid(rec["party"]):
             members[str(rec["stockpile"])].append((str(rec["party"]),
                                                    _number_or(rec["cost_share"], 1.0)))
-    items = []
+    orders = []
     holdings = raw[HOLDINGS.name]
     for rec in holdings.records:
         k, m = rec["stockpile"], rec["mineral"]
         if not (_valid(k) and _valid(m)) or str(m) not in price_cell:
             continue
-        price, where = price_cell[str(m)]
+        k, m = str(k), str(m)
         hold = _number_or(rec["holding_cost"], 0.0)
-        unit = price + n * hold
-        what = (f"buying {quoted(m)} for {quoted(k)} (price {number_text(price)} + {n} "
-                f"periods × holding {number_text(hold)} per t)")
-        if hold * n > price:
-            where = _where(holdings, "holding_cost", rec.row)
-        for party, share in members.get(str(k), []):
-            if share > 0:
-                items.append((party, share * unit * typical.get(str(m), 1.0), what, where))
+        hold_where = _where(holdings, "holding_cost", rec.row)
+        last = n - leads.get(m, 0)
+        for t in (range(1, 2) if timing == "start" else range(1, n + 1)):
+            if t > last:
+                continue
+            price, where = path_cell.get((m, t), price_cell[m])
+            for party, share in members.get(k, []):
+                if share > 0:
+                    orders.append((t, party, k, m, share * typical.get(m, 1.0), price, where,
+                                   hold, hold_where))
+    return orders
+
+
+def _fee_items(raw: RawWorkbook) -> list[BudgetItem]:
+    """The offtake, swap and mitigation fees (paid once, in the first period)."""
+    typical = typical_tonnage(raw)
+    items = []
     for sheet, who in ((OFFTAKES, "party"), (SWAPS, "receiver"), (MITIGATION, "party")):
         table = raw[sheet.name]
         for rec in table.records:
@@ -851,6 +882,45 @@ def _budget_items(raw: RawWorkbook) -> list[tuple[str, float, str, str]]:
                               f"the fee of {sheet.name} {quoted(name)} "
                               f"({number_text(float(fee))} per t)",
                               _where(table, "fee", rec.row)))
+    return items
+
+
+def _budget_items(raw: RawWorkbook) -> list[BudgetItem]:
+    """Every cost in a party's budget row (the total): each order at its price plus holding
+    from its arrival to the end of the horizon, and the fees."""
+    n = len(period_positions(raw))
+    labels = list(period_positions(raw))
+    leads, timing = lead_times(raw), purchase_timing(raw)
+    items = []
+    for t, party, k, m, quantity, price, where, hold, hold_where in _orders(raw):
+        held = n - t - leads.get(m, 0) + 1
+        when = f" in period {quoted(labels[t - 1])}" if timing == "periods" else ""
+        what = (f"buying {quoted(m)} for {quoted(k)}{when} (price {number_text(price)} + "
+                f"{held} periods × holding {number_text(hold)} per t)")
+        items.append((party, quantity * (price + held * hold), what,
+                      hold_where if hold * held > price else where))
+    return items + _fee_items(raw)
+
+
+def _period_budget_items(raw: RawWorkbook, party: str, t: int) -> list[BudgetItem]:
+    """Every cost in the PeriodBudgets row of ``party`` and period number ``t``: orders
+    placed in t at their price, the holding in t of orders arrived by then, and in the
+    first period the fees (FORMULATION-v2 section 6, F_{p,t})."""
+    leads = lead_times(raw)
+    items: list[BudgetItem] = []
+    held: set[tuple[str, str]] = set()
+    for t_order, p, k, m, quantity, price, where, hold, hold_where in _orders(raw):
+        if p != party:
+            continue
+        if t_order == t:
+            items.append((p, quantity * price, f"buying {quoted(m)} for {quoted(k)} (price "
+                          f"{number_text(price)} per t)", where))
+        if t_order + leads.get(m, 0) <= t and hold > 0 and (k, m) not in held:
+            held.add((k, m))
+            items.append((p, quantity * hold, f"holding {quoted(m)} in {quoted(k)} "
+                          f"({number_text(hold)} per t and period)", hold_where))
+    if t == 1:
+        items += [i for i in _fee_items(raw) if i[0] == party]
     return items
 
 
@@ -871,12 +941,25 @@ def _check_budget_rows(raw: RawWorkbook, problems: Problems) -> None:
             rows.append((f"party {quoted(party)}{converted}", float(budget) * rate,
                          _where(parties, "budget", rec.row),
                          [i for i in items if i[0] == str(party)]))
+    positions = period_positions(raw)
+    period_budgets = raw[PERIOD_BUDGETS.name]
+    for rec in period_budgets.records:
+        party, period, budget = rec["party"], rec["period"], rec["budget"]
+        if _valid(party) and _valid(period) and str(period) in positions and _valid(budget) \
+                and budget > 0:
+            rate = rates.get(str(party), 1.0)
+            converted = "" if rate == 1.0 else \
+                f" (converted to {base_currency(raw)} at the rate {number_text(rate)})"
+            rows.append((f"party {quoted(party)} in period {quoted(period)}{converted}",
+                         float(budget) * rate, _where(period_budgets, "budget", rec.row),
+                         _period_budget_items(raw, str(party), positions[str(period)])))
     for rec in raw[SETTINGS.name].records:
         if _valid(rec["key"]) and str(rec["key"]).strip().lower() == "pooled_budget":
             pooled = as_number(rec["value"]) if _valid(rec["value"]) else None
             if pooled:
                 rows.append(("the pooled budget", pooled, _where(raw[SETTINGS.name], "value",
                                                                  rec.row), items))
+    spread_reported: set[str] = set()  # a small cost is reported once, in its first row
     for who, budget, budget_cell, row_items in rows:
         if not row_items:
             continue
@@ -892,7 +975,8 @@ def _check_budget_rows(raw: RawWorkbook, problems: Problems) -> None:
                            f"{number_text(budget)}, while {top[2]} ({top[3]}) costs "
                            f"{_short(top[1])} for a typical quantity; raise the budget or "
                            "check the units", cell=cell)
-        if top[1] > MAX_BUDGET_ROW_SPREAD * low[1]:
+        if top[1] > MAX_BUDGET_ROW_SPREAD * low[1] and low[3] not in spread_reported:
+            spread_reported.add(low[3])
             sheet, cell = low[3].split("!") if "!" in low[3] else (low[3], None)
             column = "fee" if "fee" in low[2] and "buying" not in low[2] else \
                 ("holding_cost" if "Holdings" in sheet else "price")
@@ -1011,6 +1095,11 @@ def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
                            cell=cell)
     given = sorted(c for c in rates if c != base)
     used: set[str] = set()
+    period_budgets = raw[PERIOD_BUDGETS.name]
+    period_rows: dict[str, list[int]] = defaultdict(list)  # party -> its PeriodBudgets rows
+    for r in period_budgets.records:
+        if _valid(r["party"]):
+            period_rows[str(r["party"])].append(r.row)
     if "currency" in parties.columns:
         for r in parties.records:
             code = r["currency"]
@@ -1028,6 +1117,11 @@ def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
             if guess is not None:
                 hint = f"; did you mean '{guess}'" + (
                     " (the base currency)?" if guess == base else "?")
+            also = period_rows.get(str(r["party"]), [])
+            if also:
+                hint = (f" (the party's budget and its {period_budgets.title} "
+                        f"row{'s' if len(also) > 1 else ''} "
+                        f"{', '.join(str(x) for x in also)} are in it){hint}")
             problems.error(parties.title, r.row, "currency",
                            f"the base currency '{base}' (or blank), or a currency with a rate "
                            f"in the Settings key exchange_rates ({where})",
@@ -1041,3 +1135,105 @@ def _check_currencies(raw: RawWorkbook, problems: Problems) -> None:
                                  "column currency)",
                                  f"'{code}={number_text(rates[code])}', which no party uses "
                                  "(ignored)", cell=_cell(settings, "value", rec.row))
+
+
+# --- Purchases over time and take-or-pay (FORMULATION-v2 sections 6 and 7) ----------------------
+
+def purchase_timing(raw: RawWorkbook, unknown: str | None = PURCHASE_TIMINGS[0]) -> str | None:
+    """The Settings purchase_timing: "start" (the default, when absent or blank) or
+    "periods"; ``unknown`` when the cell is unreadable or not a known value (reported by
+    ``_check_settings``)."""
+    setting = SETTINGS_BY_KEY["purchase_timing"]
+    rec = _setting_record(raw, "purchase_timing")
+    value = rec["value"] if rec is not None else None
+    if value is None:
+        return PURCHASE_TIMINGS[0]
+    choice = setting_choice(setting, value) if _valid(value) else None
+    return choice or unknown
+
+
+def lead_times(raw: RawWorkbook) -> dict[str, int]:
+    """Mineral -> its Minerals lead_time (whole periods), for the readable, valid cells."""
+    col = MINERALS.column("lead_time")
+    return {str(r["mineral"]): int(r["lead_time"]) for r in raw[MINERALS.name].records
+            if _valid(r["mineral"]) and _valid(r["lead_time"]) and col.in_range(r["lead_time"])}
+
+
+def _check_schedule(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
+                    problems: Problems) -> None:
+    """Warnings for inputs of purchases over time that can never apply (the generic checks
+    cover ranges, references and duplicate keys):
+
+    * a mineral whose lead_time is at least the number of periods: no order arrives within
+      the horizon, so none can be placed;
+    * a PricePath row for a period other than the first under purchase_timing start (orders
+      are placed in the first period only), or for a period whose orders would arrive after
+      the last period (period + lead_time beyond the horizon);
+    * a PeriodBudgets amount above the party's Parties budget (both in the party's currency:
+      the total still binds, so the period row limits nothing more);
+    * an Offtakes min_take above 0 on an offtake with price 0 (take-or-pay costs nothing).
+    """
+    positions = period_positions(raw)
+    n = len(positions)
+    labels = list(positions)
+    timing = purchase_timing(raw, unknown=None)  # None: no warning that depends on it
+    leads = lead_times(raw)
+    minerals = raw[MINERALS.name]
+    if n:
+        for rec in minerals.records:
+            m, lead = rec["mineral"], rec["lead_time"]
+            if _valid(m) and str(m) in leads and leads[str(m)] >= n:
+                problems.warning(minerals.title, rec.row, "lead_time",
+                                 f"a lead time shorter than the horizon ({n} period"
+                                 f"{'s' if n != 1 else ''}: an order placed in the first "
+                                 "period arrives lead_time periods later)",
+                                 f"{number_text(float(lead))}: no order of {quoted(m)} can "
+                                 "arrive within the horizon, so none can be placed",
+                                 cell=_cell(minerals, "lead_time", rec.row))
+    path = raw[PRICE_PATH.name]
+    for rec in path.records:
+        m, period = rec["mineral"], rec["period"]
+        if not (_known(m, declared[Ref.MINERAL]) and _valid(period) and period in positions):
+            continue
+        t, lead = positions[str(period)], leads.get(str(m), 0)
+        if timing == "start" and t != 1:
+            problems.warning(path.title, rec.row, "period",
+                             f"the first period ({quoted(labels[0])}) with purchase_timing "
+                             "start (orders are placed in the first period only; set "
+                             "purchase_timing to periods to order later)",
+                             f"{quoted(period)} (the row never applies)",
+                             cell=_cell(path, "period", rec.row))
+        elif timing is not None and t + lead > n and lead < n:
+            problems.warning(path.title, rec.row, "period",
+                             f"a period whose orders of {quoted(m)} arrive by the last period "
+                             f"({quoted(labels[n - lead - 1])} or earlier, with lead_time "
+                             f"{lead})", f"{quoted(period)} (no order can be placed then: the "
+                             "row never applies)", cell=_cell(path, "period", rec.row))
+    parties = raw[PARTIES.name]
+    total = {str(r["party"]): r for r in parties.records
+             if _valid(r["party"]) and _valid(r["budget"])}
+    budgets = raw[PERIOD_BUDGETS.name]
+    for rec in budgets.records:
+        party, amount = rec["party"], rec["budget"]
+        if not (_valid(party) and _valid(amount)) or str(party) not in total:
+            continue
+        whole = total[str(party)]
+        if float(amount) > float(whole["budget"]):
+            problems.warning(budgets.title, rec.row, "budget",
+                             f"a budget for the period no larger than the party's budget "
+                             f"({number_text(float(whole['budget']))} on {parties.title} row "
+                             f"{whole.row}, in the same currency)",
+                             f"{number_text(float(amount))} (the party's budget still bounds "
+                             "the total, so this row limits nothing more)",
+                             cell=_cell(budgets, "budget", rec.row))
+    offtakes = raw[OFFTAKES.name]
+    for rec in offtakes.records:
+        share, price = rec["min_take"], rec["price"]
+        if _valid(share) and share > 0 and (price is None or (_valid(price) and price == 0)):
+            problems.warning(offtakes.title, rec.row, "min_take",
+                             "min_take only on an offtake with a price per tonne delivered "
+                             "(take-or-pay pays that price)",
+                             f"{number_text(float(share))} with "
+                             f"{'a blank price (0)' if price is None else 'price 0'}: it costs "
+                             "nothing and changes nothing", cell=_cell(offtakes, "min_take",
+                                                                       rec.row))
