@@ -390,12 +390,10 @@ def random_limits(sheets: dict[str, list[list]], seed: int) -> dict[str, list[li
     return with_limits(sheets, max_risk, limit)
 
 
-KNOWN_STOCKOPT_FAILURES = {
-    # random_sheets(7), rescaled ×1e3, party_risk_limit alone (R_US^alone, R_EU^alone
-    # finite; no max_risk): our LP gives R* = 13.05, Cost = 0; stockopt's phases 1-2
-    # solve but phase 3 (releases) ends "numerically unreliable" (its solution check), so
-    # stockopt.solve raises SolveFailed. Without the setting stockopt solves it (same R*).
-    7: "stockopt phase 3 'numerically unreliable' with party_risk_limit alone (rescaled)",
+KNOWN_STOCKOPT_FAILURES: dict[int, str] = {
+    # random_sheets(7), rescaled ×1e3, party_risk_limit alone failed phase 3 as
+    # "numerically unreliable" until phases 2 and 3 got a retry at a tighter primal
+    # feasibility tolerance (stockopt.solver.highs.TIGHT_FEASIBILITY); it now agrees.
 }
 
 
