@@ -121,14 +121,40 @@ EURUSD = 1.08
 add("EUR to USD rate", str(EURUSD), "The ECB 2024 average (1.0824 USD per EUR) rounded to "
     "1.08; entered as the Settings exchange_rates 'EUR=1.08', so the model converts the EU "
     "budget (in EUR) to USD as budget x 1.08", ASSUME, "assumption")
-eu_budget_eur = 3e9
-add("Budgets are whole-horizon preparedness budgets",
-    f"US {fmt(nds)} USD; EU {fmt(eu_budget_eur)} EUR (= USD {fmt(eu_budget_eur * EURUSD)})",
-    "US budget = the NDS FY2025 appropriation, in USD; EU budget = RESourceEU EUR 3 bn, "
-    "entered in EUR (Parties currency EUR) and converted by the model at 1.08. Using "
-    "RESourceEU (project financing) as the EU's stockpile/offtake/swap budget, and treating "
-    "each one-year figure as the budget for the whole 2027-2031 horizon, are modelling "
-    "choices", ASSUME, "assumption")
+EU_PROGRAMME_EUR = 3e9
+US_YEARS = len(PERIODS)
+us_period_budget = {t: nds for t in PERIODS}
+us_budget = nds * US_YEARS
+add("US budget: five annual appropriations of the FY2025 figure",
+    f"USD {fmt(nds)} per year 2027-2031; USD {fmt(us_budget)} in all",
+    "Each of the five annual periods gets one appropriation equal to the NDS FY2025 figure "
+    "(PeriodBudgets rows for US, 2027-2031); the Parties budget is their total. That Congress "
+    "appropriates the FY2025 amount again every year is a modelling choice: no later "
+    "appropriation was found", ASSUME, "assumption")
+EU_CONTINUATION_EUR = 3e9
+eu_period_budget = {t: (EU_PROGRAMME_EUR if t == PERIODS[0] else EU_CONTINUATION_EUR)
+                    for t in PERIODS}
+eu_budget_eur = sum(eu_period_budget.values())
+add("EU budget: RESourceEU programme in the first year",
+    f"EUR {fmt(EU_PROGRAMME_EUR)} in 2027",
+    "The RESourceEU 12-month programme (EUR 3 bn, fact above) is the EU's budget for the "
+    "first period, 2027 (PeriodBudgets row EU 2027). Using RESourceEU (project financing) as "
+    "the EU's stockpile/offtake/swap budget, and placing its 12 months in 2027 rather than "
+    "2026, are modelling choices", ASSUME, "assumption")
+add("EU budget: continuation 2028-2031",
+    f"EUR {fmt(EU_CONTINUATION_EUR)} per year 2028-2031",
+    "No EU critical-raw-materials financing figure for 2028 onward was found (the EU's next "
+    "multiannual budget starts in 2028 and was not settled in the sources used), so the "
+    "RESourceEU level is assumed to continue unchanged each year: the same treatment as the "
+    "U.S. figure, one published year's amount repeated. A lower continuation would make the "
+    "later EU periods scarcer; the per-period budget shadow prices show what each year's "
+    "money is worth", ASSUME, "assumption")
+add("Budgets are per-year limits with a horizon total",
+    f"US {fmt(us_budget)} USD; EU {fmt(eu_budget_eur)} EUR (= USD {fmt(eu_budget_eur * EURUSD)})",
+    "Parties budget = the total of the party's PeriodBudgets rows; each year's spending "
+    "(purchases ordered that year, holding of what has arrived, and in the first year the "
+    "offtake and swap fees) must stay within that year's row. The EU's are entered in EUR "
+    "(Parties currency EUR) and converted by the model at 1.08", ASSUME, "assumption")
 
 # ---------------------------------------------------------------- prices
 LB = 2204.6
@@ -221,6 +247,49 @@ add("Minerals max_acquisition (market depth, t)",
     "10% of 2025e world production (USGS world totals above) may be bought in total across "
     "all stockpiles; germanium unlimited because the data has no world production table",
     ASSUME, "assumption")
+
+# ---------------------------------------------------------------- purchases over time
+add("Purchase timing", "periods",
+    "Settings purchase_timing = periods: a stockpile order may be placed at the start of any "
+    "of the five years (FORMULATION-v2 section 6), paid from that year's budget; holding is "
+    "charged from arrival", ASSUME, "assumption")
+add("DLA cobalt solicitation: timeline",
+    "published Aug 2025; cancelled Oct 2025; reissue end Nov 2025; award expected early Feb "
+    "2026; delivery over five years",
+    "The NDS's first cobalt purchase since 1990 (up to 7,500 t, up to USD 500 M, alloy grade "
+    "from three qualified refiners in Canada, Japan and Norway): about six months from the "
+    "first solicitation to the expected award, then delivery orders over a five-year "
+    "ordering period",
+    "Inside Defense, 'DLA expects to issue updated cobalt metal solicitation worth up to "
+    "$500M', 14 Nov 2025 (https://insidedefense.com/insider/dla-expects-issue-updated-"
+    "cobalt-metal-solicitation-worth-500m); Fastmarkets, 'US DLA extends cobalt alloy grade "
+    "acquisition' (https://www.fastmarkets.com/insights/us-dla-extends-cobalt-alloy-grade-"
+    "acquisition)", "fact")
+LEAD_1 = ["cobalt", "gallium", "germanium", "rare_earths"]
+lead_time = {m: (1 if m in LEAD_1 else 0) for m in MINERAL_IDS}
+add("Minerals lead_time: cobalt", "1 year",
+    "From the DLA cobalt timeline (fact above): a solicitation restricted to qualified "
+    "refiners takes about half a year to award and deliveries follow, so an order placed at "
+    "the start of a year is counted as arriving at the start of the next. Rounding the "
+    "observed half year plus delivery up to one whole period is the modelling choice",
+    ASSUME, "assumption")
+add("Minerals lead_time: gallium, germanium, rare_earths", "1 year",
+    "No public lead time was found. Assumed equal to cobalt's: China supplies ~99% of primary "
+    "gallium and most germanium and NdPr oxide (facts above), so a stockpile must contract "
+    "the few non-Chinese refiners (and qualify their material) as DLA did for cobalt",
+    ASSUME, "assumption")
+add("Minerals lead_time: the other minerals", "0 (delivered in the year ordered)",
+    "tungsten, antimony, graphite, lithium, nickel, magnesium, titanium_sponge, tantalum: no "
+    "public lead time was found; they are assumed bought on the market from existing "
+    "non-Chinese producers and traders and delivered within the year of the order",
+    ASSUME, "assumption")
+add("Minerals max_acquisition_per_period", "blank (no yearly limit)",
+    "No source gives how much a stockpile can buy in one year (the DLA cobalt buy, 7,500 t "
+    "over five years, is one buyer's plan, not a market limit); only the horizon market "
+    "depth (max_acquisition) applies", ASSUME, "assumption")
+add("Prices over time (PricePath)", "none: every order pays the Minerals price",
+    "No price forecast is used; 2025e prices are held flat over the horizon, as every other "
+    "baseline figure", ASSUME, "assumption")
 
 # ---------------------------------------------------------------- demand
 us_dem: dict[str, float] = {}
@@ -670,14 +739,18 @@ OUT.mkdir(parents=True, exist_ok=True)
 write("Settings", ["key", "value"], [{"key": "currency", "value": "USD"},
                                      {"key": "exchange_rates", "value": f"EUR={EURUSD}"},
                                      {"key": "risk_weight", "value": "0.5"},
-                                     {"key": "cvar_alpha", "value": "0.9"}])
+                                     {"key": "cvar_alpha", "value": "0.9"},
+                                     {"key": "purchase_timing", "value": "periods"}])
 write("Periods", ["period"], [{"period": p} for p in PERIODS])
 write("Parties", ["party", "budget", "currency"],
-      [{"party": "US", "budget": fmt(nds), "currency": "USD"},
+      [{"party": "US", "budget": fmt(us_budget), "currency": "USD"},
        {"party": "EU", "budget": fmt(eu_budget_eur), "currency": "EUR"}])
-write("Minerals", ["mineral", "price", "max_acquisition"],
+write("Minerals", ["mineral", "price", "max_acquisition", "lead_time",
+                  "max_acquisition_per_period"],
       [{"mineral": m, "price": fmt(price[m]),
-        "max_acquisition": "" if max_acq[m] is None else fmt(max_acq[m])} for m in MINERAL_IDS])
+        "max_acquisition": "" if max_acq[m] is None else fmt(max_acq[m]),
+        "lead_time": str(lead_time[m]), "max_acquisition_per_period": ""}
+       for m in MINERAL_IDS])
 write("Stockpiles", ["stockpile", "party", "cost_share"], stockpiles)
 write("Holdings", ["stockpile", "mineral", "initial_stock", "max_stock", "holding_cost",
                    "max_release"], holdings)
@@ -704,9 +777,11 @@ write("CoverTargets", ["target", "party", "stockpile", "mineral", "periods", "ba
                        "domestic_sources"], [])
 write("ConcentrationLimits", ["party", "mineral", "max_share", "excluded_sources"], [])
 write("Mitigation", ["option", "party", "mineral", "max_share", "cost", "lead_time", "fee"], [])
-# Purchases over time (FORMULATION-v2 section 6) stay unused here: no price path and no
-# per-period budgets (the Settings purchase_timing is left at its default, start).
+# Purchases over time (FORMULATION-v2 section 6): orders in any period, one budget row per
+# party and year (in the party's own currency); no price path (prices held flat).
 write("PricePath", ["mineral", "period", "price"], [])
-write("PeriodBudgets", ["party", "period", "budget"], [])
+write("PeriodBudgets", ["party", "period", "budget"],
+      [{"party": p, "period": t, "budget": fmt(b[t])}
+       for p, b in (("US", us_period_budget), ("EU", eu_period_budget)) for t in PERIODS])
 write("sources", ["item", "value", "basis", "source", "kind"], sources)
 print(f"wrote {len(sources)} sources lines and the sheet CSVs to {OUT}")
