@@ -36,6 +36,7 @@ from .solver.diagnose import (
     explain_cover_floors,
     explain_party_limits,
     fixed_concentration_violations,
+    unreachable_floors,
 )
 from .solver.highs import SolveFailed, SolveOutcome, solve_lp
 from .solver.highs import solve as solve_pyomo
@@ -159,6 +160,12 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
         raise SolveFailed("the check before solving", "infeasible",
                           SolveOutcome(status="infeasible"), fixed,
                           message="the plan is infeasible: a concentration cap cannot hold "
+                                  "(found before solving)")
+    unreachable = unreachable_floors(data, st.index)
+    if unreachable:
+        raise SolveFailed("the check before solving", "infeasible",
+                          SolveOutcome(status="infeasible"), unreachable,
+                          message="the plan is infeasible: a cover floor cannot be met "
                                   "(found before solving)")
     try:
         if builder == "pyomo":

@@ -74,14 +74,11 @@ def period_keys(data: ModelData) -> list[tuple[str, int]]:
     return sorted(data.period_budgets, key=lambda key: (rank[key[0]], key[1]))
 
 
-def add_period_budgets(st: ModelStatement) -> None:
-    """``period_spend`` (F_{p,t}) and ``period_budget_limit`` (F_{p,t} ≤ B_{p,t}) for the
-    PeriodBudgets rows (FORMULATION-v2 section 6): the orders placed in t at their price,
-    holding of the orders arrived by t, and in period 1 the party's fees; Σ_t F_{p,t} =
-    F_p. Nothing without PeriodBudgets rows."""
-    keys = period_keys(st.data)
-    if not keys:
-        return
+def period_terms(st: ModelStatement, keys: list[tuple[str, int]]) -> list[Terms]:
+    """The terms of F_{p,t} for each (party, period) in ``keys``, row i for ``keys[i]``:
+    the orders' price and holding (``stockpiles.period_spend_terms``) and, in period 1,
+    the party's fees (its ``spend`` terms of the ``FEE_LEVERS``). Call after every family
+    has contributed to ``spend``."""
     row_of = {key: i for i, key in enumerate(keys)}
     first_row = {p: row_of[(p, 1)] for (p, t) in keys if t == 1}
     terms = period_spend_terms(st, keys)
@@ -92,6 +89,18 @@ def add_period_budgets(st: ModelStatement) -> None:
         keep = np.array([p in first_row for p in party], dtype=bool)
         rows = np.array([first_row[p] for p in party[keep]], dtype=np.int64)
         terms.append(Terms(t.var, rows, t.col[keep], t.coef[keep], label=t.label))
+    return terms
+
+
+def add_period_budgets(st: ModelStatement) -> None:
+    """``period_spend`` (F_{p,t}) and ``period_budget_limit`` (F_{p,t} ≤ B_{p,t}) for the
+    PeriodBudgets rows (FORMULATION-v2 section 6): the orders placed in t at their price,
+    holding of the orders arrived by t, and in period 1 the party's fees; Σ_t F_{p,t} =
+    F_p. Nothing without PeriodBudgets rows."""
+    keys = period_keys(st.data)
+    if not keys:
+        return
+    terms = period_terms(st, keys)
     st.add_set("PERIOD_BUDGETS", keys, "(party, period) rows of PeriodBudgets", 2)
     st.add_expression("period_spend", FIRST, keys, terms, set_name="PERIOD_BUDGETS",
                       doc="F_{p,t}: spending in period t (currency)")
@@ -128,6 +137,17 @@ def spending(st: ModelStatement, first: dict[str, np.ndarray]) -> Spending:
     return Spending(by_party={p: sum(table[(p, lv)] for lv in SPEND_LEVERS) for p in parties},
                     by_lever={lv: sum(table[(p, lv)] for p in parties) for lv in SPEND_LEVERS},
                     table=table)
+
+
+def period_spending(st: ModelStatement, first: dict[str, np.ndarray]
+                    ) -> dict[tuple[str, int], float]:
+    """F_{p,t} of every party and period at the first stage ``first`` (base currency):
+    ``period_terms`` over all (party, period) pairs, so Σ_t F_{p,t} = F_p."""
+    keys = [(p, t) for p in st.index.PARTIES for t in st.index.PERIODS]
+    out = np.zeros(len(keys))
+    for t in period_terms(st, keys):
+        np.add.at(out, t.row, t.coef * first[t.var][t.col])
+    return {key: float(v) for key, v in zip(keys, out, strict=True)}
 
 
 def operating_costs(st: ModelStatement, first: dict[str, np.ndarray],

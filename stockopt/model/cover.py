@@ -41,8 +41,11 @@ def add_variables(st: ModelStatement) -> None:
 
 
 def add_rows(st: ModelStatement) -> None:
-    """One cover_floor row per target."""
-    names = st.index.COVER_TARGETS
+    """One cover_floor row per target that some order can reach (a target no order can
+    reach by its ``from_period`` is data alone: ``solver.diagnose.unreachable_floors``
+    reports it before solving when the existing stock does not meet it)."""
+    names = [name for name in st.index.COVER_TARGETS
+             if floor_terms(st.data, st.index, name)[0]]
     st.add_set("COVER_TARGETS", names, "cover floors")
     rows, cols, coefs, rhs = [], [], [], []
     purchase = st.position("purchase")

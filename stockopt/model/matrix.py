@@ -101,7 +101,7 @@ class MatrixLP:
         """(party, period number) -> its period_budget_limit row (PeriodBudgets rows)."""
         rows = self.row_layout.first.get("period_budget_limit")
         keys = self.row_index.get("period_budget_limit", [])
-        if rows is None:
+        if rows is None or len(keys) != len(rows):  # a cut-out LP without row names
             return {}
         return {tuple(k): int(i) for k, i in zip(keys, rows, strict=True) if i >= 0}
 

@@ -123,3 +123,36 @@ def stock_in_worst_scenario(ws: WriteOnlyWorksheet, span: TableSpan, scenario: s
     _axes_visible(chart)
     chart.width, chart.height = WIDTH_CM + 4, LINE_HEIGHT_CM
     return chart
+
+
+def spend_per_period(ws: WriteOnlyWorksheet, span: TableSpan, spend_cols: Sequence[str],
+                     budget_cols: Sequence[str], currency: str) -> BarChart:
+    """Clustered columns: each party's spending per period (millions of ``currency``), with
+    its period budgets as lines where PeriodBudgets gives them."""
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "clustered"
+    chart.title = "Spending per period against the period budgets"
+    chart.y_axis.title = f"million {currency}"
+    chart.y_axis.number_format = '#,##0,,'
+    chart.y_axis.majorGridlines = None
+    for col in spend_cols:
+        chart.add_data(Reference(ws, min_col=span.col(col), min_row=span.header_row,
+                                 max_row=span.last_row), titles_from_data=True)
+    categories = Reference(ws, min_col=span.col("period"), min_row=span.first_row,
+                           max_row=span.last_row)
+    chart.set_categories(categories)
+    for series, color in zip(chart.series, LEVER_COLORS, strict=False):
+        series.graphicalProperties = GraphicalProperties(solidFill=color)
+    if budget_cols:
+        line = LineChart()
+        for col in budget_cols:
+            line.add_data(Reference(ws, min_col=span.col(col), min_row=span.header_row,
+                                    max_row=span.last_row), titles_from_data=True)
+        line.set_categories(categories)
+        chart += line
+    chart.legend.position = "b"
+    chart.gapWidth = 60
+    _axes_visible(chart)
+    chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    return chart

@@ -101,8 +101,19 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "peak_period": _c("", "Period with the largest expected shortfall of this pair."),
     # purchases
     "initial_stock": _c("t", "Stock already held at the start.", TONNES),
-    "purchase": _c("t", "Tonnes bought before period 1 (a).", TONNES),
-    "start_level": _c("t", "Stock at the start of the horizon, S = initial + purchase.", TONNES),
+    "purchase": _c("t", "Tonnes bought (a; with orders over time, all orders together).",
+                   TONNES),
+    "start_level": _c("t", "initial + purchase: the stock at the start of the horizon (with "
+                      "orders over time or a lead time, the planned level once every order "
+                      "has arrived).", TONNES),
+    "order_period": _c("", "Period at whose start the order is placed (and paid)."),
+    "arrival_period": _c("", "Period at whose start the order arrives and can be released "
+                         "(order period + the mineral's lead time)."),
+    "ordered": _c("t", "Tonnes ordered in the period.", TONNES),
+    "arrived": _c("t", "Orders arriving at the start of the period (ordered lead-time "
+                  "periods before).", TONNES),
+    "order_price": _c("{currency}/t", "Price of an order placed in the period (PricePath, "
+                      "else the Minerals price).", MONEY),
     "max_stock": _c("t", "Physical capacity (blank = unlimited).", TONNES),
     "total_cost": _c("{currency}", "Purchase and holding cost of the purchase.", MONEY),
     "cost_shares": _c("", "How the stockpile's costs are split between its members."),
@@ -168,8 +179,8 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "loss_contribution": _c("periods of demand", "Criticality ÷ baseline demand × shortfall: "
                             "this row's part of L_s.", "0.0000"),
     # stock and swaps
-    "opening_level": _c("t", "Stock at the start of the period (after purchases in period 1).",
-                        TONNES),
+    "opening_level": _c("t", "Stock at the start of the period, before its arrivals (the "
+                        "initial stock in the first period).", TONNES),
     "released": _c("t/period", "Released to members in the period (Σ_p r).", TONNES),
     "lent": _c("t/period", "Drawn by swap receivers in the period (Σ_w f).", TONNES),
     "returned": _c("t/period", "Swap returns arriving in the period.", TONNES),

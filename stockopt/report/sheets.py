@@ -150,6 +150,8 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         w.append([sentence])
     for sentence in tables.shadow_price_sentences(results, data):
         w.append([sentence])
+    for sentence in tables.period_budget_sentences(results, data):
+        w.append([sentence])
     if data.pooled_budget is not None:
         total = float(spend["spend"].sum())
         w.append([f"All parties together spend {total:,.0f} {cur} of the pooled budget of "
@@ -266,6 +268,39 @@ def write_decisions(w: SheetWriter, results: Results, data: ModelData) -> None:
         w.note(note)
         styles = ["muted" if c == "no" else None for c in df["chosen"]]
         w.table(df, f"{DECISIONS}: {title.lower()}", widths=widths, row_styles=styles)
+    if tables.plans_over_time(data):
+        _write_schedule(w, results, data, widths)
+
+
+def _write_schedule(w: SheetWriter, results: Results, data: ModelData,
+                    widths: list[float]) -> None:
+    """The order schedule and the spending per period against the period budgets, with a
+    chart (FORMULATION-v2 section 6)."""
+    schedule = tables.order_schedule(results)
+    w.blank()
+    w.section("Order schedule: what is ordered in which period")
+    w.note("Each order is placed at the start of its period and arrives at the start of its "
+           "arrival period (order period + the mineral's lead time), when it can be released; "
+           "holding is charged from arrival. Orders of 0 t are left out.")
+    if len(schedule):
+        w.table(schedule, f"{DECISIONS}: order schedule", widths=widths)
+    else:
+        w.note("(no orders)")
+    per_period, spend_cols, budget_cols = tables.period_spending(results, data)
+    w.blank()
+    w.section("Spending per period against the period budgets")
+    w.note(f"F_p,t in {data.currency}: the orders placed in the period at their price, holding "
+           "of the orders arrived by then, and all fees in the first period; the periods add "
+           "up to the party's spend. Period budgets from the PeriodBudgets sheet, converted to "
+           f"{data.currency} at each party's rate.")
+    span = w.table(per_period, None, widths=widths, headers=list(per_period.columns),
+                   formats=["General"] + [MONEY] * (len(per_period.columns) - 1))
+    for sentence in tables.period_budget_sentences(results, data):
+        w.append([sentence])
+    w.ws.add_chart(charts.spend_per_period(w.ws, span, spend_cols, budget_cols,
+                                           data.currency), f"A{w.row + 2}")
+    for _ in range(int(charts.HEIGHT_CM / 0.53) + 3):
+        w.blank()
 
 
 # --- Scenarios -------------------------------------------------------------------------------
@@ -362,7 +397,8 @@ def write_stock_and_swaps(w: SheetWriter, results: Results, data: ModelData) -> 
          "Tonnes in each stockpile after the last period, per scenario: what the plan leaves "
          "for the years after (no stock is released where nothing needs it)."),
         (f"Stock account in the worst scenario ({worst})", account,
-         "How each holding moved: stock_level = opening_level − released − lent + returned."),
+         "How each holding moved: stock_level = opening_level + arrived − released − lent + "
+         "returned."),
         ("Stock levels per scenario", wide,
          "stock_level (t) at the start (after purchases) and at the end of each period."),
         ("Releases to members", releases,

@@ -142,6 +142,68 @@ def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
     return sentences
 
 
+def plans_over_time(data: ModelData) -> bool:
+    """Whether the workbook orders over time (FORMULATION-v2 section 6): purchase_timing
+    periods, a lead time, PricePath or PeriodBudgets rows. Then the reports show the order
+    schedule and the spending per period."""
+    return (data.purchase_timing == "periods" or bool(data.lead_time)
+            or bool(data.price_path) or bool(data.period_budgets))
+
+
+def order_schedule(results: Results) -> pd.DataFrame:
+    """The plan's orders (nonzero only), by stockpile, mineral and order period, with the
+    arrival period, price and costs (base currency)."""
+    df = results.tables["orders"]
+    df = df[df["tonnes"] > 0].rename(columns={"tonnes": "ordered", "price": "order_price"})
+    return df[["stockpile", "mineral", "order_period", "arrival_period", "ordered",
+               "order_price", "purchase_cost", "holding_cost"]].reset_index(drop=True)
+
+
+def period_spending(results: Results, data: ModelData) -> tuple[pd.DataFrame, list[str],
+                                                                  list[str]]:
+    """Spending per period (rows) and party: each party's F_{p,t} and, where PeriodBudgets
+    has a row, its period budget, both in the base currency. Returns the table, the spend
+    columns and the budget columns (one per party with any period budget)."""
+    labels = list(data.periods)
+    cur = data.currency
+    table = {"period": labels}
+    spend_cols, budget_cols = [], []
+    for p in data.parties:
+        col = f"{p} spend ({cur})"
+        table[col] = [results.spend_by_period.get(p, {}).get(t, 0.0) for t in labels]
+        spend_cols.append(col)
+    for p in data.parties:
+        if not any(q == p for (q, _t) in data.period_budgets):
+            continue
+        col = f"{p} period budget ({cur})"
+        table[col] = [data.period_budgets.get((p, t)) for t in range(1, len(labels) + 1)]
+        budget_cols.append(col)
+    return pd.DataFrame(table), spend_cols, budget_cols
+
+
+def period_budget_sentences(results: Results, data: ModelData) -> list[str]:
+    """What one more step of each binding period budget buys, in words (per unit of the
+    party's own currency); one sentence per party listing its binding periods."""
+    if not results.period_budget_shadow_price:
+        return []
+    step = budget_step(data)
+    sentences = []
+    for p, prices in results.period_budget_shadow_price.items():
+        code = data.currency_of(p)
+        binding = [(t, -price * step) for t, price in prices.items()
+                   if -price * step > 1e-12 * max(1.0, abs(results.risk))]
+        if not binding:
+            sentences.append(f"None of {p}'s period budgets binds: moving money between "
+                             "its years would not lower the risk.")
+            continue
+        parts = ", ".join(f"{t}: {drop:.4g}" for t, drop in binding)
+        sentences.append(f"{step_words(step)} {code} more in one of {p}'s binding period "
+                         f"budgets lowers the risk by (periods of demand, at the margin) "
+                         f"{parts}; the earlier the money, the more it buys when the "
+                         "figures fall over time.")
+    return sentences
+
+
 def expected_shortfalls(results: Results, data: ModelData, top: int = 10) -> pd.DataFrame:
     """The ``top`` largest expected shortfalls per (party, mineral), over the horizon.
 
@@ -384,25 +446,32 @@ def deliveries_wide(results: Results, data: ModelData) -> pd.DataFrame:
 
 def stock_account(results: Results, data: ModelData, scenario: str | None = None
                   ) -> pd.DataFrame:
-    """Per scenario, stockpile, mineral and period: opening, released, lent, returned, closing.
+    """Per scenario, stockpile, mineral and period: opening, arrived, released, lent,
+    returned, closing.
 
-    The stock balance of the model, one row per period: stock_level = opening_level −
-    released − lent + returned (t). Rows follow the stock_levels table's order; only
-    ``scenario``'s rows when given.
+    The stock balance of the model, one row per period: stock_level = opening_level +
+    arrived − released − lent + returned (t), opening_level of the first period the initial
+    stock, ``arrived`` the orders arriving at the start of the period. Rows follow the
+    stock_levels table's order; only ``scenario``'s rows when given.
     """
     keys = ["scenario", "stockpile", "mineral", "period"]
     levels = results.tables["stock_levels"]
     if scenario is not None:
         levels = levels[levels["scenario"] == scenario]
-    columns = [*keys, "opening_level", "released", "lent", "returned", "stock_level"]
+    columns = [*keys, "opening_level", "arrived", "released", "lent", "returned", "stock_level"]
     if levels.empty:
         return pd.DataFrame(columns=columns)
     df = levels[keys + ["stock_level"]].reset_index(drop=True)
-    start = results.tables["purchases"].set_index(["stockpile", "mineral"])["start_level"]
+    start = results.tables["purchases"].set_index(["stockpile", "mineral"])["initial_stock"]
     previous = df.groupby(["scenario", "stockpile", "mineral"], sort=False)["stock_level"].shift(1)
     first = pd.Series(list(zip(df["stockpile"], df["mineral"], strict=True)),
                       index=df.index).map(start.to_dict())
     df["opening_level"] = previous.fillna(first).astype(float)
+    orders = results.tables["orders"]
+    arrivals = orders.groupby(["stockpile", "mineral", "arrival_period"], sort=False)[
+        "tonnes"].sum().to_dict() if len(orders) else {}
+    df["arrived"] = [float(arrivals.get((k, m, t), 0.0)) for k, m, t in
+                     zip(df["stockpile"], df["mineral"], df["period"], strict=True)]
 
     releases = results.tables["releases"]
     rel = releases.groupby(keys, sort=False)["release"].sum() if len(releases) else None

@@ -16,7 +16,8 @@ import pyomo.environ as pyo
 from ..data import ModelData
 from ..model import ModelStatement, state_model
 from ..model.access import entitlements
-from ..model.budgets import SPEND_LEVERS, operating_costs, spending
+from ..model.budgets import SPEND_LEVERS, operating_costs, period_spending, spending
+from ..model.cover import floor_terms
 from ..model.index import concentration_terms
 from ..model.matrix import Solution
 from ..model.party_limits import has_limits, limits
@@ -65,6 +66,10 @@ class Results:
     purchases: list[dict[str, object]] = field(default_factory=list)
     """[{stockpile, mineral, period, tonnes}]: every nonzero order of the plan (period: the
     order period's label; FORMULATION-v2 section 6)."""
+    spend_by_period: dict[str, dict[str, float]] = field(default_factory=dict)
+    """{party: {period label: F_{p,t}}} (base currency): orders placed in the period at
+    their price, holding of the orders arrived by then, fees in period 1; sums to
+    ``spend``."""
     period_budget_shadow_price: dict[str, dict[str, float]] = field(default_factory=dict)
     """{party: {period label: ∂R*/∂B_{p,t} ≤ 0}} per unit of the party's own currency, for
     the PeriodBudgets rows; empty without them."""
@@ -90,6 +95,7 @@ class Results:
             "released_by_scenario": self.released_by_scenario,
             "currencies": self.currencies,
             "purchases": self.purchases,
+            "spend_by_period": self.spend_by_period,
         }
         if self.period_budget_shadow_price:
             data["period_budget_shadow_price"] = self.period_budget_shadow_price
@@ -346,6 +352,7 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
                    for r in order_rows if r["tonnes"] > ZERO_TOLERANCE],
         period_budget_shadow_price=period_budget_shadow_prices(outcome.period_budget_duals,
                                                                data),
+        spend_by_period=_by_party_period(period_spending(st, sol.first), data),
         currencies={p: {"currency": data.currency_of(p), "rate": data.rate(p),
                         "budget_own": data.budget_own(p), "spend_own": spend[p] / data.rate(p)}
                     for p in data.parties})
@@ -361,6 +368,15 @@ def budget_shadow_prices(duals: dict[str, float], data: ModelData) -> dict[str, 
         dual, rate = duals.get(p, 0.0), data.rate(p)
         prices[p] = dual if rate == 1.0 else rate * dual
     return prices
+
+
+def _by_party_period(values: dict[tuple[str, int], float], data: ModelData
+                     ) -> dict[str, dict[str, float]]:
+    """{(party, period number): x} -> {party: {period label: x}}."""
+    out: dict[str, dict[str, float]] = {p: {} for p in data.parties}
+    for (p, t), x in values.items():
+        out[p][data.period_label(t)] = x
+    return out
 
 
 def period_budget_shadow_prices(duals: dict[tuple[str, int], float], data: ModelData
@@ -386,11 +402,13 @@ def lever_tables(st: ModelStatement, sol: Solution) -> dict[str, pd.DataFrame]:
         # a floor's row holds Σ w·a ≥ Q − Σ w·S0, so its level Σ w·(S0 + a) is the row's
         # activity plus what its lower bound moved to the right-hand side
         floors = st.rows["cover_floor"]
-        held = st.evaluate("cover_floor", sol.first) - floors.lower
+        held = dict(zip(floors.index, st.evaluate("cover_floor", sol.first) - floors.lower,
+                        strict=True))
         rows = []
-        for f, (name, target) in enumerate(data.cover_targets.items()):
-            assert floors.index[f] == name
-            level = float(held[f]) + target.required
+        for name, target in data.cover_targets.items():
+            # a floor no order can reach has no row: its level is the existing stock
+            level = float(held.get(name, -floor_terms(data, st.index, name)[1])) \
+                + target.required
             rows.append({"target": name, "party": target.party, "stockpile": target.stockpile,
                          "mineral": target.mineral, "periods": target.periods,
                          "basis": target.basis, "required": target.required, "level": level,

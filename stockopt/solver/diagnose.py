@@ -163,6 +163,27 @@ def fixed_concentration_violations(data: ModelData, idx: ModelIndex) -> str:
     return "; ".join(lines)
 
 
+def unreachable_floors(data: ModelData, idx: ModelIndex) -> str:
+    """Sentences for cover floors that no order can reach by their first period and that
+    the existing stock does not meet ("" if none): the model leaves such a floor out (it
+    has no variable), so it is reported before solving (FORMULATION-v2 section 6)."""
+    lines = []
+    for name in idx.COVER_TARGETS:
+        weights, need = floor_terms(data, idx, name)
+        target = data.cover_targets[name]
+        if weights or need <= 1e-9 * max(1.0, target.required):
+            continue
+        lead = data.lead(target.mineral)
+        lines.append(f"cover floor '{name}' ({target.party or target.stockpile}, "
+                     f"{target.mineral}, {target.required:,.1f} t from "
+                     f"{data.period_label(target.from_period)}) cannot be met: no order of "
+                     f"{target.mineral} can arrive by then (lead time {lead} period"
+                     f"{'s' if lead != 1 else ''}) and the existing stock is "
+                     f"{target.required - need:,.1f} t; set from_period to a later period, "
+                     "or lower the floor")
+    return "; ".join(lines)
+
+
 def explain_cover_floors(data: ModelData, idx: ModelIndex, lp: MatrixLP | None = None) -> str:
     """Which cover floors cannot be met within budgets, and the money each would need.
 
@@ -188,13 +209,20 @@ def explain_cover_floors(data: ModelData, idx: ModelIndex, lp: MatrixLP | None =
             continue
         target = data.cover_targets[name]
         weights, _rhs = floor_terms(data, idx, name)
-        unit = min(sum(tonne_costs(data, h)) for h, _w in weights)
         who = target.party if target.party is not None else f"the members of {target.stockpile}"
-        impossible = min(short, short_without.get(name, 0.0))
-        buyable = short - impossible
         text = (f"cover floor '{name}' ({target.party or target.stockpile}, {target.mineral}, "
                 f"{target.periods:g} periods of {target.basis.replace('_', ' ')} = "
                 f"{target.required:,.1f} t) is short by {short:,.1f} t within the budgets")
+        if not weights:
+            lead = data.lead(target.mineral)
+            lines.append(text + f"; no order can arrive by its first period "
+                         f"{data.period_label(target.from_period)} (lead time {lead} "
+                         f"period{'s' if lead != 1 else ''}), so only existing stock counts: "
+                         "set from_period later, or lower the floor")
+            continue
+        unit = min(sum(tonne_costs(data, h)) for h, _w in weights)
+        impossible = min(short, short_without.get(name, 0.0))
+        buyable = short - impossible
         if buyable > 1e-6 * max(1.0, target.required):
             text += (f"; buying the {buyable:,.1f} t that can be bought needs about "
                      f"{_money(buyable * unit, data.currency)} more for {who}")
@@ -301,8 +329,9 @@ def _least_slack(elastic: MatrixLP, slack: str, name: str) -> np.ndarray | None:
 
 def _elastic_floors(data: ModelData, idx: ModelIndex, lp: MatrixLP, *,
                     with_budgets: bool) -> dict[str, float] | None:
-    """Cover floor name -> tonnes short (see ``elastic_floors``), or None."""
-    names = idx.COVER_TARGETS
+    """Cover floor name -> tonnes short (see ``elastic_floors``), or None; the floors with a
+    cover_floor row (those some order can reach)."""
+    names = [name for name in idx.COVER_TARGETS if floor_terms(data, idx, name)[0]]
     short = elastic_floors(lp, [data.cover_targets[name].required for name in names],
                            with_budgets=with_budgets)
     if short is None:

@@ -346,12 +346,18 @@ def period_budget_shadow_prices(lp: ScaledLP, duals: Sequence[float]
 
 
 def budget_row_bounds(lp: ScaledLP, budgets: Mapping[str, float | None],
-                      pooled: float | None) -> dict[int, float | None]:
+                      pooled: float | None,
+                      period: Mapping[tuple[str, int], float] | None = None
+                      ) -> dict[int, float | None]:
     """Row -> budget (currency; None = unlimited) for every budget row of ``lp``: B_p for
-    each budgeted party (None when ``budgets`` has no entry), B_all for the pooled row."""
+    each budgeted party (None when ``budgets`` has no entry), B_all for the pooled row, and
+    B_{p,t} for the PeriodBudgets rows named in ``period`` (the others keep theirs)."""
     rows: dict[int, float | None] = {i: budgets.get(p) for p, i in lp.budget_rows.items()}
     if lp.pooled_row is not None:
         rows[lp.pooled_row] = pooled
+    for key, value in (period or {}).items():
+        if key in lp.period_budget_rows:
+            rows[lp.period_budget_rows[key]] = value
     return rows
 
 

@@ -84,11 +84,13 @@ class WarmSweepSolver:
         self.fallbacks = 0
         """How many hot phases were abandoned and re-run cold."""
 
-    def set_budgets(self, budgets: Mapping[str, float | None], pooled: float | None) -> None:
-        """Set B_p (currency; None = unlimited) for every budget row, and B_all if it has a
-        row, in both instances."""
+    def set_budgets(self, budgets: Mapping[str, float | None], pooled: float | None,
+                    period: Mapping[tuple[str, int], float] | None = None) -> None:
+        """Set B_p (currency; None = unlimited) for every budget row, B_all if it has a
+        row, and the PeriodBudgets rows B_{p,t} given in ``period``, in both instances."""
         driver.set_budget_rows([self.h1, self.h2], self.loaded.lp,
-                               driver.budget_row_bounds(self.loaded.lp, budgets, pooled))
+                               driver.budget_row_bounds(self.loaded.lp, budgets, pooled,
+                                                        period))
 
     def _phase(self, outcome: SolveOutcome, h: Highs, name: str, warm: bool,
                cold_start: Callable[[], None], cold_options: Mapping[str, object],
@@ -148,8 +150,10 @@ class WarmSweepSolver:
         risk_star = float(phase1.objective)
         outcome.risk = risk_star
         check_solution(loaded.check, driver.primal_values(h1, lp), "phase 1 (risk)", outcome)
+        row_duals = driver.row_duals(h1) if risk_duals is None else risk_duals
         outcome.budget_duals, outcome.pooled_budget_dual = driver.budget_shadow_prices(
-            lp, driver.row_duals(h1) if risk_duals is None else risk_duals)
+            lp, row_duals)
+        outcome.period_budget_duals = driver.period_budget_shadow_prices(lp, row_duals)
 
         self.risk_row.bound(h2, self._risk_row_number, risk_star)
 

@@ -73,6 +73,9 @@ class Sweep:
     party: str | None = None
     base: dict[str, float | None] = field(default_factory=dict)
     range_text: str = ""
+    period_base: dict[tuple[str, int], float] = field(default_factory=dict)
+    """The workbook's PeriodBudgets (party, period) -> amount (base currency): scaled with
+    the other budgets in mode ``scale``, held as they are otherwise."""
 
     @property
     def parameter_name(self) -> str:
@@ -182,7 +185,8 @@ def define_sweep(data: ModelData, *, party: str | None = None, scale_all: bool =
         raise SweepError(f"the end of the range must be above its start; got {check[0]:g} to "
                          f"{check[1]:g}")
     values = tuple(float(v) for v in np.linspace(lo, hi, steps))
-    return Sweep(mode=mode, values=values, party=party, base=base, range_text=text)
+    return Sweep(mode=mode, values=values, party=party, base=base, range_text=text,
+                 period_base=dict(data.period_budgets))
 
 
 def budgets_at(sweep: Sweep, value: float) -> tuple[dict[str, float | None], float | None]:
@@ -197,10 +201,19 @@ def budgets_at(sweep: Sweep, value: float) -> tuple[dict[str, float | None], flo
     return base, value
 
 
+def period_budgets_at(sweep: Sweep, value: float) -> dict[tuple[str, int], float]:
+    """The PeriodBudgets rows (currency) at one point: scaled by ``value`` in mode
+    ``scale`` (every budget moves together), as in the workbook otherwise."""
+    if sweep.mode == "scale":
+        return {key: b * value for key, b in sweep.period_base.items()}
+    return dict(sweep.period_base)
+
+
 def data_for(data: ModelData, sweep: Sweep, value: float) -> ModelData:
     """``data`` with the budgets of the point ``value``: every swept budget row exists."""
     budgets, pooled = budgets_at(sweep, value)
-    return dataclasses.replace(data, budget=budgets, pooled_budget=pooled)
+    return dataclasses.replace(data, budget=budgets, pooled_budget=pooled,
+                               period_budgets=period_budgets_at(sweep, value))
 
 
 @dataclass
@@ -257,6 +270,8 @@ def make_point(st: ModelStatement, sol: Solution, outcome: SolveOutcome,
     if sweep.mode == "scale":
         derivative = sum((sweep.base[p] or 0.0) * duals[p] for p in data.parties)
         derivative += (sweep.base.get("pooled") or 0.0) * pooled_dual
+        derivative += sum(b * float(outcome.period_budget_duals.get(key, 0.0))
+                          for key, b in sweep.period_base.items())
     return FrontierPoint(
         value=value, budgets=budgets, pooled_budget=pooled, risk=float(outcome.risk),
         expected_loss=float(sum(p * x for p, x in zip(probs, losses, strict=True))),
@@ -323,7 +338,7 @@ def run_frontier(data: ModelData, sweep: Sweep, *, time_limit: float | None = No
         if on_point is not None:
             on_point(k, len(order), value)
         t0 = time.perf_counter()
-        solver.set_budgets(*budgets_at(sweep, value))
+        solver.set_budgets(*budgets_at(sweep, value), period_budgets_at(sweep, value))
         cold = k == 1 or value == 0.0  # a zero budget: nothing to warm-start from
         try:
             outcome = solver.solve(time_limit=time_limit, cold=cold)

@@ -215,7 +215,9 @@ def test_entitlements_at_a_hand_made_point() -> None:
     no releases or draws, every member's entitlement is σ·(S0 + a) in every period."""
     data = load(EXAMPLE).data
     assert data is not None
-    data = dataclasses.replace(data, access=dict.fromkeys(data.stockpiles, "shares"))
+    data = dataclasses.replace(data, access=dict.fromkeys(data.stockpiles, "shares"),
+                               purchase_timing="start", lead_time={}, period_budgets={},
+                               price_path={})  # one order per holding, arriving in period 1
     st = state_model(data)
     first = {f: np.zeros(v.size) for f, v in st.variables.items() if v.stage == "first"}
     first["purchase"] = np.arange(len(st.index.ORDERS), dtype=float)
