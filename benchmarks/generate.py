@@ -37,8 +37,19 @@ SIZES: dict[str, Size] = {
 """Named sizes. Roughly 14 nonzeros per (party, mineral, period, scenario)."""
 
 
-def generate_tables(size: Size, seed: int = 7) -> dict[str, list[dict[str, object]]]:
-    """Input tables (sheet -> rows keyed by column) for a random but plausible instance."""
+TIMINGS = ("start", "periods")
+"""purchase_timing of the generated instance: v1's single purchase before period 1, or
+orders in every period (FORMULATION-v2 section 6)."""
+
+
+def generate_tables(size: Size, seed: int = 7, timing: str = "start"
+                    ) -> dict[str, list[dict[str, object]]]:
+    """Input tables (sheet -> rows keyed by column) for a random but plausible instance.
+
+    With ``timing`` "periods" the same instance (every draw of the "start" one is kept)
+    gains orders over time: purchase_timing periods, a lead time of 0 to 2 periods per
+    mineral, and PeriodBudgets of twice an even share of each party's budget per period,
+    so the annual limits bind in the years the plan wants to buy most."""
     rng = random.Random(seed)
     parties = [f"P{i + 1}" for i in range(size.parties)]
     minerals = [f"m{j + 1:02d}" for j in range(size.minerals)]
@@ -140,15 +151,26 @@ def generate_tables(size: Size, seed: int = 7) -> dict[str, list[dict[str, objec
                            "multiplier": round(rng.uniform(1.1, 1.6), 2)})
     tables["Disruptions"] = disruptions
     tables["DemandShocks"] = shocks
+    if timing == "periods":  # drawn after everything else: the v1 instance is unchanged
+        tables["Settings"].append({"key": "purchase_timing", "value": "periods"})
+        for row in tables["Minerals"]:
+            row["lead_time"] = rng.choice([0, 0, 1, 2])
+        tables["PeriodBudgets"] = [
+            {"party": row["party"], "period": t,
+             "budget": round(float(row["budget"]) * 2 / len(periods), 0)}
+            for row in tables["Parties"] for t in periods]
     return tables
 
 
-def write_instance(name: str, path: Path, seed: int = 7) -> Path:
-    """Generate size ``name`` and write it as an input workbook at ``path``."""
+def write_instance(name: str, path: Path, seed: int = 7, timing: str = "start") -> Path:
+    """Generate size ``name`` (with ``timing``) and write it as an input workbook at
+    ``path``."""
     size = SIZES[name]
-    write_input_workbook(path, generate_tables(size, seed),
-                         title=f"stockopt benchmark instance '{name}' (seed {seed})",
-                         notes=[("Generated", f"benchmarks/generate.py, size {name}: {size}")])
+    write_input_workbook(path, generate_tables(size, seed, timing),
+                         title=f"stockopt benchmark instance '{name}' (seed {seed}, "
+                               f"purchase_timing {timing})",
+                         notes=[("Generated", f"benchmarks/generate.py, size {name}: {size}, "
+                                              f"timing {timing}")])
     return path
 
 
@@ -157,8 +179,10 @@ def main() -> None:
     parser.add_argument("size", choices=sorted(SIZES))
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timing", choices=TIMINGS, default="start",
+                        help="purchase_timing of the instance (periods: orders over time)")
     args = parser.parse_args()
-    write_instance(args.size, args.output, args.seed)
+    write_instance(args.size, args.output, args.seed, args.timing)
     print(f"wrote {args.output}")
 
 

@@ -28,7 +28,8 @@ EXAMPLE = ROOT / "inputs" / "us_eu_example.xlsx"
 SIZES = ["example", "s", "m", "l"]
 
 
-def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) -> dict:
+def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str,
+            timing: str = "start") -> dict:
     """Run the pipeline once for ``size`` in this process; return the measurements."""
     sys.path.insert(0, str(HERE))
     from generate import write_instance
@@ -42,7 +43,8 @@ def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str) ->
     from stockopt.workbook.reader import read_workbook
     from stockopt.workbook.validate import validate
 
-    path = EXAMPLE if size == "example" else write_instance(size, folder / f"{size}.xlsx", seed)
+    path = EXAMPLE if size == "example" else write_instance(size, folder / f"{size}.xlsx", seed,
+                                                            timing)
     t: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -158,7 +160,8 @@ def _child(args: argparse.Namespace) -> None:
     if args.reference:
         print(json.dumps(reference(args.reference, args.algorithm)))
     else:
-        print(json.dumps(measure(args.child, args.seed, folder, args.algorithm, args.builder)))
+        print(json.dumps(measure(args.child, args.seed, folder, args.algorithm, args.builder,
+                                 args.timing)))
 
 
 def main() -> None:
@@ -168,6 +171,9 @@ def main() -> None:
     parser.add_argument("--algorithm", default="simplex", choices=["simplex", "ipx", "choose"])
     parser.add_argument("--builder", default="arrays", choices=["arrays", "pyomo"],
                         help="model builder (arrays = stockopt's route; pyomo = reference)")
+    parser.add_argument("--timing", default="start", choices=["start", "periods"],
+                        help="purchase_timing of the generated sizes (periods: orders in "
+                        "every period, lead times and PeriodBudgets; benchmarks/generate.py)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--reference", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -180,7 +186,8 @@ def main() -> None:
         for size in args.sizes:
             out = subprocess.run([sys.executable, __file__, "--child", size, "--seed",
                                   str(args.seed), "--folder", tmp, "--algorithm",
-                                  args.algorithm, "--builder", args.builder],
+                                  args.algorithm, "--builder", args.builder, "--timing",
+                                  args.timing],
                                  capture_output=True, text=True, check=True)
             m = json.loads(out.stdout.strip().splitlines()[-1])
             ref = subprocess.run([sys.executable, __file__, "--reference", m["mps"],
