@@ -138,10 +138,11 @@ def define_sweep(data: ModelData, *, party: str | None = None, scale_all: bool =
         reference = data.pooled_budget
         what, unit = "the pooled budget", data.currency
     else:
-        if not any(b is not None for b in data.budget.values()) and data.pooled_budget is None:
-            raise SweepError("--scale-all: no party has a budget and there is no pooled budget, "
-                             "so there is nothing to scale; use --party or --pooled with "
-                             "--from/--to")
+        if not any(b is not None for b in data.budget.values()) \
+                and data.pooled_budget is None and not data.period_budgets:
+            raise SweepError("--scale-all: no party has a budget, there is no pooled budget "
+                             "and no PeriodBudgets row, so there is nothing to scale; use "
+                             "--party or --pooled with --from/--to")
         total = sum(b for b in data.budget.values() if b is not None)
         reference, what, unit = None, "all budgets", "×"
 

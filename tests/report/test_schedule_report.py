@@ -119,3 +119,19 @@ def test_a_floor_no_order_can_reach_is_reported_before_solving(tmp_path: Path) -
     result = CliRunner().invoke(main, ["solve", str(path), "-o", str(tmp_path / "o2.xlsx"),
                                        "--quiet"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_frontier_scales_period_budgets_with_the_others(tmp_path: Path) -> None:
+    """--scale-all moves every budget together, PeriodBudgets rows included: at 2× each
+    period buys 1 t, 2 t arrive by 2029 and nothing is lost (R* 0); at 0× nothing can be
+    bought (L_cut = 1, R* 0.75). The scale derivative at 1× counts the period budgets:
+    Σ_t B_t·∂R*/∂B_t = 2·500·(−0.375e-3) = −0.375 per unit of scale."""
+    path = write_workbook(tmp_path / "in.xlsx", schedule_sheets())
+    js = tmp_path / "f.json"
+    result = CliRunner().invoke(main, ["frontier", str(path), "--steps", "3", "-o",
+                                       str(tmp_path / "f.xlsx"), "--summary-json", str(js),
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    points = json.loads(js.read_text())["points"]
+    assert [p["risk"] for p in points] == pytest.approx([0.75, 0.375, 0.0], abs=1e-9)
+    assert points[1]["scale_derivative"] == pytest.approx(-0.375, rel=1e-7)
