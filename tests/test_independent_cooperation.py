@@ -330,18 +330,20 @@ def test_alone_limit_conflict_on_market_depth(tmp_path: Path) -> None:
 # Section 4 on the bundled example and random workbooks
 # --------------------------------------------------------------------------------------
 
-# The bundled example: R* = 45.0568 without limits, R_US^alone = 22.6486, R_EU^alone =
-# 25.1292 (their sum 47.78). The joint optimum is not unique in how R splits between the
-# parties, so 'alone' holds at some optimum and leaves R* (not the cost, necessarily) as
-# it was; max_risk US 19.4 or EU 19.0 raise R* (to 45.6104 and 45.0573 in our LP); US and
-# EU both at 21 cannot hold (Σ_p R_p ≥ R ≥ 45.06 > 42); alone with EU 20 cannot either
-# (22.65 + 20 < 45.06), and alone with US 20 is feasible and raises R* (45.0665).
+# The bundled example (planning over time since #17 item 4; measured with HiGHS 1.16.0):
+# R* = 44.2468 without limits, R_US^alone = 21.0883, R_EU^alone = 24.94 (their sum
+# 46.03). The joint optimum is not unique in how R splits between the parties, so 'alone'
+# holds at some optimum and leaves R* (not the cost, necessarily) as it was; max_risk US
+# 19.4 raises R* (to 44.2525 in our LP), alone or not; EU 19.0 binds (R_EU 21.78 in the
+# plan as stated) but costs nothing (a plan at R* has R_EU 19.0); alone with
+# EU 24.0 is slack; US and EU both at 21 cannot hold (Σ_p R_p ≥ R ≥ 44.25 > 42); alone
+# with EU 20 cannot either (21.09 + 20 < 44.25).
 EXAMPLE_LIMITS = {
-    "alone": ({}, "alone", 45.05678916794672),
-    "max_risk_us": ({"US": 19.4}, None, 45.610367939626975),
-    "max_risk_eu": ({"EU": 19.0}, "none", 45.05728689747727),
-    "alone_and_max_risk": ({"US": 20.0}, "alone", 45.066509376521616),
-    "alone_slack_max_risk": ({"EU": 23.0}, "alone", 45.05678916794672),
+    "alone": ({}, "alone", 44.246781887850915),
+    "max_risk_us": ({"US": 19.4}, None, 44.252476567003406),
+    "max_risk_eu": ({"EU": 19.0}, "none", 44.24678188785093),
+    "alone_and_max_risk": ({"US": 19.4}, "alone", 44.25247656700339),
+    "alone_slack_max_risk": ({"EU": 24.0}, "alone", 44.246781887850915),
     "max_risk_conflict": ({"US": 21.0, "EU": 21.0}, None, None),
     "alone_and_max_risk_conflict": ({"EU": 20.0}, "alone", None),
 }
