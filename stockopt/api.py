@@ -32,11 +32,10 @@ from .report.workbook import RunAudit
 from .report.workbook import write_report as _write_workbook
 from .results.extract import Results, extract
 from .solver.diagnose import (
+    before_solving,
     explain_concentration_caps,
     explain_cover_floors,
     explain_party_limits,
-    fixed_concentration_violations,
-    unreachable_floors,
 )
 from .solver.highs import SolveFailed, SolveOutcome, solve_lp
 from .solver.highs import solve as solve_pyomo
@@ -155,18 +154,10 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
     t0 = time.perf_counter()
     model = source if isinstance(source, Model) else build(source, on_phase=on_phase)
     data, st = model.data, model.statement
-    fixed = fixed_concentration_violations(data, st.index)
-    if fixed:
+    found = before_solving(data, st.index)
+    if found:
         raise SolveFailed("the check before solving", "infeasible",
-                          SolveOutcome(status="infeasible"), fixed,
-                          message="the plan is infeasible: a concentration cap cannot hold "
-                                  "(found before solving)")
-    unreachable = unreachable_floors(data, st.index)
-    if unreachable:
-        raise SolveFailed("the check before solving", "infeasible",
-                          SolveOutcome(status="infeasible"), unreachable,
-                          message="the plan is infeasible: a cover floor cannot be met "
-                                  "(found before solving)")
+                          SolveOutcome(status="infeasible"), found[1], message=found[0])
     try:
         if builder == "pyomo":
             rendered = model.pyomo()

@@ -163,6 +163,22 @@ def fixed_concentration_violations(data: ModelData, idx: ModelIndex) -> str:
     return "; ".join(lines)
 
 
+def before_solving(data: ModelData, idx: ModelIndex) -> tuple[str, str] | None:
+    """What makes the plan infeasible in the data alone, found before solving: (message,
+    explanation) for a concentration cap that baseline supply breaks with nothing to
+    dilute it, or a cover floor no order can reach (``unreachable_floors``); None when
+    neither."""
+    fixed = fixed_concentration_violations(data, idx)
+    if fixed:
+        return ("the plan is infeasible: a concentration cap cannot hold (found before "
+                "solving)", fixed)
+    unreachable = unreachable_floors(data, idx)
+    if unreachable:
+        return ("the plan is infeasible: a cover floor cannot be met (found before solving)",
+                unreachable)
+    return None
+
+
 def unreachable_floors(data: ModelData, idx: ModelIndex) -> str:
     """Sentences for cover floors that no order can reach by their first period and that
     the existing stock does not meet ("" if none): the model leaves such a floor out (it

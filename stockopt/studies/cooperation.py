@@ -27,7 +27,8 @@ import pandas as pd
 from ..data import ModelData
 from ..model import render_matrix, state_model
 from ..results.extract import Results
-from ..solver.highs import DEFAULT_ALGORITHM, LoadedLP, SolveFailed
+from ..solver.diagnose import before_solving
+from ..solver.highs import DEFAULT_ALGORITHM, LoadedLP, SolveFailed, SolveOutcome
 
 
 def alone(data: ModelData, party: str) -> ModelData:
@@ -68,7 +69,13 @@ def alone_risk(data: ModelData, party: str, *, time_limit: float | None = None,
     """R_p^alone: the optimal risk R* of Alone(``party``) (phase 1; periods of the party's
     baseline demand lost). Raises ``SolveFailed`` when that problem does not solve to
     optimality (then its ``phase`` names the party)."""
-    loaded = LoadedLP(render_matrix(state_model(alone(data, party))))
+    st = state_model(alone(data, party))
+    found = before_solving(st.data, st.index)
+    if found:
+        raise SolveFailed(f"{party}'s stand-alone problem, the check before solving",
+                          "infeasible", SolveOutcome(status="infeasible"), found[1],
+                          message=found[0])
+    loaded = LoadedLP(render_matrix(st))
     try:
         record = loaded.solve_risk(time_limit=time_limit, algorithm=algorithm)
     except SolveFailed as exc:
