@@ -1155,7 +1155,8 @@ def check_plan(inp: Path, output: Path, summary_json: Path | None) -> list[Viola
     for key in lp.col:
         if key[0] not in FIRST_STAGE:
             continue
-        entry = {"a": lambda k: plan.purchases.get((k[1], k[2])),
+        entry = {"a": lambda k: (plan.orders.get((k[1], k[2], data.period_label(k[3])), 0.0)
+                                 if plan.orders else plan.purchases.get((k[1], k[2]))),
                  "x": lambda k: plan.offtakes.get(k[1]),
                  "y": lambda k: plan.swaps.get(k[1]),
                  "u": lambda k: plan.mitigations.get(k[1])}[key[0]](key)
