@@ -44,7 +44,10 @@ def test_scenario_creator_gives_the_extensive_form_optimum(which: str, minimal: 
     risk, first_stage = mpisppy_engine.solve_extensive_form(data)
     assert risk == pytest.approx(reference, rel=1e-6, abs=1e-9)
     assert set(first_stage) == set(FIRST_STAGE_FAMILIES)
-    assert first_stage["purchase"].shape == (len(data.holdings),)
+    n = len(data.periods)
+    orders = sum(sum(1 for t in range(1, n + 1) if t + data.lead_time.get(m, 0) <= n)
+                 if data.purchase_timing == "periods" else 1 for _k, m in data.holdings)
+    assert first_stage["purchase"].shape == (orders,)  # example: 11 x 4 + 18 x 5 = 134
 
 
 def test_scenario_model_holds_the_first_stage_rows_and_one_scenario() -> None:
