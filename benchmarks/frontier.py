@@ -33,11 +33,13 @@ EXAMPLE = HERE.parent / "inputs" / "us_eu_example.xlsx"
 
 
 def loadedlp_sweep(data, sweep) -> tuple[list[float], list[float], list[float]]:  # noqa: ANN001
-    """Per-point seconds, risks and costs of re-solving one LoadedLP (public API only)."""
+    """Per-point seconds, risks and costs of re-solving one LoadedLP (its budget setters, and
+    the driver for the PeriodBudgets rows)."""
     from stockopt.model import build_matrix_lp
     from stockopt.model.index import build_index
+    from stockopt.solver import driver
     from stockopt.solver.highs import LoadedLP
-    from stockopt.studies.frontier import budgets_at, data_for
+    from stockopt.studies.frontier import budgets_at, data_for, period_budgets_at
 
     base = data_for(data, sweep, sweep.values[-1])
     loaded = LoadedLP(build_matrix_lp(base, build_index(base)))
@@ -49,6 +51,9 @@ def loadedlp_sweep(data, sweep) -> tuple[list[float], list[float], list[float]]:
             loaded.set_budget(party, budgets.get(party))
         if loaded.pooled_row is not None:
             loaded.set_pooled_budget(pooled)
+        # PeriodBudgets rows move with the sweep as well (FORMULATION-v2 section 6)
+        driver.set_budget_rows([loaded.h], loaded.lp, driver.budget_row_bounds(
+            loaded.lp, budgets, pooled, period_budgets_at(sweep, value)))
         outcome = loaded.solve()
         loaded.solution()
         seconds.append(time.perf_counter() - t0)
