@@ -272,6 +272,7 @@ def point_dict(point: FrontierPoint) -> dict:
         "cost": point.cost, "spend": point.spend, "spend_by_lever": point.levers,
         "budget_shadow_price": point.shadow_price,
         "pooled_budget_shadow_price": point.pooled_shadow_price,
+        "period_budget_shadow_price": point.period_shadow_price,
         "scale_derivative": point.scale_derivative, "seconds": round(point.seconds, 4),
         "simplex_iterations": point.iterations, "start": "warm" if point.warm else "cold",
     }

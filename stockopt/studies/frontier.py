@@ -243,6 +243,10 @@ class FrontierPoint:
     seconds: float
     iterations: int
     warm: bool
+    period_shadow_price: dict[str, dict[str, float]] = field(default_factory=dict)
+    """{party: {period label: ∂R*/∂B_{p,t}}} for the PeriodBudgets rows (periods per base
+    currency unit, ≤ 0); where every budget is spent the dual may sit here rather than on
+    the party's total."""
 
 
 def plan_metrics(st: ModelStatement, sol: Solution
@@ -280,7 +284,12 @@ def make_point(st: ModelStatement, sol: Solution, outcome: SolveOutcome,
         spend=spend, levers=levers, shadow_price=duals, pooled_shadow_price=pooled_dual,
         scale_derivative=derivative, seconds=seconds,
         iterations=sum(ph.simplex_iterations + ph.ipm_iterations for ph in outcome.phases),
-        warm=warm)
+        warm=warm,
+        period_shadow_price={p: {data.period_label(t): float(price)
+                                 for (q, t), price in sorted(outcome.period_budget_duals.items(),
+                                                             key=lambda kv: kv[0][1]) if q == p}
+                             for p in data.parties
+                             if any(q == p for (q, _t) in outcome.period_budget_duals)})
 
 
 class PointFailed(Exception):

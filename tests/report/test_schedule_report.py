@@ -135,3 +135,5 @@ def test_the_frontier_scales_period_budgets_with_the_others(tmp_path: Path) -> N
     points = json.loads(js.read_text())["points"]
     assert [p["risk"] for p in points] == pytest.approx([0.75, 0.375, 0.0], abs=1e-9)
     assert points[1]["scale_derivative"] == pytest.approx(-0.375, rel=1e-7)
+    assert points[1]["period_budget_shadow_price"]["US"]["2027"] == pytest.approx(-0.375e-3,
+                                                                                  rel=1e-7)
