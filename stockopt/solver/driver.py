@@ -13,6 +13,8 @@ batches (``solver.fixed_plan``, through ``LoadedLP``) and the infeasibility diag
 * the budget rows: their shadow prices from the row duals (``budget_shadow_prices``) and
   their bounds (``set_budget_rows``);
 * the phase-2 risk row R ≤ R* + RISK_BOUND_RELATIVE·max(1, |R*|) (``RiskRow``);
+* an optimum's optimal face (``optimal_face``), a copy of the LP restricted to it
+  (``on_face``) and its basis lifted back to the whole LP (``lift_basis``), for phase 3;
 * the HiGHS version (``highs_version``).
 
 Units: the functions take and return model units (t, currency, periods of demand lost);
@@ -296,6 +298,72 @@ def with_basic_rows(start: highspy.HighsBasis, extra_rows: int) -> highspy.Highs
     out = highspy.HighsBasis()
     out.col_status = list(start.col_status)
     out.row_status = [*start.row_status, *[highspy.HighsBasisStatus.kBasic] * extra_rows]
+    out.valid = True
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    """The optimal face of an LP's optimum, as fixings (``optimal_face``).
+
+    ``cols`` and ``rows`` are the columns and rows whose reduced cost or dual exceeds a
+    tolerance (so nonbasic), ``col_values`` and ``row_values`` the bound each sits on,
+    ``col_at_upper`` and ``row_at_upper`` whether that is its upper bound. Holding them
+    there keeps every optimal point of the LP (up to the tolerance) and cuts the rest.
+    """
+
+    cols: np.ndarray
+    col_values: np.ndarray
+    col_at_upper: np.ndarray
+    rows: np.ndarray
+    row_values: np.ndarray
+    row_at_upper: np.ndarray
+
+
+def optimal_face(h: highspy.Highs, tolerance: float) -> Face:
+    """The face of ``h``'s last (optimal) solution: its columns and rows with |reduced
+    cost| or |dual| above ``tolerance`` (scaled; a basic one has 0), each at its bound."""
+    solution = h.getSolution()
+    lp = h.getLp()
+
+    def at_bounds(dual: Sequence[float], value: Sequence[float], lower: Sequence[float],
+                  upper: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        index = np.flatnonzero(np.abs(np.asarray(dual)) > tolerance).astype(np.int32)
+        values = np.asarray(value)[index]
+        at_upper = (np.abs(values - np.asarray(upper)[index])
+                    < np.abs(values - np.asarray(lower)[index]))
+        return index, values, at_upper
+
+    return Face(*at_bounds(solution.col_dual, solution.col_value, lp.col_lower_, lp.col_upper_),
+                *at_bounds(solution.row_dual, solution.row_value, lp.row_lower_, lp.row_upper_))
+
+
+def on_face(h: highspy.Highs, face: Face, cost: np.ndarray) -> highspy.Highs:
+    """A new quiet HiGHS instance holding ``h``'s current LP with objective ``cost``
+    (scaled) and ``face``'s columns and rows fixed at their values: the LP restricted to
+    that face (rows of ``h`` added after the face was taken stay as they are)."""
+    restricted = clone(h)
+    set_objective(restricted, cost)
+    restricted.changeColsBounds(len(face.cols), face.cols, face.col_values, face.col_values)
+    restricted.changeRowsBounds(len(face.rows), face.rows, face.row_values, face.row_values)
+    return restricted
+
+
+def lift_basis(restricted: highspy.Highs, face: Face) -> highspy.HighsBasis:
+    """``restricted``'s basis (``on_face``) as a basis of the unrestricted LP: a fixed
+    column or row that is nonbasic there is nonbasic at the bound it was fixed at. The
+    point it gives is the restricted optimum, so it is feasible for the unrestricted LP."""
+    start = restricted.getBasis()
+    lower, upper = highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kUpper
+    basic = highspy.HighsBasisStatus.kBasic
+    out = highspy.HighsBasis()
+    for name, index, at_upper in (("col_status", face.cols, face.col_at_upper),
+                                  ("row_status", face.rows, face.row_at_upper)):
+        status = list(getattr(start, name))
+        for i, up in zip(index.tolist(), at_upper.tolist(), strict=True):
+            if status[i] != basic:
+                status[i] = upper if up else lower
+        setattr(out, name, status)
     out.valid = True
     return out
 

@@ -44,7 +44,7 @@ from stockopt.workbook.example import example_tables
 from stockopt.workbook.normalize import load
 from stockopt.workbook.template import write_input_workbook
 
-VOLATILE_AUDIT = ("phase 1", "phase 2", "timestamp", "step times")
+VOLATILE_AUDIT = ("phase 1", "phase 2", "phase 3", "timestamp", "step times")
 """Summary audit rows that differ between two runs of the same input (times, clock)."""
 
 

@@ -7,6 +7,7 @@ import math
 import time
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -178,3 +179,34 @@ def test_cold_solve_and_warm_sweep_share_duals_and_risk_row(example_lp: MatrixLP
     for party, dual in reference.budget_duals.items():
         assert outcome.budget_duals[party] == pytest.approx(dual, rel=1e-6, abs=1e-15)
     assert outcome.pooled_budget_dual == reference.pooled_budget_dual
+
+
+def test_the_optimal_face_fixes_what_has_a_dual_and_lifts_back() -> None:
+    """Phase 1 of the tiny LP with an unbounded pooled row: both budgets bind (duals −0.25 and
+    −0.25/8 before scaling), x0 = 1.5 and x1 = 0.5 are basic. The face fixes the two
+    budget rows at their (upper) bounds and no column; the copy on the face holds them
+    there without touching the original, and its basis lifts back with both rows
+    nonbasic at their upper bounds."""
+    lp = driver.scale(tiny(pooled=None))
+    h = driver.load(lp, lp.risk_cost)
+    assert driver.run(h, "phase 1 (risk)", "dual simplex", {}).status == "optimal"
+    face = driver.optimal_face(h, 1e-9)
+    assert face.cols.tolist() == []
+    assert face.rows.tolist() == [0, 1] and face.row_at_upper.tolist() == [True, True]
+    assert face.row_values.tolist() == pytest.approx([3.0 * lp.row_scale[0],
+                                                      4.0 * lp.row_scale[1]], rel=1e-12)
+    restricted = driver.on_face(h, face, lp.cost_cost)
+    copy = restricted.getLp()
+    assert list(copy.row_lower_) == [*face.row_values.tolist(), -INF]  # the pooled row: free
+    assert list(copy.row_upper_) == [*face.row_values.tolist(), INF]
+    assert list(copy.col_cost_) == lp.cost_cost.tolist()
+    assert list(h.getLp().row_lower_) == [-INF] * 3  # the original keeps its rows
+    assert driver.run(restricted, "phase 3 (releases)", "dual simplex", {}).status == "optimal"
+    lifted = driver.lift_basis(restricted, face)
+    assert lifted.valid
+    nonbasic = [s for s in lifted.row_status if s != highspy.HighsBasisStatus.kBasic]
+    assert all(s == highspy.HighsBasisStatus.kUpper for s in nonbasic)
+    driver.set_basis(h, lifted)  # the restricted optimum, which is phase 1's again
+    record = driver.run(h, "phase 1 (risk)", "primal simplex", {"simplex_strategy": 4})
+    assert record.status == "optimal" and record.simplex_iterations == 0
+    assert np.asarray(h.getSolution().col_value) * lp.col_scale == pytest.approx([1.5, 0.5])

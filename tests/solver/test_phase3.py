@@ -9,6 +9,8 @@ import pytest
 from workbooks import minimal_sheets, write_workbook
 
 import stockopt
+from stockopt.model import build_matrix_lp
+from stockopt.solver.highs import LoadedLP, PhaseRecord
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inputs" / "us_eu_example.xlsx"
 
@@ -55,3 +57,26 @@ def test_the_bundled_example_keeps_its_optimum_and_releases_nothing_in_calm() ->
     assert set(result.period_budget_shadow_price["EU"]) == {"2027", "2028", "2029", "2030",
                                                             "2031"}
     assert all(v > 0 for s, v in result.released_by_scenario.items() if s != "calm")
+
+
+def test_phase3_from_the_optimal_face_ends_where_primal_from_phase_2_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Phase 3 first minimizes Move on phase 2's optimal face (a copy of the LP), then
+    runs primal simplex on the whole LP from there. Against primal simplex from phase 2's
+    basis alone (the face run made to fail, which is also the fallback): the same R*, cost
+    and shadow prices bit for bit (phases 1 and 2 are untouched), the same optimal Move to
+    round-off, and both plans within the two bound rows (checked by the solve)."""
+    matrix = build_matrix_lp(stockopt.load(EXAMPLE).data)
+    on_face = LoadedLP(matrix).solve()
+
+    def failed(self: LoadedLP, face, deadline):  # noqa: ANN001, ANN202
+        return PhaseRecord("phase 3 (releases)", "unknown", None, 0.0, "dual simplex")
+
+    monkeypatch.setattr(LoadedLP, "_phase3_on_face", failed)
+    plain = LoadedLP(matrix).solve()
+    assert on_face.risk == plain.risk and on_face.cost == plain.cost
+    assert on_face.budget_duals == plain.budget_duals
+    assert on_face.period_budget_duals == plain.period_budget_duals
+    assert "optimal face" in on_face.phases[2].algorithm
+    assert on_face.phases[2].objective == pytest.approx(plain.phases[2].objective, rel=1e-9)
+    assert plain.phases[2].status == on_face.phases[2].status == "optimal"

@@ -1,4 +1,4 @@
-"""The HiGHS option sets of the two phases, and the retry when unperturbed primal fails."""
+"""The HiGHS option sets of the phases, and the retry when unperturbed primal fails."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from stockopt.solver.highs import (
     DUAL_TOLERANCE,
     PHASE2_FALLBACK,
     PHASE2_OPTIONS,
+    PHASE3_FACE_OPTIONS,
     TIE_BREAK_OPTIONS,
     LoadedLP,
     PhaseRecord,
@@ -76,7 +77,7 @@ def test_option_sets_are_valid_highs_options() -> None:
 
     h = highspy.Highs()
     for options in (*solve_module.ALGORITHMS.values(), PHASE2_OPTIONS, PHASE2_FALLBACK,
-                    TIE_BREAK_OPTIONS):
+                    TIE_BREAK_OPTIONS, PHASE3_FACE_OPTIONS):
         for key, value in options.items():
             assert h.setOptionValue(key, value) == highspy.HighsStatus.kOk, key
 
