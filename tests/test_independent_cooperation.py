@@ -334,7 +334,7 @@ def test_alone_limit_conflict_on_market_depth(tmp_path: Path) -> None:
 # R* = 44.2468 without limits, R_US^alone = 21.0883, R_EU^alone = 24.94 (their sum
 # 46.03). The joint optimum is not unique in how R splits between the parties, so 'alone'
 # holds at some optimum and leaves R* (not the cost, necessarily) as it was; max_risk US
-# 19.4 raises R* (to 44.2525 in our LP), alone or not; EU 19.0 binds (R_EU 21.78 in the
+# 19.4 raises R* (to 44.2525 in our LP), alone or not; EU 19.0 binds (R_EU 22.98 in the
 # plan as stated) but costs nothing (a plan at R* has R_EU 19.0); alone with
 # EU 24.0 is slack; US and EU both at 21 cannot hold (Σ_p R_p ≥ R ≥ 44.25 > 42); alone
 # with EU 20 cannot either (21.09 + 20 < 44.25).
