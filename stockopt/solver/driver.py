@@ -24,6 +24,8 @@ the scaled values HiGHS holds appear only inside this module and in ``ScaledLP``
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,16 +57,43 @@ RISK_BOUND_RELATIVE = 1e-7
 """Phase 2 keeps R ≤ R* + RISK_BOUND_RELATIVE · max(1, |R*|) (the contract's relaxation)."""
 
 
+_banner_passed = False
+"""Whether this process has made a HiGHS instance (HiGHS prints its banner, "Running HiGHS
+1.16.0 ...", on standard output when the first one is made, whatever its options)."""
+
+
+def _highs(verbose: bool = False) -> highspy.Highs:
+    """``highspy.Highs()``, with HiGHS's one-time banner kept off standard output unless
+    ``verbose``: the banner is written by the C++ library to file descriptor 1 before any
+    option can be set, so for the first instance that descriptor points at /dev/null."""
+    global _banner_passed
+    if _banner_passed or verbose:
+        _banner_passed = True
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _banner_passed = True
+    return h
+
+
 @functools.cache
 def highs_version() -> str:
     """The HiGHS version as "major.minor.patch"."""
-    h = highspy.Highs()
+    h = _highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
 def new_highs(*, verbose: bool = False) -> highspy.Highs:
-    """An empty HiGHS instance: quiet, or streaming its log to the console if ``verbose``."""
-    h = highspy.Highs()
+    """An empty HiGHS instance: quiet, or streaming its log to the console if ``verbose``
+    (then with HiGHS's banner)."""
+    h = _highs(verbose)
     h.setOptionValue("output_flag", bool(verbose))
     h.setOptionValue("log_to_console", bool(verbose))
     return h
