@@ -224,6 +224,8 @@ def write_report(results: Results, workbook: Workbook, path: str | Path, *,
     cannot be written.
     """
     target = Path(path)
-    _write_workbook(target, results, workbook.data, RunAudit(workbook.path, timings or {}),
+    _write_workbook(target, results, workbook.data,
+                    RunAudit(workbook.path, timings or {},
+                             [p.message for p in workbook.warnings]),
                     raw=workbook.loaded.raw)
     return target

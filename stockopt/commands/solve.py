@@ -69,11 +69,13 @@ def write_outputs(workbook: Path, loaded: Loaded, results: Results, output: Path
     try:
         with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
                              ((workbook, "input workbook"),)):
-            write_report(output, results, loaded.data, RunAudit(workbook, timings),
+            warnings = [p.message for p in loaded.problems.warnings]
+            write_report(output, results, loaded.data, RunAudit(workbook, timings, warnings),
                          raw=loaded.raw)
             timings["write_workbook"] = time.perf_counter() - t0
             if summary_json is not None:
                 payload = results.summary_dict()
+                payload["warnings"] = warnings
                 payload["timings_seconds"] = {k: round(v, 4) for k, v in timings.items()}
                 write_json(summary_json, payload)
     except OutputNotWritable as exc:

@@ -9,7 +9,7 @@ with a ``SheetWriter``; the tables come from ``tables``.
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from openpyxl.formatting.rule import ColorScaleRule
@@ -66,6 +66,8 @@ class Audit:
     input_sha256: str
     timestamp: str
     timings: dict[str, float]
+    warnings: list[str] = field(default_factory=list)
+    """The input's warnings (each names its sheet, row and column), listed under the audit."""
 
 
 
@@ -219,6 +221,16 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
                                                   audit.timings.items())))
     for key, value in facts:
         w.append([w.cell(key, font=BOLD), value])
+    w.blank()
+    w.section(f"Input warnings ({len(audit.warnings)})")
+    if audit.warnings:
+        w.note("The workbook was read with these warnings; each may change the answer (a name "
+               "that matches nothing, a column that is ignored). The same list is in the "
+               "summary JSON (warnings).")
+        for message in audit.warnings:
+            w.append([message])
+    else:
+        w.note("None: the input workbook was read without warnings.")
 
 
 def _bounds_section(w: SheetWriter, results: Results, data: ModelData) -> None:

@@ -43,6 +43,8 @@ class RunAudit:
 
     input_path: Path
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """The input's warning messages (they travel with the results)."""
     timestamp: str = field(default_factory=lambda: datetime.now(UTC).strftime(
         "%Y-%m-%d %H:%M:%S UTC"))
 
@@ -77,7 +79,7 @@ def build_workbook(results: Results, data: ModelData, audit: RunAudit,
         return SheetWriter(ws[name], data.currency, step, used=used)
 
     facts = sheets.Audit(Path(audit.input_path).name, audit.input_sha256, audit.timestamp,
-                         dict(audit.timings))
+                         dict(audit.timings), list(audit.warnings))
     scenario_span, tail = sheets.write_scenarios(writer(sheets.SCENARIOS), results, data)
     sheets.write_summary(writer(sheets.SUMMARY), results, data, facts, ws[sheets.SCENARIOS],
                          scenario_span, tail)
