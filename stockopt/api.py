@@ -226,6 +226,6 @@ def write_report(results: Results, workbook: Workbook, path: str | Path, *,
     target = Path(path)
     _write_workbook(target, results, workbook.data,
                     RunAudit(workbook.path, timings or {},
-                             [p.message for p in workbook.warnings]),
+                             warnings=[p.message for p in workbook.warnings]),
                     raw=workbook.loaded.raw)
     return target

@@ -70,8 +70,8 @@ def write_outputs(workbook: Path, loaded: Loaded, results: Results, output: Path
         with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
                              ((workbook, "input workbook"),)):
             warnings = [p.message for p in loaded.problems.warnings]
-            write_report(output, results, loaded.data, RunAudit(workbook, timings, warnings),
-                         raw=loaded.raw)
+            write_report(output, results, loaded.data,
+                         RunAudit(workbook, timings, warnings=warnings), raw=loaded.raw)
             timings["write_workbook"] = time.perf_counter() - t0
             if summary_json is not None:
                 payload = results.summary_dict()

@@ -43,10 +43,10 @@ class RunAudit:
 
     input_path: Path
     timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    """The input's warning messages (they travel with the results)."""
     timestamp: str = field(default_factory=lambda: datetime.now(UTC).strftime(
         "%Y-%m-%d %H:%M:%S UTC"))
+    warnings: list[str] = field(default_factory=list)
+    """The input's warning messages (they travel with the results)."""
 
     @property
     def input_sha256(self) -> str:
