@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .currency import close_match, parse_exchange_rates
 from .problems import Problems, found_text, number_text, quoted
@@ -278,7 +278,8 @@ def _check_references(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
                     problems.error(table.title, rec.row, col.name,
                                    f"a {kind} declared in {where[col.references]}"
                                    + (" (or *)" if col.wildcard else ""),
-                                   f"{quoted(value)}, which is not declared",
+                                   f"{quoted(value)}, which is not declared"
+                                   + suggestion(str(value), names),
                                    cell=_cell(table, col.name, rec.row))
 
 
@@ -492,7 +493,8 @@ def _check_sources(raw: RawWorkbook, problems: Problems) -> None:
             problems.warning(table.title, rec.row, "source",
                              "a source named on the Supply or Offtakes sheet",
                              f"{quoted(source)}, which no Supply or Offtakes row names (this row "
-                             "matches nothing)")
+                             "matches nothing)" + suggestion(str(source), named),
+                             cell=_cell(table, "source", rec.row))
 
 
 def _check_unused(raw: RawWorkbook, problems: Problems) -> None:
@@ -610,6 +612,25 @@ def split_names(value: object) -> tuple[str, ...]:
         return ()
     parts = (part.strip() for part in str(value).split(LIST_SEPARATOR))
     return tuple(dict.fromkeys(part for part in parts if part))
+
+
+def closest_name(value: str, names: Iterable[str]) -> str | None:
+    """The declared name ``value`` most likely means: the one equal to it but for case or
+    surrounding spaces, else the closest by spelling (difflib ratio ≥ 0.75); None if
+    none is close."""
+    known = sorted(str(n) for n in names)
+    folded = value.strip().casefold()
+    same = [n for n in known if n.strip().casefold() == folded]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(folded, [n.casefold() for n in known], n=1, cutoff=0.75)
+    return next((n for n in known if n.casefold() == close[0]), None) if close else None
+
+
+def suggestion(value: str, names: Iterable[str]) -> str:
+    """" (did you mean 'X'?)" for the closest declared name, or ""."""
+    near = closest_name(value, names)
+    return f" (did you mean {quoted(near)}?)" if near is not None and near != value else ""
 
 
 def setting_choice(setting: Setting, value: object) -> str | None:
