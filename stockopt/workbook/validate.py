@@ -117,8 +117,12 @@ def _check_cells(table: Table, problems: Problems) -> None:
             if value is INVALID:
                 continue
             if col.kind is Kind.NUMBER and not col.in_range(value):
+                hint = ""
+                if col.is_fraction and 10 <= value <= 100 and float(value).is_integer():
+                    hint = (f" (shares are fractions: {value / 100:g} for {value:g} %, "
+                            "not a percentage)")
                 problems.error(table.title, rec.row, col.name, col.expected_range(True),
-                               found_text(value), cell=_cell(table, col.name, rec.row))
+                               found_text(value) + hint, cell=_cell(table, col.name, rec.row))
 
 
 def _cell(table: Table, column: str, row: int) -> str | None:
@@ -427,8 +431,11 @@ def _check_probabilities(table: Table, problems: Problems) -> None:
         return
     total = sum(values)
     if abs(total - 1.0) > SUM_TOLERANCE:
+        hint = (" (probabilities are fractions: divide each by 100)"
+                if abs(total - 100.0) <= 100 * SUM_TOLERANCE else "")
         problems.error(table.title, [r.row for r in table.records], "probability",
-                       "scenario probabilities that sum to 1", f"a sum of {_sum_text(total)}")
+                       "scenario probabilities that sum to 1",
+                       f"a sum of {_sum_text(total)}{hint}")
 
 
 def period_positions(raw: RawWorkbook) -> dict[str, int]:
