@@ -12,6 +12,7 @@ row's coefficients (``unreliable_explanation``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -301,26 +302,27 @@ def elastic_floor_lp(lp: MatrixLP, required: Sequence[float], *,
     rows = [f for f in lp.row_layout.first if with_budgets or f not in BUDGET_ROWS]
     part = first_stage_part(lp, FLOOR_LEVERS, rows)
     floors = part.row_layout.first.get("cover_floor", np.zeros(0, dtype=np.int64))
-    n, k = part.n_cols, len(floors)
-    slack = sp.csr_matrix((np.ones(k), (floors, np.arange(k))), shape=(part.n_rows, k))
-    A = part.A.tocsr()
-
-    def unit_of(r: int) -> float:  # the largest unit of the floor's purchases, else 1
-        units = part.col_unit[A.indices[A.indptr[r]:A.indptr[r + 1]]]
-        return float(units.max()) if len(units) else 1.0
-
-    unit = np.array([unit_of(r) for r in floors], dtype=float)
     cost = 1.0 / np.maximum(np.asarray(required, dtype=float), 1e-9)
-    part.layout.first[SLACK] = n + np.arange(k)
-    return MatrixLP(
-        A=sp.csr_matrix(sp.hstack([A, slack])),
-        col_lower=np.concatenate([part.col_lower, np.zeros(k)]),
-        col_upper=np.concatenate([part.col_upper, np.full(k, np.inf)]),
-        row_lower=part.row_lower, row_upper=part.row_upper,
-        risk_cost=np.concatenate([np.zeros(n), cost]), cost_cost=np.zeros(n + k),
-        layout=part.layout, row_layout=part.row_layout, row_family=part.row_family,
-        parties=part.parties, budgeted=part.budgeted,
-        col_unit=np.concatenate([part.col_unit, unit]))
+    return _with_slack(part, floors, 1.0, cost, _row_units(part, floors), SLACK)
+
+
+def _with_slack(lp: MatrixLP, rows: np.ndarray, sign: float, cost: np.ndarray,
+                unit: np.ndarray, family: str) -> MatrixLP:
+    """``lp`` with one slack column ≥ 0 per row in ``rows``, entered with coefficient
+    ``sign`` (±1), priced ``cost`` in the ``risk_cost`` slot (``cost_cost`` 0, no phase 3)
+    and scaled by ``unit``; the slack columns are family ``family`` in ``layout.first``.
+    The elastic LPs of this module are all built this way."""
+    n, k = lp.n_cols, len(rows)
+    slack = sp.csr_matrix((np.full(k, sign), (rows, np.arange(k))), shape=(lp.n_rows, k))
+    layout = ColumnLayout(first={**lp.layout.first, family: n + np.arange(k)},
+                          second=dict(lp.layout.second))
+    return dataclasses.replace(
+        lp, A=sp.csr_matrix(sp.hstack([lp.A.tocsr(), slack])),
+        col_lower=np.concatenate([lp.col_lower, np.zeros(k)]),
+        col_upper=np.concatenate([lp.col_upper, np.full(k, np.inf)]),
+        risk_cost=np.concatenate([np.zeros(n), np.asarray(cost, dtype=float)]),
+        cost_cost=np.zeros(n + k), move_cost=None, layout=layout,
+        col_unit=np.concatenate([lp.col_unit, np.asarray(unit, dtype=float)]))
 
 
 def elastic_floors(lp: MatrixLP, required: Sequence[float], *,
@@ -458,19 +460,8 @@ def elastic_cap_lp(lp: MatrixLP, *, with_budgets: bool) -> MatrixLP:
     rows = ["concentration_limit", *(BUDGET_ROWS if with_budgets else ())]
     part = first_stage_part(lp, CAP_LEVERS, [f for f in lp.row_layout.first if f in rows])
     caps = part.row_layout.first.get("concentration_limit", np.zeros(0, dtype=np.int64))
-    n, k = part.n_cols, len(caps)
     unit = _row_units(part, caps)
-    slack = sp.csr_matrix((-np.ones(k), (caps, np.arange(k))), shape=(part.n_rows, k))
-    part.layout.first[CAP_SLACK] = n + np.arange(k)
-    return MatrixLP(
-        A=sp.csr_matrix(sp.hstack([part.A.tocsr(), slack])),
-        col_lower=np.concatenate([part.col_lower, np.zeros(k)]),
-        col_upper=np.concatenate([part.col_upper, np.full(k, np.inf)]),
-        row_lower=part.row_lower, row_upper=part.row_upper,
-        risk_cost=np.concatenate([np.zeros(n), 1.0 / unit]), cost_cost=np.zeros(n + k),
-        layout=part.layout, row_layout=part.row_layout, row_family=part.row_family,
-        parties=part.parties, budgeted=part.budgeted,
-        col_unit=np.concatenate([part.col_unit, unit]))
+    return _with_slack(part, caps, -1.0, 1.0 / unit, unit, CAP_SLACK)
 
 
 def elastic_caps(lp: MatrixLP, *, with_budgets: bool) -> np.ndarray | None:
@@ -495,21 +486,8 @@ def elastic_limit_lp(lp: MatrixLP) -> MatrixLP:
     min Σ_r v_r / max(1, bound_r), is in the ``risk_cost`` slot; ``cost_cost`` is 0. The
     elastic columns are family ``LIMIT_SLACK``."""
     rows = lp.row_layout.first.get("party_risk_limit", np.zeros(0, dtype=np.int64))
-    k, n = len(rows), lp.n_cols
-    slack = sp.csr_matrix((-np.ones(k), (rows, np.arange(k))), shape=(lp.n_rows, k))
     bound = np.maximum(1.0, np.abs(lp.row_upper[rows]))
-    layout = ColumnLayout(first={**lp.layout.first, LIMIT_SLACK: n + np.arange(k)},
-                          second=dict(lp.layout.second))
-    return MatrixLP(
-        A=sp.csr_matrix(sp.hstack([lp.A.tocsr(), slack])),
-        col_lower=np.concatenate([lp.col_lower, np.zeros(k)]),
-        col_upper=np.concatenate([lp.col_upper, np.full(k, np.inf)]),
-        row_lower=lp.row_lower, row_upper=lp.row_upper,
-        risk_cost=np.concatenate([np.zeros(n), 1.0 / bound]), cost_cost=np.zeros(n + k),
-        layout=layout, row_layout=lp.row_layout, row_family=lp.row_family,
-        parties=lp.parties, budgeted=lp.budgeted,
-        col_unit=np.concatenate([lp.col_unit, np.ones(k)]), row_index=lp.row_index,
-        col_index=lp.col_index, scenarios=lp.scenarios, periods=lp.periods)
+    return _with_slack(lp, rows, -1.0, 1.0 / bound, np.ones(len(rows)), LIMIT_SLACK)
 
 
 def explain_party_limits(data: ModelData, lp: MatrixLP) -> str:
