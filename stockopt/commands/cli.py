@@ -27,6 +27,7 @@ from .common import (
     default_output,
     default_sampled_output,
     echo_problems,
+    load_for_outputs,
     load_or_exit,
     load_with_risks,
     refusal,
@@ -184,13 +185,7 @@ def frontier_cmd(workbook: Path, output: Path | None, party: str | None, scale_a
     from .frontier import run_frontier_command
 
     output = output or default_frontier_output(workbook)
-    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
-                          ((workbook, "input workbook"),))
-    loaded = load_or_exit(workbook)
-    if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
-        sys.exit(EXIT_BAD_INPUT)
-    if not quiet:
-        echo_problems(loaded)
+    loaded = load_for_outputs(workbook, output, summary_json, quiet=quiet)
     try:
         sweep = define_sweep(loaded.data, party=party, scale_all=scale_all, pooled=pooled,
                              start=start, stop=stop, from_fraction=from_fraction,
@@ -218,13 +213,7 @@ def cooperation_cmd(workbook: Path, output: Path | None, summary_json: Path | No
     from .cooperation import run_cooperation
 
     output = output or default_cooperation_output(workbook)
-    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
-                          ((workbook, "input workbook"),))
-    loaded = load_or_exit(workbook)
-    if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
-        sys.exit(EXIT_BAD_INPUT)
-    if not quiet:
-        echo_problems(loaded)
+    loaded = load_for_outputs(workbook, output, summary_json, quiet=quiet)
     sys.exit(run_cooperation(workbook, loaded.data, output=output, summary_json=summary_json,
                              time_limit=time_limit, quiet=quiet))
 

@@ -59,6 +59,34 @@ def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
     return loaded
 
 
+def load_for_outputs(workbook: Path, output: Path, summary_json: Path | None, *,
+                     quiet: bool) -> Loaded:
+    """The start of a command that writes a workbook and maybe a summary JSON: apply the
+    output rule to both (exit 2 or 1 on a refusal), load and validate WORKBOOK (exit 2 on
+    errors) and, unless ``quiet``, show its warnings."""
+    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
+                          ((workbook, "input workbook"),))
+    loaded = load_or_exit(workbook)
+    if loaded.data is None:  # pragma: no cover - load_or_exit exits on errors
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet:
+        echo_problems(loaded)
+    return loaded
+
+
+def echo_solve_failure(exc: Exception, *, name_phase: bool = False) -> None:
+    """One failed solve (a ``SolveFailed``) on standard error: the error, that no workbook
+    was written, a hint for a time limit, and why in words when known; with
+    ``name_phase`` the failing phase leads the line."""
+    status = str(getattr(exc, "status", ""))
+    lead = f"{getattr(exc, 'phase', '')}: " if name_phase else ""
+    click.echo(f"error: {lead}{exc}. No output workbook was written."
+               + (" Try a longer --time-limit." if "time limit" in status else ""), err=True)
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        click.echo(f"why: {explanation}.", err=True)
+
+
 def load_with_risks(workbook: Path, quiet: bool) -> Loaded:
     """Load WORKBOOK (exit 2 on errors), show its warnings, and require Risks rows."""
     loaded = load_or_exit(workbook)

@@ -18,7 +18,14 @@ from ..files.atomic import OutputNotWritable
 from ..report.cooperation import sentences, write_cooperation_workbook
 from ..solver.highs import SolveFailed
 from ..studies.cooperation import Cooperation
-from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    echo_solve_failure,
+    refusal,
+    write_json,
+    writing_outputs,
+)
 from .progress import Progress
 
 
@@ -46,11 +53,7 @@ def run_cooperation(workbook: Path, data: ModelData, *, output: Path,
             result = cooperate(data, time_limit=time_limit, on_phase=progress.step)
         except SolveFailed as exc:
             progress.close()
-            click.echo(f"error: {exc.phase}: {exc}. No output workbook was written."
-                       + (" Try a longer --time-limit." if "time limit" in exc.status else ""),
-                       err=True)
-            if exc.explanation:
-                click.echo(f"why: {exc.explanation}.", err=True)
+            echo_solve_failure(exc, name_phase=True)
             return EXIT_FAILURE
         timings["solve"] = time.perf_counter() - t0
         progress.step(f"writing {output.name}")

@@ -20,7 +20,14 @@ from ..report.workbook import RunAudit, write_report
 from ..results.extract import Results
 from ..solver.highs import SolveFailed
 from ..workbook.normalize import Loaded
-from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    echo_solve_failure,
+    refusal,
+    write_json,
+    writing_outputs,
+)
 from .progress import Progress
 
 
@@ -40,11 +47,7 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
                                       on_phase=progress.step, timings=timings)
         except SolveFailed as exc:
             progress.close()
-            click.echo(f"error: {exc}. No output workbook was written."
-                       + (" Try a longer --time-limit." if "time limit" in exc.status else ""),
-                       err=True)
-            if exc.explanation:
-                click.echo(f"why: {exc.explanation}.", err=True)
+            echo_solve_failure(exc)
             if summary_json is not None:
                 _safe_json(summary_json, {"status": exc.status, "failed_phase": exc.phase,
                                           "risk": exc.outcome.risk,
