@@ -83,16 +83,21 @@ def spend_by_party(ws: WriteOnlyWorksheet, span: TableSpan, levers: Sequence[str
     return chart
 
 
-def party_risk(ws: WriteOnlyWorksheet, span: TableSpan) -> BarChart:
-    """Clustered columns: each party's expected loss, CVaR and risk (periods of demand)."""
+def party_columns(ws: WriteOnlyWorksheet, span: TableSpan, first: str, last: str,
+                  title: str, y_title: str, *, from_zero: bool = False,
+                  size: tuple[float, float] = (WIDTH_CM, HEIGHT_CM)) -> BarChart:
+    """Clustered columns per party (the table's ``party`` column): the table's columns
+    ``first`` to ``last`` (periods of demand), titled from their headers."""
     chart = BarChart()
     chart.type = "col"
     chart.grouping = "clustered"
-    chart.title = "Each party's own risk"
-    chart.y_axis.title = "periods of demand lost"
+    chart.title = title
+    chart.y_axis.title = y_title
     chart.y_axis.number_format = "0.0"
     chart.y_axis.majorGridlines = None
-    chart.add_data(Reference(ws, min_col=span.col("expected_loss"), max_col=span.col("risk"),
+    if from_zero:
+        chart.y_axis.scaling.min = 0
+    chart.add_data(Reference(ws, min_col=span.col(first), max_col=span.col(last),
                              min_row=span.header_row, max_row=span.last_row),
                    titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=span.col("party"), min_row=span.first_row,
@@ -100,8 +105,14 @@ def party_risk(ws: WriteOnlyWorksheet, span: TableSpan) -> BarChart:
     chart.legend.position = "b"
     chart.gapWidth = 80
     _axes_visible(chart)
-    chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    chart.width, chart.height = size
     return chart
+
+
+def party_risk(ws: WriteOnlyWorksheet, span: TableSpan) -> BarChart:
+    """Clustered columns: each party's expected loss, CVaR and risk (periods of demand)."""
+    return party_columns(ws, span, "expected_loss", "risk", "Each party's own risk",
+                         "periods of demand lost")
 
 
 def stock_in_worst_scenario(ws: WriteOnlyWorksheet, span: TableSpan, scenario: str) -> LineChart:

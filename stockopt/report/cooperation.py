@@ -18,13 +18,13 @@ from typing import BinaryIO
 
 import openpyxl
 import pandas as pd
-from openpyxl.chart import BarChart, Reference
 
 from ..data import ModelData
 from ..files.atomic import write_atomically
 from ..files.provenance import file_sha256, package_version
 from ..files.targets import check_targets
 from ..studies.cooperation import Cooperation
+from . import charts
 from .cells import SheetWriter, use_fast_rows
 
 COOPERATION = "Cooperation"
@@ -89,26 +89,6 @@ def sentences(cooperation: Cooperation, data: ModelData) -> list[str]:
     return out
 
 
-def _risk_chart(ws: object, first_row: int, last_row: int, header_row: int) -> BarChart:
-    """Clustered columns: each party's risk alone and together (periods)."""
-    chart = BarChart()
-    chart.type = "col"
-    chart.grouping = "clustered"
-    chart.title = "Risk alone and together"
-    chart.y_axis.title = "periods of own demand lost"
-    chart.y_axis.number_format = "0.0"
-    chart.y_axis.majorGridlines = None
-    chart.y_axis.scaling.min = 0
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=header_row, max_row=last_row),
-                   titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first_row, max_row=last_row))
-    chart.legend.position = "b"
-    chart.width, chart.height = 16.0, 7.5
-    return chart
-
-
 def build_cooperation_workbook(cooperation: Cooperation, data: ModelData, input_path: Path,
                                timings: dict[str, float] | None = None) -> openpyxl.Workbook:
     """The cooperation workbook (write-only: it can be saved once)."""
@@ -134,8 +114,10 @@ def build_cooperation_workbook(cooperation: Cooperation, data: ModelData, input_
         for line in textwrap.wrap(text, NOTE_WIDTH, subsequent_indent="  "):
             w.note(line)
     w.blank()
-    w.ws.add_chart(_risk_chart(w.ws, span.first_row, span.last_row, span.header_row),
-                   f"A{w.row + 1}")
+    w.ws.add_chart(charts.party_columns(w.ws, span, "risk_alone", "risk_together",
+                                        "Risk alone and together",
+                                        "periods of own demand lost", from_zero=True,
+                                        size=(16.0, 7.5)), f"A{w.row + 1}")
 
     lv = SheetWriter(use_fast_rows(wb.create_sheet(LEVERS)), cur)
     lv.layout([10, 20, 16, 14, 14, 8, 18, 16, 16, 18], freeze="A5")
