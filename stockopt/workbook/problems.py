@@ -113,6 +113,14 @@ class Problems:
     limit: int = MAX_LISTED
     error_count: int = 0
     warning_count: int = 0
+    letters: dict[str, dict[str, str]] = field(default_factory=dict)
+    """sheet title -> {column name: column letter}, registered by the reader (``locate``):
+    a problem with one row and one such column gets its cell reference without being told."""
+
+    def locate(self, sheet: str, columns: dict[str, str]) -> None:
+        """Register where ``sheet``'s columns are ({column name: letter}), so that every
+        problem on one of its cells names the cell (e.g. "C7")."""
+        self.letters[sheet] = dict(columns)
 
     def error(self, sheet: str | None, rows: int | tuple[int, ...] | list[int] | None,
               column: str | None, expected: str, found: str, *, cell: str | None = None) -> None:
@@ -136,6 +144,10 @@ class Problems:
             count = self.warning_count
         if count > self.limit:
             return
+        if cell is None and sheet is not None and column is not None:
+            letter = self.letters.get(sheet, {}).get(column)
+            if letter is not None and isinstance(rows, int):
+                cell = f"{letter}{rows}"
         self.kept.append(Problem(severity, _clip(sheet), _rows(rows), _clip(column),
                                  _clip(expected) or "", _clip(found) or "", _clip(cell)))
 

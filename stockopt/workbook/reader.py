@@ -160,6 +160,7 @@ def _read_sheet(wb: InputWorkbook, title: str, table: Table, problems: Problems)
         seen[col.name] = index
         by_index[index] = col
         table.columns[col.name] = letter
+    problems.locate(title, table.columns)  # from here on, one-cell problems name the cell
     for col in sheet.required_columns:
         if col.name not in seen:
             problems.error(title, header_row, col.name,

@@ -410,10 +410,11 @@ def _validation(sheet: Sheet, col: Column, sources: list[str]) -> DataValidation
     if sheet is SETTINGS and col.name == SETTINGS.key[0]:
         formula = _list_formula([s.key for s in SETTINGS_KEYS])
         return DataValidation(type="list", formula1=formula, allow_blank=True,
-                              errorStyle="warning", showErrorMessage=True,
+                              errorStyle="stop", showErrorMessage=True,
                               errorTitle="Unknown setting",
                               error="Known keys: " + ", ".join(s.key for s in SETTINGS_KEYS)
-                              + ". An unknown key is ignored (with a warning).")
+                              + ". An unknown key is an error (stockopt validate names the "
+                              "closest known key).")
     if col.kind is Kind.IDENTIFIER and col.references is Ref.SOURCE:
         items = [WILDCARD, *sources] if col.wildcard else sources
         formula = _list_formula(items)

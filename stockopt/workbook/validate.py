@@ -8,6 +8,7 @@ applied afterwards, by ``normalize``.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -154,9 +155,12 @@ def _check_settings(table: Table, problems: Problems) -> None:
         seen[name].append(rec.row)
         setting = SETTINGS_BY_KEY.get(name)
         if setting is None:
-            problems.warning(table.title, rec.row, "key", "a known setting ("
-                             + ", ".join(s.key for s in SETTINGS_KEYS) + ")",
-                             f"{quoted(key)} (ignored)")
+            problems.error(table.title, rec.row, "key", "a known setting ("
+                           + ", ".join(s.key for s in SETTINGS_KEYS) + ")",
+                           f"{quoted(key)}, which is none of them (its value would be "
+                           "ignored and the default used)"
+                           + _setting_suggestion(str(key)),
+                           cell=_cell(table, "key", rec.row))
             continue
         value = rec["value"]
         if _valid(value) and setting.choices and setting_choice(setting, value) is None:
@@ -491,17 +495,18 @@ def _check_swaps(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
 
 
 def _check_sources(raw: RawWorkbook, problems: Problems) -> None:
-    named = {str(r["source"]) for t in (SUPPLY, OFFTAKES) for r in raw[t.name].records
-             if _valid(r["source"])}
+    named = _supply_sources(raw)
     table = raw[DISRUPTIONS.name]
+    if named is None:
+        return
     for rec in table.records:
         source = rec["source"]
         if _valid(source) and source != WILDCARD and source not in named:
-            problems.warning(table.title, rec.row, "source",
-                             "a source named on the Supply or Offtakes sheet",
-                             f"{quoted(source)}, which no Supply or Offtakes row names (this row "
-                             "matches nothing)" + suggestion(str(source), named),
-                             cell=_cell(table, "source", rec.row))
+            problems.error(table.title, rec.row, "source",
+                           "a source named on the Supply or Offtakes sheet (or *)",
+                           f"{quoted(source)}, which no Supply or Offtakes row names (the row "
+                           "would disrupt nothing)" + suggestion(str(source), named),
+                           cell=_cell(table, "source", rec.row))
 
 
 def _check_unused(raw: RawWorkbook, problems: Problems) -> None:
@@ -544,14 +549,14 @@ def _check_risks(raw: RawWorkbook, problems: Problems) -> None:
 
     Every row needs an effect (a source with its availability, or a party with its demand
     multiplier); min_duration ≤ max_duration; rows of one group agree on start_probability
-    and durations; a source that no Supply or Offtakes row names gets a warning.
+    and durations; a source that no Supply or Offtakes row names is an error (with the
+    closest declared name suggested).
     """
     table = raw[RISKS.name]
     if not table.present or not table.records:
         return
     _unique_names(table, "risk", problems)
-    named = {str(r["source"]) for t in (SUPPLY, OFFTAKES) for r in raw[t.name].records
-             if _valid(r["source"])}
+    named = _supply_sources(raw)
     for rec in table.records:
         source, party = rec["source"], rec["party"]
         avail, mult = rec["availability"], rec["demand_multiplier"]
@@ -573,11 +578,12 @@ def _check_risks(raw: RawWorkbook, problems: Problems) -> None:
             problems.error(table.title, rec.row, "party",
                            "a party (or *) for the demand_multiplier given on this row",
                            "a blank cell", cell=_cell(table, "party", rec.row))
-        if _valid(source) and source != WILDCARD and source not in named:
-            problems.warning(table.title, rec.row, "source",
-                             "a source named on the Supply or Offtakes sheet",
-                             f"{quoted(source)}, which no Supply or Offtakes row names (this row "
-                             "cuts nothing)", cell=_cell(table, "source", rec.row))
+        if named is not None and _valid(source) and source != WILDCARD and source not in named:
+            problems.error(table.title, rec.row, "source",
+                           "a source named on the Supply or Offtakes sheet (or *)",
+                           f"{quoted(source)}, which no Supply or Offtakes row names (the row "
+                           "would cut nothing)" + suggestion(str(source), named),
+                           cell=_cell(table, "source", rec.row))
         lo, hi = risk_durations(rec)
         if lo is not None and hi is not None and lo > hi:
             problems.error(table.title, rec.row, "min_duration, max_duration",
@@ -640,6 +646,13 @@ def suggestion(value: str, names: Iterable[str]) -> str:
     return f" (did you mean {quoted(near)}?)" if near is not None and near != value else ""
 
 
+def _setting_suggestion(key: str) -> str:
+    """" (did you mean 'risk_weight'?)" for a Settings key that is a near miss of a known
+    one (case, spaces or hyphens for underscores, a small edit), else ""."""
+    near = closest_name(re.sub(r"[\s-]+", "_", key.strip()), [s.key for s in SETTINGS_KEYS])
+    return f" (did you mean {quoted(near)}?)" if near is not None else ""
+
+
 def setting_choice(setting: Setting, value: object) -> str | None:
     """The lower-case choice a text setting's cell names: its default when blank, None
     when it is none of ``setting.choices`` (an error)."""
@@ -667,7 +680,11 @@ def cover_basis(value: object) -> str | None:
     return text if text in COVER_BASES else None
 
 
-def _supply_sources(raw: RawWorkbook, sheets: tuple = (SUPPLY, OFFTAKES)) -> set[str]:
+def _supply_sources(raw: RawWorkbook, sheets: tuple = (SUPPLY, OFFTAKES)) -> set[str] | None:
+    """The sources named on ``sheets``; None when one of them lacks its source column
+    (reported as a missing column, so nothing can be said about names that match none)."""
+    if any(raw[t.name].present and "source" not in raw[t.name].columns for t in sheets):
+        return None
     return {str(r["source"]) for t in sheets for r in raw[t.name].records if _valid(r["source"])}
 
 
@@ -689,7 +706,8 @@ def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
                          problems: Problems) -> None:
     """CoverTargets: unique names; exactly one of party and stockpile; a known basis; the
     floor's stockpile (or one of the party's stockpiles) holds the mineral; domestic
-    sources that no Supply row names get a warning."""
+    sources that no Supply row names are errors (the closest suggested); sources that supply
+    other parties or minerals only, and a default that matches nothing, get a warning."""
     table = raw[COVER_TARGETS.name]
     if not table.present or not table.records:
         return
@@ -705,6 +723,7 @@ def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
     for rec in raw[SUPPLY.name].records:
         if _valid(rec["party"]) and _valid(rec["mineral"]) and _valid(rec["source"]):
             supplied[(str(rec["party"]), str(rec["mineral"]))].add(str(rec["source"]))
+    every_supply = _supply_sources(raw, (SUPPLY,))
     parties, stockpiles = declared[Ref.PARTY], declared[Ref.STOCKPILE]
     minerals = declared[Ref.MINERAL]
     for rec in table.records:
@@ -747,7 +766,17 @@ def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
             covered = [str(party)] if party is not None else sorted(
                 members.get(str(stockpile), ()))
             named = set().union(*(supplied[(p, str(mineral))] for p in covered))
-            unknown = [c for c in names if c not in named]
+            nowhere = [c for c in names if c not in every_supply] \
+                if given is not None and every_supply is not None else []
+            if nowhere:
+                problems.error(table.title, rec.row, "domestic_sources",
+                               "sources named on the Supply sheet",
+                               ", ".join(f"{quoted(c)}{suggestion(c, every_supply)}"
+                                         for c in nowhere)
+                               + ", which no Supply row names (they would reduce no imports)",
+                               cell=_cell(table, "domestic_sources", rec.row))
+            unknown = [c for c in names if c not in named and c not in nowhere] \
+                if every_supply is not None else []
             if unknown and (party is None) != (stockpile is None):
                 what = "" if given is not None else " (the default)"
                 who = f"party {quoted(party)}" if party is not None else \
@@ -767,7 +796,8 @@ def _check_cover_targets(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
 def _check_concentration_limits(raw: RawWorkbook, declared: dict[Ref, set[str] | None],
                                 problems: Problems) -> None:
     """ConcentrationLimits (duplicate rows are checked with the other keys): excluded
-    sources that no Supply or Offtakes row names, and rows that cap nothing, get warnings."""
+    sources that no Supply or Offtakes row names are errors (the closest suggested); rows
+    that cap nothing get warnings."""
     table = raw[CONCENTRATION_LIMITS.name]
     if not table.present or not table.records:
         return
@@ -779,13 +809,15 @@ def _check_concentration_limits(raw: RawWorkbook, declared: dict[Ref, set[str] |
                 options.add((str(r["party"]), str(r["mineral"])))
     minerals = declared[Ref.MINERAL]
     for rec in table.records:
-        unknown = [c for c in split_names(rec["excluded_sources"]) if c not in named]
+        unknown = [c for c in split_names(rec["excluded_sources"]) if c not in named] \
+            if named is not None else []
         if unknown:
-            problems.warning(table.title, rec.row, "excluded_sources",
-                             "sources named on the Supply or Offtakes sheet",
-                             ", ".join(f"{quoted(c)}" for c in unknown) + ", which no Supply or "
-                             "Offtakes row names (excluding them changes nothing)",
-                             cell=_cell(table, "excluded_sources", rec.row))
+            problems.error(table.title, rec.row, "excluded_sources",
+                           "sources named on the Supply or Offtakes sheet",
+                           ", ".join(f"{quoted(c)}{suggestion(c, named)}" for c in unknown)
+                           + ", which no Supply or Offtakes row names (excluding a source no "
+                           "row names would change nothing)",
+                           cell=_cell(table, "excluded_sources", rec.row))
         party, mineral = rec["party"], rec["mineral"]
         if _valid(party) and _known(mineral, minerals) and (party, mineral) not in options:
             problems.warning(table.title, rec.row, "mineral",

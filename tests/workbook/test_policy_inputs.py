@@ -217,13 +217,21 @@ def test_duplicate_target_names(tmp_path: Path) -> None:
     assert_problem(outcome, "CoverTargets", (3, 7), "target", "'us_net' 2 times")
 
 
-def test_unknown_domestic_source_is_a_warning(tmp_path: Path) -> None:
+def test_unknown_domestic_source_is_an_error_and_anothers_a_warning(tmp_path: Path) -> None:
+    """'atlantis' is named on no Supply row: an error (a typo would silently change the
+    floor). 'Domestic' is 'domestic' but for case: the suggestion says so. 'domestic'
+    supplies US ga but not EU ga: EU's default domestic source reduces no imports, a
+    warning (the planner typed nothing wrong)."""
     outcome = check(tmp_path, _broken(CoverTargets=[
-        ["x", "US", None, "ga", 1, "net_imports", "domestic; atlantis"],
+        ["x", "US", None, "ga", 1, "net_imports", "domestic; atlantis; Domestic"],
         ["y", "EU", None, "ga", 1, "net_imports", None]]))
-    assert outcome.exit_code == 0
+    assert outcome.exit_code == 2
     assert_problem(outcome, "CoverTargets", (7,), "domestic_sources", "'atlantis'",
-                   severity="warning")
+                   "which no Supply row names")
+    assert_problem(outcome, "CoverTargets", (7,), "domestic_sources",
+                   "'Domestic' (did you mean 'domestic'?)")
+    assert len(outcome.errors) == 1
+    assert outcome.errors[0]["cell"] == "G7"
     assert_problem(outcome, "CoverTargets", (8,), "domestic_sources",
                    "'domestic' (the default)", severity="warning")
 
@@ -236,11 +244,12 @@ def test_duplicate_concentration_rows(tmp_path: Path) -> None:
     assert len(outcome.errors) == 1
 
 
-def test_unknown_excluded_source_is_a_warning(tmp_path: Path) -> None:
-    outcome = check(tmp_path, _broken(ConcentrationLimits=[["EU", "ga", 0.6, "atlantis"]]))
-    assert outcome.exit_code == 0
+def test_unknown_excluded_source_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    outcome = check(tmp_path, _broken(ConcentrationLimits=[["EU", "ga", 0.6, "atlantis; China"]]))
+    assert outcome.exit_code == 2
     assert_problem(outcome, "ConcentrationLimits", (5,), "excluded_sources", "'atlantis'",
-                   "changes nothing", severity="warning")
+                   "'China' (did you mean 'china'?)", "would change nothing")
+    assert len(outcome.errors) == 1
 
 
 def test_concentration_share_out_of_range(tmp_path: Path) -> None:

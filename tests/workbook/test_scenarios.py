@@ -288,8 +288,8 @@ def test_duplicate_risk_names_and_unknown_source(tmp_path: Path) -> None:
     code, problems = _problems(tmp_path, sheets)
     assert code == 2
     _find(problems, [2, 4], "risk", "'ban_cut' 2 times")
-    warning = _find(problems, [4], "source", "no Supply or Offtakes row names")
-    assert warning["severity"] == "warning"
+    error = _find(problems, [4], "source", "no Supply or Offtakes row names")
+    assert error["severity"] == "error" and error["cell"] == "C4"
 
 
 # --- the bundled risk register ---------------------------------------------------------------

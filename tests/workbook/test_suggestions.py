@@ -36,9 +36,49 @@ def test_a_disruption_source_typo_is_named_with_its_cell(tmp_path: Path) -> None
     source = sheets["Disruptions"][row - 1][sheets["Disruptions"][0].index("source")]
     set_cell(sheets, "Disruptions", row, "source", str(source).upper() + "X")
     outcome = check(tmp_path, sheets)
-    problem = assert_problem(outcome, "Disruptions", (row,), "source", severity="warning")
+    problem = assert_problem(outcome, "Disruptions", (row,), "source")
     assert f"did you mean '{source}'?" in problem["message"]
     assert "cell " in problem["message"]
+    assert len(outcome.errors) == 1
+
+
+def test_the_issues_china_typos_are_errors_with_the_intended_name(tmp_path: Path) -> None:
+    """'Chna' and 'china' for 'China' on Disruptions: each an error naming 'China', so the
+    scenario cannot silently disrupt nothing (issue #18: R* fell from 2.12 to 0.23)."""
+    sheets = full_sheets()
+    for rows in sheets.values():  # the source is spelled 'China' everywhere
+        for row in rows[1:]:
+            row[:] = ["China" if cell == "china" else cell for cell in row]
+    row = next(i for i, r in enumerate(sheets["Disruptions"], 1)
+               if i > 1 and r[sheets["Disruptions"][0].index("source")] == "China")
+    for typo in ("Chna", "china"):
+        set_cell(sheets, "Disruptions", row, "source", typo)
+        folder = tmp_path / typo
+        folder.mkdir()
+        outcome = check(folder, sheets)
+        assert_problem(outcome, "Disruptions", (row,), "source", f"'{typo}'",
+                       "did you mean 'China'?")
+        assert len(outcome.errors) == 1
+
+
+def test_an_unknown_setting_key_is_an_error_with_the_key_it_most_likely_means(
+        tmp_path: Path) -> None:
+    sheets = full_sheets()
+    sheets["Settings"].append(["risk weight", 0.5])
+    outcome = check(tmp_path, sheets)
+    row = len(sheets["Settings"])
+    problem = assert_problem(outcome, "Settings", (row,), "key", "'risk weight'",
+                             "did you mean 'risk_weight'?")
+    assert problem["cell"] == f"A{row}"
+
+
+def test_a_blank_required_cell_names_its_cell(tmp_path: Path) -> None:
+    sheets = full_sheets()
+    set_cell(sheets, "Minerals", 2, "price", None)
+    outcome = check(tmp_path, sheets)
+    problem = assert_problem(outcome, "Minerals", (2,), "price")
+    assert problem["cell"] is not None and problem["cell"].endswith("2")
+    assert f"cell {problem['cell']}" in problem["message"]
 
 
 def test_a_share_typed_as_a_percentage_gets_the_hint(tmp_path: Path) -> None:

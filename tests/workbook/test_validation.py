@@ -607,13 +607,13 @@ def test_repeated_settings_key(tmp_path: Path) -> None:
     assert_problem(outcome, "Settings", (2, 6), "key", "risk_weight once", "2 times")
 
 
-def test_unknown_setting_key_is_a_warning(tmp_path: Path) -> None:
+def test_unknown_setting_key_is_an_error(tmp_path: Path) -> None:
+    """An unknown key would leave its setting at the default silently: an error."""
     sheets = full_sheets()
     sheets["Settings"].append(["solver", "cbc"])
     outcome = check(tmp_path, sheets)
-    assert outcome.exit_code == 0
-    assert_problem(outcome, "Settings", (6,), "key", "'solver'", severity="warning")
-    assert "valid:" in outcome.stderr
+    assert_problem(outcome, "Settings", (6,), "key", "'solver'", "default used")
+    assert len(outcome.errors) == 1
 
 
 def test_setting_error_value_reported_once(tmp_path: Path) -> None:
@@ -749,13 +749,12 @@ def test_extra_columns_are_a_warning(tmp_path: Path) -> None:
     assert_problem(outcome, "Parties", (1,), "notes", "cell C1", "ignored", severity="warning")
 
 
-def test_disruption_source_named_nowhere_is_a_warning(tmp_path: Path) -> None:
+def test_disruption_source_named_nowhere_is_an_error(tmp_path: Path) -> None:
     sheets = full_sheets()
     set_cell(sheets, "Disruptions", 2, "source", "atlantis")
     outcome = check(tmp_path, sheets)
-    assert outcome.exit_code == 0
-    assert_problem(outcome, "Disruptions", (2,), "source", "'atlantis'", "matches nothing",
-                   severity="warning")
+    assert_problem(outcome, "Disruptions", (2,), "source", "'atlantis'", "disrupt nothing")
+    assert len(outcome.errors) == 1
 
 
 def test_disruption_source_named_by_offtake_only(tmp_path: Path) -> None:
@@ -899,7 +898,7 @@ def test_every_problem_at_once(tmp_path: Path) -> None:
 def test_json_output_parses_and_lists_problems(tmp_path: Path) -> None:
     sheets = full_sheets()
     set_cell(sheets, "Minerals", 2, "price", -1)
-    sheets["Settings"].append(["colour", "blue"])
+    sheets["Minerals"][0].append("colour")  # an unknown column: a warning
     path = write_workbook(tmp_path / "j.xlsx", sheets)
     code, out, _err = run_validate(path, "--json")
     assert code == 2
@@ -913,7 +912,7 @@ def test_json_output_parses_and_lists_problems(tmp_path: Path) -> None:
 
 def test_json_output_when_valid(tmp_path: Path) -> None:
     sheets = full_sheets()
-    sheets["Settings"].append(["colour", "blue"])
+    sheets["Minerals"][0].append("colour")  # an unknown column: a warning
     code, out, err = run_validate(write_workbook(tmp_path / "j.xlsx", sheets), "--json")
     assert code == 0
     data = json.loads(out)
