@@ -110,6 +110,15 @@ def risks_or_exit(workbook: Path, loaded: Loaded) -> None:
         sys.exit(EXIT_BAD_INPUT)
 
 
+def wrote(*paths: Path | None) -> str:
+    """The closing line of a command that wrote ``paths`` (None: not asked for), e.g.
+    "wrote IN-results.xlsx and IN-summary.json"."""
+    names = [str(p) for p in paths if p is not None]
+    listed = " and ".join(names) if len(names) <= 2 else \
+        ", ".join(names[:-1]) + f" and {names[-1]}"
+    return f"wrote {listed}"
+
+
 def write_json(path: Path, payload: dict) -> None:
     """Write ``payload`` as pretty JSON to ``path``, atomically."""
     text = json.dumps(payload, indent=2, ensure_ascii=False, default=float) + "\n"

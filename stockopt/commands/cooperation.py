@@ -25,6 +25,7 @@ from .common import (
     refusal,
     write_json,
     writing_outputs,
+    wrote,
 )
 from .progress import Progress
 
@@ -71,5 +72,5 @@ def run_cooperation(workbook: Path, data: ModelData, *, output: Path,
         click.echo(human_table(result, data))
         for text in sentences(result, data)[len(result.gains):]:
             click.echo(text)
-        click.echo(f"wrote {output}")
+        click.echo(wrote(output, summary_json))
     return EXIT_OK

@@ -33,7 +33,7 @@ from ..studies.evaluation import (
 )
 from ..workbook.reader import RawWorkbook
 from ..workbook.sampling import METHOD, Sample, risk_events, sample_scenarios, sha256_of
-from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs
+from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs, wrote
 
 
 def _terminal(ins: InSample, out: Statistics, plan: Plan, data: ModelData) -> str:
@@ -127,5 +127,5 @@ def run_evaluate_command(workbook: Path, raw: RawWorkbook, data: ModelData, plan
             click.echo(f"warning: the plan's Summary reports risk {reported:.6g}, but on this "
                        f"workbook's scenarios it is {ins.risk:.6g}: was the plan solved on "
                        "another workbook?", err=True)
-        click.echo(f"wrote {output} ({seconds:.1f} s)")
+        click.echo(f"{wrote(output, summary_json)} ({seconds:.1f} s)")
     return EXIT_OK

@@ -18,7 +18,7 @@ from ..report.frontier import (
 )
 from ..report.tables import step_words
 from ..studies.frontier import FrontierRun, PointFailed, Sweep, run_frontier
-from .common import EXIT_FAILURE, EXIT_OK, refusal, writing_outputs
+from .common import EXIT_FAILURE, EXIT_OK, refusal, writing_outputs, wrote
 from .progress import Progress
 
 
@@ -88,5 +88,6 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
     if not quiet:
         click.echo(human_table(run, data))
         click.echo(f"solved {len(run.points)} points in {run.total_seconds:.2f} s "
-                   f"(model built once in {run.build_seconds:.2f} s); wrote {output}")
+                   f"(model built once in {run.build_seconds:.2f} s); "
+                   f"{wrote(output, summary_json)}")
     return EXIT_OK

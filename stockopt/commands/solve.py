@@ -27,6 +27,7 @@ from .common import (
     refusal,
     write_json,
     writing_outputs,
+    wrote,
 )
 from .progress import Progress
 
@@ -58,7 +59,7 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
                              on_error=progress.close):
             return EXIT_FAILURE
     if not quiet:
-        click.echo(human_summary(results, data, output))
+        click.echo(human_summary(results, data, output, summary_json))
     return EXIT_OK
 
 
@@ -96,8 +97,10 @@ def _safe_json(path: Path, payload: dict) -> None:
         click.echo(refusal(exc), err=True)
 
 
-def human_summary(results: Results, data, output: Path) -> str:  # noqa: ANN001
-    """A few lines for the terminal: risk, loss, CVaR, cost, spend vs budget, top shortfalls."""
+def human_summary(results: Results, data, output: Path,  # noqa: ANN001
+                  summary_json: Path | None = None) -> str:
+    """A few lines for the terminal: risk, loss, CVaR, cost, spend vs budget, top shortfalls,
+    and the files written."""
     cur = data.currency
     lines = [f"status        {results.status}"]
     if results.bounds is not None:
@@ -139,5 +142,5 @@ def human_summary(results: Results, data, output: Path) -> str:  # noqa: ANN001
             lines.append("largest expected shortfalls (t over the horizon):")
             for (p, mi), value in top.items():
                 lines.append(f"  {p:<12} {mi:<16} {value:>14,.1f}")
-    lines.append(f"wrote {output}")
+    lines.append(wrote(output, summary_json))
     return "\n".join(lines)

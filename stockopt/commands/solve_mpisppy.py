@@ -165,7 +165,7 @@ def run_mpisppy_solve(workbook: Path, loaded: Loaded, *, output: Path,
     if not write_outputs(workbook, loaded, results, output, summary_json, timings):
         return EXIT_FAILURE
     if not quiet:
-        click.echo(human_summary(results, data, output))
+        click.echo(human_summary(results, data, output, summary_json))
     if not reached:
         click.echo(f"warning: phase 1 did not reach the gap target {gap:.2%} ({status}); the "
                    "workbook holds the best plan found, with its bounds on the Summary sheet.",
