@@ -77,7 +77,7 @@ def template(out: Path, example: bool, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 def validate_cmd(workbook: Path, as_json: bool) -> None:
     """Check WORKBOOK against the input format and list every problem."""
-    loaded = load_or_exit(workbook, as_json=as_json)
+    loaded = load_or_exit(workbook, as_json=as_json, writes=False)
     if as_json:
         click.echo(loaded.problems.to_json())
     echo_problems(loaded)

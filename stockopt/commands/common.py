@@ -37,8 +37,9 @@ def echo_problems(loaded: Loaded) -> None:
         click.echo(p.message, err=True)
 
 
-def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
-    """Load and validate ``path``; on unreadable input or errors, report and exit with 2."""
+def load_or_exit(path: Path, *, as_json: bool = False, writes: bool = True) -> Loaded:
+    """Load and validate ``path``; on unreadable input or errors, report and exit with 2
+    (``writes``: the command would have written outputs, so the last line says none were)."""
     try:
         loaded = load(path)
     except UnreadableWorkbook as exc:
@@ -54,7 +55,9 @@ def load_or_exit(path: Path, *, as_json: bool = False) -> Loaded:
         echo_problems(loaded)
         n_err, n_warn = loaded.problems.error_count, loaded.problems.warning_count
         click.echo(f"{path}: {n_err} error{'s' if n_err != 1 else ''}, {n_warn} "
-                   f"warning{'s' if n_warn != 1 else ''}; nothing was written.", err=True)
+                   f"warning{'s' if n_warn != 1 else ''}"
+                   + ("; nothing was written." if writes else "; fix the errors and run "
+                      "validate again."), err=True)
         sys.exit(EXIT_BAD_INPUT)
     return loaded
 
