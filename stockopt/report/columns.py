@@ -261,6 +261,23 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
                           MONEY),
     "mitigation_fees": _c("{currency}", "Preparation fees of the party's mitigation options.",
                           MONEY),
+    # the price of every limit (Summary)
+    "limit": _c("", "A limit of the workbook: its kind (market depth, stockpile capacity, "
+                "release limit, cover floor, concentration cap, mitigation capacity bound, "
+                "offtake or swap capacity on offer, party risk limit, budget) and what it "
+                "applies to."),
+    "limit_value": _c("", "The limit's value in the workbook, in its unit (limit_unit).",
+                      "#,##0.####"),
+    "limit_unit": _c("", "The unit of the limit: t, t/period, share (1 = 100%), "
+                     "periods of demand, or {currency}."),
+    "shadow_price": _c("periods of demand per unit", "∂R*/∂limit from phase 1's duals: the "
+                       "change of the risk R* per unit the limit rises (≤ 0 for an upper "
+                       "limit, ≥ 0 for a floor), a marginal rate at the optimum.", "0.000E+00"),
+    "risk_reduction_per_percent": _c("periods of demand", "How much R* falls when the limit "
+                                     "is relaxed by 1% of its value (raised, or lowered for a "
+                                     "floor): |shadow price| × 1% × value, at the margin; "
+                                     "the ranking's measure, comparable across units.",
+                                     "0.00000"),
     # inputs and dictionary
     "setting": _c("", "Settings key."),
     "value": _c("", "Value used in this run (defaults applied)."),
