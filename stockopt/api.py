@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,12 +40,14 @@ from .solver.diagnose import (
 from .solver.highs import SolveFailed, SolveOutcome, solve_lp
 from .solver.highs import solve as solve_pyomo
 from .studies.cooperation import Cooperation, alone, compare, with_alone_risks
+from .studies.sensitivity import DEFAULT_RANGE, SensitivityError, SensitivityRun, run_sensitivity
 from .workbook.normalize import Loaded
 from .workbook.normalize import load as load_workbook
 from .workbook.problems import Problem, Problems
 
-__all__ = ["Cooperation", "InputError", "Model", "Results", "SolveFailed", "Workbook",
-           "build", "cooperate", "load", "solve", "write_report"]
+__all__ = ["Cooperation", "InputError", "Model", "Results", "SensitivityError",
+           "SensitivityRun", "SolveFailed", "Workbook", "build", "cooperate", "load",
+           "sensitivity", "solve", "write_report"]
 
 BUILDERS = ("arrays", "pyomo")
 """How the model reaches HiGHS: "arrays" (the matrix rendering, fast) or "pyomo" (the
@@ -213,6 +215,20 @@ def cooperate(source: Workbook | ModelData, *, time_limit: float | None = None,
     joint = solve(data, time_limit=time_limit, algorithm=algorithm,
                   on_phase=lambda label: notify(f"together: {label}"))
     return compare(data, joint, solos)
+
+
+def sensitivity(source: Workbook | ModelData, *, kinds: Sequence[str] | None = None,
+                spread: float = DEFAULT_RANGE, time_limit: float | None = None,
+                on_point: Callable[[int, int, str], None] | None = None) -> SensitivityRun:
+    """One-at-a-time sensitivity (``studies.sensitivity``): each input group of ``kinds``
+    (default all: demand, price, probability, disruption, budget, market_depth,
+    risk_weight, cvar_alpha) × (1 ± ``spread``), R* and the cost re-optimized and the
+    workbook's plan held fixed. ``time_limit`` (s) bounds each solve; ``on_point(k, n,
+    label)`` is called before each. Raises ``SensitivityError`` (a bad request) and
+    ``studies.sensitivity.PointFailed`` (a solve not optimal)."""
+    data = source.data if isinstance(source, Workbook) else source
+    return run_sensitivity(data, kinds=kinds, spread=spread, time_limit=time_limit,
+                           on_point=on_point)
 
 
 def write_report(results: Results, workbook: Workbook, path: str | Path, *,

@@ -26,6 +26,7 @@ from .common import (
     default_frontier_output,
     default_output,
     default_sampled_output,
+    default_sensitivity_output,
     echo_problems,
     load_for_outputs,
     load_or_exit,
@@ -216,6 +217,45 @@ def cooperation_cmd(workbook: Path, output: Path | None, summary_json: Path | No
     loaded = load_for_outputs(workbook, output, summary_json, quiet=quiet)
     sys.exit(run_cooperation(workbook, loaded.data, output=output, summary_json=summary_json,
                              time_limit=time_limit, quiet=quiet))
+
+
+@main.command("sensitivity")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output workbook (default: IN-sensitivity.xlsx beside the input).")
+@click.option("--summary-json", type=click.Path(path_type=Path),
+              help="Also write the base, the groups by swing and every point as JSON here.")
+@click.option("--groups", "groups", default=None, metavar="KINDS",
+              help="Comma-separated group kinds to vary: demand, price, probability, "
+              "disruption, budget, market_depth, risk_weight, cvar_alpha [default: all].")
+@click.option("--range", "spread", type=float, default=0.2, show_default=True,
+              help="Relative change of each group: low × (1 − range), high × (1 + range).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock limit per solve, both phases together (seconds).")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def sensitivity_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
+                    groups: str | None, spread: float, time_limit: float | None,
+                    quiet: bool) -> None:
+    """Vary each input group of WORKBOOK low and high; chart which moves the risk most."""
+    from ..studies.sensitivity import SensitivityError, check_range, parse_kinds
+    from .sensitivity import run_sensitivity_command
+
+    try:
+        kinds = parse_kinds(groups)
+        spread = check_range(spread)
+    except SensitivityError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    output = output or default_sensitivity_output(workbook)
+    loaded = load_for_outputs(workbook, output, summary_json, quiet=quiet)
+    if loaded.data.party_risk_limit == "alone":
+        click.echo("error: sheet 'Settings', party_risk_limit: expected none for a sensitivity "
+                   "study; found alone (each party's stand-alone risk would change with every "
+                   "input varied). Set it to none; max_risk limits are kept.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(run_sensitivity_command(workbook, loaded.data, output=output,
+                                     summary_json=summary_json, kinds=kinds, spread=spread,
+                                     time_limit=time_limit, quiet=quiet))
 
 
 @main.command("scenarios")
