@@ -21,6 +21,7 @@ from .common import (
     EXIT_BAD_INPUT,
     EXIT_FAILURE,
     check_outputs_or_exit,
+    default_comparison_output,
     default_cooperation_output,
     default_evaluation_output,
     default_frontier_output,
@@ -256,6 +257,64 @@ def sensitivity_cmd(workbook: Path, output: Path | None, summary_json: Path | No
     sys.exit(run_sensitivity_command(workbook, loaded.data, output=output,
                                      summary_json=summary_json, kinds=kinds, spread=spread,
                                      time_limit=time_limit, quiet=quiet))
+
+
+@main.command("compare")
+@click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--on", "workbook", type=click.Path(path_type=Path), required=True,
+              help="The input workbook every plan is evaluated on.")
+@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also evaluate every plan on this many fresh scenarios sampled from the "
+              "input's Risks sheet (the same ones for every plan); 0: none.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of that sample (the evaluation stream, as stockopt evaluate).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output workbook (default: IN-comparison.xlsx beside the input).")
+@click.option("--summary-json", type=click.Path(path_type=Path),
+              help="Also write the comparison as JSON here.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def compare_cmd(plans: tuple[Path, ...], workbook: Path, samples: int, seed: int,
+                output: Path | None, summary_json: Path | None, quiet: bool) -> None:
+    """Compare solved plans (results workbooks) side by side on one input workbook."""
+    from ..studies.evaluation import PlanError, read_plan
+    from ..workbook.sampling import risk_events, sample_scenarios
+    from .compare import run_compare_command
+
+    if len(plans) < 2:
+        click.echo(f"error: expected at least two results workbooks to compare; found "
+                   f"{len(plans)}. Usage: stockopt compare A-results.xlsx B-results.xlsx "
+                   "--on IN.xlsx", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    output = output or default_comparison_output(workbook)
+    inputs = ((workbook, "input workbook"), *((p, "plan workbook") for p in plans))
+    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")), inputs)
+    loaded = load_with_risks(workbook, quiet) if samples else load_or_exit(workbook)
+    if not quiet and not samples:
+        echo_problems(loaded)
+    read = []
+    for path in plans:
+        try:
+            read.append((path, read_plan(path)))
+        except UnreadableWorkbook as exc:
+            click.echo(f"error: {path}: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except PlanError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"error: {path.name}: {line}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    sample = None
+    if samples:
+        sample = sample_scenarios(risk_events(loaded.raw), loaded.data.n_periods, samples,
+                                  seed, evaluation=True, prefix="eval")
+    try:
+        code = run_compare_command(workbook, loaded.data, read, output=output,
+                                   summary_json=summary_json, sample=sample, quiet=quiet)
+    except PlanError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line}", err=True)
+        click.echo("nothing was written.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(code)
 
 
 @main.command("scenarios")
