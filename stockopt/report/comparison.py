@@ -26,7 +26,13 @@ from ..files.atomic import write_atomically
 from ..files.provenance import file_sha256, package_version
 from ..files.targets import check_targets
 from ..solver.driver import highs_version
-from ..studies.comparison import Comparison, headline, paired_differences, scenario_losses
+from ..studies.comparison import (
+    Comparison,
+    differs,
+    headline,
+    paired_differences,
+    scenario_losses,
+)
 from ..workbook.sampling import METHOD
 from . import charts
 from .cells import BOLD, SheetWriter, TableSpan, use_fast_rows
@@ -95,11 +101,14 @@ def sentences(comparison: Comparison, data: ModelData) -> list[str]:
     first = plans[0]
     out = []
     for p in plans[1:]:
-        dr = p.results.risk - first.results.risk
-        dc = p.results.cost - first.results.cost
-        out.append(f"{p.name} against {first.name}: risk {dr:+.4g} periods of demand "
-                   f"({p.results.risk:.4g} against {first.results.risk:.4g}), cost "
-                   f"{dc:+,.0f} {data.currency}.")
+        a, b = first.results, p.results
+        risk = (f"the same risk ({b.risk:.6g} periods of demand)"
+                if not differs([a.risk, b.risk]) else
+                f"risk {b.risk - a.risk:+.4g} periods of demand ({b.risk:.6g} against "
+                f"{a.risk:.6g})")
+        cost = ("the same cost" if not differs([a.cost, b.cost]) else
+                f"cost {b.cost - a.cost:+,.0f} {data.currency}")
+        out.append(f"{p.name} against {first.name}: {risk}, {cost}.")
     n = len(comparison.decisions)
     out.append(f"{n} decision{'s' if n != 1 else ''} differ" + (" (see Decisions)." if n else
                                                                 ": the plans are the same."))

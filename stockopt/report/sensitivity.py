@@ -105,6 +105,7 @@ def tornado_chart(ws, span: TableSpan, n: int) -> BarChart:  # noqa: ANN001
     chart.x_axis.scaling.orientation = "maxMin"  # the largest swing at the top
     chart.y_axis.crosses = "max"
     chart.x_axis.tickLblPos = "low"  # labels left of the bars, whichever side they go
+    chart.x_axis.tickLblSkip = 1  # every group named
     for name, color in (("risk_change_low", LOW_COLOR), ("risk_change_high", HIGH_COLOR)):
         chart.add_data(Reference(ws, min_col=span.col(name), min_row=span.header_row,
                                  max_row=span.first_row + n - 1), titles_from_data=True)
@@ -115,7 +116,7 @@ def tornado_chart(ws, span: TableSpan, n: int) -> BarChart:  # noqa: ANN001
     chart.legend.position = "b"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.width, chart.height = charts.WIDTH_CM + 4, max(charts.HEIGHT_CM, 2.5 + 0.5 * n)
+    chart.width, chart.height = charts.WIDTH_CM, max(charts.HEIGHT_CM, 3.0 + 0.6 * n)
     return chart
 
 

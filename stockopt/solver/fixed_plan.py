@@ -95,7 +95,10 @@ def first_stage_breaks(st: ModelStatement, first: dict[str, np.ndarray]) -> list
                                       (fam.lower[i], "below", fam.lower[i] - value[i])):
                 if np.isfinite(bound) and over > BREAK_TOLERANCE * max(1.0, abs(bound)):
                     parts = key if isinstance(key, tuple) else (key,)
-                    out.append(f"{name}[{', '.join(str(x) for x in parts)}]: "
+                    # integers in an index are period numbers: shown by their label
+                    words = [st.data.period_label(int(x)) if isinstance(x, int | np.integer)
+                             and not isinstance(x, bool) else str(x) for x in parts]
+                    out.append(f"{name}[{', '.join(words)}]: "
                                f"{value[i]:,.6g} {side} {bound:,.6g}")
     return out
 

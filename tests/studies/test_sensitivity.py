@@ -184,3 +184,14 @@ def test_groups_of_a_subset(study) -> None:  # noqa: ANN001
     data, _run = study
     assert [g.label for g in groups_of(data, ("budget", "risk_weight"))] == [
         "budget US", "budget EU", "risk weight λ"]
+
+
+def test_the_api_runs_a_subset(study) -> None:  # noqa: ANN001
+    """``stockopt.sensitivity`` from the package root: one kind, another range."""
+    import stockopt
+
+    data, run = study
+    small = stockopt.sensitivity(data, kinds=["risk_weight"], spread=0.1)
+    assert [g.label for g in small.groups] == ["risk weight λ"]
+    assert small.base_risk == pytest.approx(run.base_risk)
+    assert small.point(Group("risk_weight"), "high").factor == pytest.approx(1.1)
