@@ -264,3 +264,26 @@ def test_json_keys_and_ranking(tmp_path) -> None:  # noqa: ANN001
     assert ranked(results.limit_prices, results.risk) == ranked(
         results.limit_prices, results.risk, top=5)
     assert prices_json(results.limit_prices, results.risk, "USD")["limits_ranked"] == top
+
+
+def test_period_market_depth(tmp_path) -> None:  # noqa: ANN001
+    """Orders in either period, at most 2 t of ga per period: 2 t ordered for period 1
+    (released in both periods of 'ban'), 2 t for period 2. The per-period limit is one
+    number for every period, so its rate is the sum of the periods' prices, between the
+    one-sided differences; period 1's tonne helps both periods of 'ban', so it is worth
+    at least period 2's."""
+    sheets = minimal_sheets()
+    sheets["Settings"] = [["key", "value"], ["purchase_timing", "periods"]]
+    sheets["Minerals"] = [["mineral", "price", "max_acquisition_per_period"], ["ga", 1, 2]]
+    data = _data(tmp_path, sheets)
+    results = solve(data)
+    prices = {p.key: p.price for p in results.limit_prices if p.kind == "period_market_depth"}
+    assert set(prices) == {("ga", "2027"), ("ga", "2028")}
+    total = sum(prices.values())
+    r0 = results.risk
+    up = solve(dataclasses.replace(data, max_acquisition_per_period={"ga": 2 + DELTA})).risk
+    down = solve(dataclasses.replace(data, max_acquisition_per_period={"ga": 2 - DELTA})).risk
+    assert (r0 - down) / DELTA - TOL <= total <= (up - r0) / DELTA + TOL
+    assert total < 0 and prices[("ga", "2027")] <= prices[("ga", "2028")] <= 0
+    assert results.summary_dict()["period_market_depth_shadow_price"] == {
+        "ga": {"2027": prices[("ga", "2027")], "2028": prices[("ga", "2028")]}}
