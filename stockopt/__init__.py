@@ -12,8 +12,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("InputError", "Model", "Results", "SolveFailed", "Workbook", "build", "load", "solve",
-        "write_report")
+_API = ("InputError", "Model", "Results", "SolveFailed", "Workbook", "build", "compare_plans",
+        "load", "read_plan", "sensitivity", "solve", "write_report")
 
 __all__ = ["__version__", *_API]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,13 +39,20 @@ from .solver.diagnose import (
 )
 from .solver.highs import SolveFailed, SolveOutcome, solve_lp
 from .solver.highs import solve as solve_pyomo
+from .studies.comparison import Comparison
+from .studies.comparison import compare_plans as run_comparison
 from .studies.cooperation import Cooperation, alone, compare, with_alone_risks
+from .studies.evaluation import Plan, PlanError, read_plan
+from .studies.sensitivity import DEFAULT_RANGE, SensitivityError, SensitivityRun, run_sensitivity
 from .workbook.normalize import Loaded
 from .workbook.normalize import load as load_workbook
 from .workbook.problems import Problem, Problems
+from .workbook.sampling import Sample
 
-__all__ = ["Cooperation", "InputError", "Model", "Results", "SolveFailed", "Workbook",
-           "build", "cooperate", "load", "solve", "write_report"]
+__all__ = ["Comparison", "Cooperation", "InputError", "Model", "PlanError", "Results",
+           "SensitivityError", "SensitivityRun", "SolveFailed", "Workbook", "build",
+           "compare_plans", "cooperate", "load", "read_plan", "sensitivity", "solve",
+           "write_report"]
 
 BUILDERS = ("arrays", "pyomo")
 """How the model reaches HiGHS: "arrays" (the matrix rendering, fast) or "pyomo" (the
@@ -213,6 +220,31 @@ def cooperate(source: Workbook | ModelData, *, time_limit: float | None = None,
     joint = solve(data, time_limit=time_limit, algorithm=algorithm,
                   on_phase=lambda label: notify(f"together: {label}"))
     return compare(data, joint, solos)
+
+
+def sensitivity(source: Workbook | ModelData, *, kinds: Sequence[str] | None = None,
+                spread: float = DEFAULT_RANGE, time_limit: float | None = None,
+                on_point: Callable[[int, int, str], None] | None = None) -> SensitivityRun:
+    """One-at-a-time sensitivity (``studies.sensitivity``): each input group of ``kinds``
+    (default all: demand, price, probability, disruption, budget, market_depth,
+    risk_weight, cvar_alpha) × (1 ± ``spread``), R* and the cost re-optimized and the
+    workbook's plan held fixed. ``time_limit`` (s) bounds each solve; ``on_point(k, n,
+    label)`` is called before each. Raises ``SensitivityError`` (a bad request) and
+    ``studies.sensitivity.PointFailed`` (a solve not optimal)."""
+    data = source.data if isinstance(source, Workbook) else source
+    return run_sensitivity(data, kinds=kinds, spread=spread, time_limit=time_limit,
+                           on_point=on_point)
+
+
+def compare_plans(source: Workbook | ModelData, plans: Sequence[tuple[Path, Plan]], *,
+                  sample: Sample | None = None,
+                  on_step: Callable[[str], None] | None = None) -> Comparison:
+    """Plans side by side on one input (``studies.comparison``): each (results path, plan
+    read by ``read_plan``) evaluated with its first stage fixed on the input's scenarios,
+    and on ``sample`` (the same for every plan) if given; the decisions that differ.
+    Raises ``PlanError`` (a plan that does not fit the input) and ``EvaluationFailed``."""
+    data = source.data if isinstance(source, Workbook) else source
+    return run_comparison(data, plans, sample=sample, on_step=on_step)
 
 
 def write_report(results: Results, workbook: Workbook, path: str | Path, *,

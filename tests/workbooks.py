@@ -43,3 +43,29 @@ def minimal_sheets() -> dict[str, list[list]]:
         "Disruptions": [["scenario", "source", "mineral", "availability"],
                         ["ban", "china", "ga", 0]],
     }
+
+
+def sensitivity_sheets() -> dict[str, list[list]]:
+    """US and EU need ga (and US ge) over two periods, supplied from china; 'ban' (π 0.3)
+    cuts ga to 0 and ge to 0.2, 'partial' (π 0.2) cuts ga to half; budgets 5 (US) and 4
+    (EU), ga's market depth 6 t, a cover floor on ge in demand terms (sensitivity and
+    comparison tests)."""
+    return {
+        "Periods": [["period"], [2027], [2028]],
+        "Parties": [["party", "budget"], ["US", 5], ["EU", 4]],
+        "Minerals": [["mineral", "price", "max_acquisition"], ["ga", 1, 6], ["ge", 2, None]],
+        "Stockpiles": [["stockpile", "party", "cost_share"], ["nds", "US", None],
+                       ["eus", "EU", None]],
+        "Holdings": [["stockpile", "mineral"], ["nds", "ga"], ["nds", "ge"], ["eus", "ga"]],
+        "Demand": [["party", "mineral", "period", "demand"], ["US", "ga", None, 10],
+                   ["US", "ge", None, 5], ["EU", "ga", None, 8]],
+        "Supply": [["party", "mineral", "source", "volume"], ["US", "ga", "china", 10],
+                   ["US", "ge", "china", 5], ["EU", "ga", "china", 8]],
+        "Scenarios": [["scenario", "probability"], ["calm", 0.5], ["ban", 0.3],
+                      ["partial", 0.2]],
+        "Disruptions": [["scenario", "source", "mineral", "availability"],
+                        ["ban", "china", "ga", 0], ["ban", "china", "ge", 0.2],
+                        ["partial", "china", "ga", 0.5]],
+        "CoverTargets": [["target", "party", "mineral", "periods", "basis"],
+                         ["ge_floor", "US", "ge", 0.1, "demand"]],
+    }

@@ -21,11 +21,13 @@ from .common import (
     EXIT_BAD_INPUT,
     EXIT_FAILURE,
     check_outputs_or_exit,
+    default_comparison_output,
     default_cooperation_output,
     default_evaluation_output,
     default_frontier_output,
     default_output,
     default_sampled_output,
+    default_sensitivity_output,
     echo_problems,
     load_for_outputs,
     load_or_exit,
@@ -216,6 +218,103 @@ def cooperation_cmd(workbook: Path, output: Path | None, summary_json: Path | No
     loaded = load_for_outputs(workbook, output, summary_json, quiet=quiet)
     sys.exit(run_cooperation(workbook, loaded.data, output=output, summary_json=summary_json,
                              time_limit=time_limit, quiet=quiet))
+
+
+@main.command("sensitivity")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output workbook (default: IN-sensitivity.xlsx beside the input).")
+@click.option("--summary-json", type=click.Path(path_type=Path),
+              help="Also write the base, the groups by swing and every point as JSON here.")
+@click.option("--groups", "groups", default=None, metavar="KINDS",
+              help="Comma-separated group kinds to vary: demand, price, probability, "
+              "disruption, budget, market_depth, risk_weight, cvar_alpha [default: all].")
+@click.option("--range", "spread", type=float, default=0.2, show_default=True,
+              help="Relative change of each group: low × (1 − range), high × (1 + range).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock limit per solve, both phases together (seconds).")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def sensitivity_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
+                    groups: str | None, spread: float, time_limit: float | None,
+                    quiet: bool) -> None:
+    """Vary each input group of WORKBOOK low and high; chart which moves the risk most."""
+    from ..studies.sensitivity import SensitivityError, check_range, parse_kinds
+    from .sensitivity import run_sensitivity_command
+
+    try:
+        kinds = parse_kinds(groups)
+        spread = check_range(spread)
+    except SensitivityError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    output = output or default_sensitivity_output(workbook)
+    loaded = load_for_outputs(workbook, output, summary_json, quiet=quiet)
+    if loaded.data.party_risk_limit == "alone":
+        click.echo("error: sheet 'Settings', party_risk_limit: expected none for a sensitivity "
+                   "study; found alone (each party's stand-alone risk would change with every "
+                   "input varied). Set it to none; max_risk limits are kept.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(run_sensitivity_command(workbook, loaded.data, output=output,
+                                     summary_json=summary_json, kinds=kinds, spread=spread,
+                                     time_limit=time_limit, quiet=quiet))
+
+
+@main.command("compare")
+@click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--on", "workbook", type=click.Path(path_type=Path), required=True,
+              help="The input workbook every plan is evaluated on.")
+@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also evaluate every plan on this many fresh scenarios sampled from the "
+              "input's Risks sheet (the same ones for every plan); 0: none.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of that sample (the evaluation stream, as stockopt evaluate).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output workbook (default: IN-comparison.xlsx beside the input).")
+@click.option("--summary-json", type=click.Path(path_type=Path),
+              help="Also write the comparison as JSON here.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def compare_cmd(plans: tuple[Path, ...], workbook: Path, samples: int, seed: int,
+                output: Path | None, summary_json: Path | None, quiet: bool) -> None:
+    """Compare solved plans (results workbooks) side by side on one input workbook."""
+    from ..studies.evaluation import PlanError, read_plan
+    from ..workbook.sampling import risk_events, sample_scenarios
+    from .compare import run_compare_command
+
+    if len(plans) < 2:
+        click.echo(f"error: expected at least two results workbooks to compare; found "
+                   f"{len(plans)}. Usage: stockopt compare A-results.xlsx B-results.xlsx "
+                   "--on IN.xlsx", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    output = output or default_comparison_output(workbook)
+    inputs = ((workbook, "input workbook"), *((p, "plan workbook") for p in plans))
+    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")), inputs)
+    loaded = load_with_risks(workbook, quiet) if samples else load_or_exit(workbook)
+    if not quiet and not samples:
+        echo_problems(loaded)
+    read = []
+    for path in plans:
+        try:
+            read.append((path, read_plan(path)))
+        except UnreadableWorkbook as exc:
+            click.echo(f"error: {path}: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except PlanError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"error: {path.name}: {line}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    sample = None
+    if samples:
+        sample = sample_scenarios(risk_events(loaded.raw), loaded.data.n_periods, samples,
+                                  seed, evaluation=True, prefix="eval")
+    try:
+        code = run_compare_command(workbook, loaded.data, read, output=output,
+                                   summary_json=summary_json, sample=sample, quiet=quiet)
+    except PlanError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line}", err=True)
+        click.echo("nothing was written.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(code)
 
 
 @main.command("scenarios")

@@ -148,6 +148,16 @@ def default_sampled_output(workbook: Path) -> Path:
     return workbook.with_name(f"{workbook.stem}-sampled.xlsx")
 
 
+def default_sensitivity_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-sensitivity.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-sensitivity.xlsx")
+
+
+def default_comparison_output(workbook: Path) -> Path:
+    """IN.xlsx -> IN-comparison.xlsx beside the input."""
+    return workbook.with_name(f"{workbook.stem}-comparison.xlsx")
+
+
 def default_evaluation_output(workbook: Path) -> Path:
     """IN.xlsx -> IN-evaluation.xlsx beside the input."""
     return workbook.with_name(f"{workbook.stem}-evaluation.xlsx")

@@ -261,6 +261,59 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
                           MONEY),
     "mitigation_fees": _c("{currency}", "Preparation fees of the party's mitigation options.",
                           MONEY),
+    # the price of every limit (Summary)
+    "limit": _c("", "A limit of the workbook: its kind (market depth, stockpile capacity, "
+                "release limit, cover floor, concentration cap, mitigation capacity bound, "
+                "offtake or swap capacity on offer, party risk limit, budget) and what it "
+                "applies to."),
+    "limit_value": _c("", "The limit's value in the workbook, in its unit (limit_unit).",
+                      "#,##0.####"),
+    "limit_unit": _c("", "The unit of the limit: t, t/period, share (1 = 100%), "
+                     "periods of demand, or {currency}."),
+    "shadow_price": _c("periods of demand per unit", "∂R*/∂limit from phase 1's duals: the "
+                       "change of the risk R* per unit the limit rises (≤ 0 for an upper "
+                       "limit, ≥ 0 for a floor), a marginal rate at the optimum.", "0.000E+00"),
+    "risk_reduction_per_percent": _c("periods of demand", "How much R* falls when the limit "
+                                     "is relaxed by 1% of its value (raised, or lowered for a "
+                                     "floor): |shadow price| × 1% × value, at the margin; "
+                                     "the ranking's measure, comparable across units.",
+                                     "0.00000"),
+    # sensitivity (stockopt sensitivity)
+    "group": _c("", "An input group varied as a whole, the others held at the workbook's "
+                "values: demand or price of a mineral, a scenario's probability (the others "
+                "rescaled) or disruption depth 1 − availability, a party's budget, a "
+                "mineral's market depth, λ or the CVaR tail 1 − α."),
+    "side": _c("", "low: the group × (1 − range); high: × (1 + range)."),
+    "factor": _c("×", "What the group was multiplied by.", "0.00"),
+    "input_value": _c("", "The group's value at this point: total baseline demand (t over "
+                      "the horizon), price ({currency}/t), probability, mean disruption depth, "
+                      "budget ({currency}), market depth (t), λ or 1 − α.", "#,##0.####"),
+    "base_value": _c("", "The group's value in the workbook (units as input_value).",
+                     "#,##0.####"),
+    "optimal_risk": _c("periods of demand", "R* re-optimized for the varied input (phase 1, "
+                       "as stockopt solve).", LOSS),
+    "risk_change": _c("periods of demand", "optimal_risk − the workbook's R*.", "+0.000;-0.000;0"),
+    "risk_change_low": _c("periods of demand", "R* at the low side − the workbook's R*.",
+                          "+0.000;-0.000;0"),
+    "risk_change_high": _c("periods of demand", "R* at the high side − the workbook's R*.",
+                           "+0.000;-0.000;0"),
+    "swing": _c("periods of demand", "The larger |risk change| of the two sides: the "
+                "tornado's order.", LOSS),
+    "optimal_cost": _c("{currency}", "The cost of the re-optimized plan (phase 2).", MONEY),
+    "cost_change": _c("{currency}", "optimal_cost − the workbook's cost.", MONEY),
+    "fixed_risk": _c("periods of demand", "The risk of the workbook's plan (stockopt solve's) "
+                     "with its first stage fixed, under the varied input: what the plan "
+                     "already bought would carry.", LOSS),
+    "replanning_gain": _c("periods of demand", "fixed_risk − optimal_risk (≥ 0): how much "
+                          "re-planning for the varied input lowers the risk.", LOSS),
+    "base_plan_fits": _c("", "yes when the workbook's plan keeps every varied limit (budgets, "
+                         "market depth, cover floors); no when it breaks one (see breaks)."),
+    "breaks": _c("", "The limits the workbook's plan breaks under the varied input: row, its "
+                 "value and the bound.", wrap=True),
+    "seconds": _c("s", "Wall time of the point (solve, evaluation, check).", "0.000"),
+    "start": _c("", "warm: re-solved hot on the loaded LP (only right-hand sides change); "
+                "rebuilt: rebuilt from arrays, started from the workbook's optimal basis; "
+                "rebuilt cold: that start was abandoned or not used."),
     # inputs and dictionary
     "setting": _c("", "Settings key."),
     "value": _c("", "Value used in this run (defaults applied)."),

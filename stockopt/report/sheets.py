@@ -19,7 +19,7 @@ from ..data import ModelData
 from ..results.extract import Results
 from ..workbook.reader import RawWorkbook
 from ..workbook.schema import SETTINGS, SETTINGS_KEYS, SHEETS
-from . import charts, policy, tables
+from . import charts, limits, policy, tables
 from .cells import (
     BOLD,
     NOTE_FONT,
@@ -159,6 +159,8 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         w.append([f"All parties together spend {total:,.0f} {cur} of the pooled budget of "
                   f"{data.pooled_budget:,.0f} {cur}."])
     w.blank()
+
+    limits.write_limit_prices(w, results, data)
 
     if policy.has_policy_levers(data):
         w.section("Policy levers")

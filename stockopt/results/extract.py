@@ -24,6 +24,7 @@ from ..model.party_limits import has_limits, limits
 from ..model.risk import exact_cvar, party_losses, party_measures, scenario_losses
 from ..model.stockpiles import tonne_costs
 from ..solver.highs import SolveOutcome
+from .limits import LimitPrice, limit_prices, prices_json
 
 ZERO_TOLERANCE = 1e-9
 """Values smaller in magnitude than this (t or currency) are reported as 0."""
@@ -79,6 +80,11 @@ class Results:
     the spend converted to that currency (spend ÷ rate). ``spend`` and every other amount
     stay in the base currency; ``budget_shadow_price`` is per unit of the party's own
     currency (FORMULATION-v2 section 8)."""
+    limit_prices: list[LimitPrice] | None = None
+    base_currency: str = ""
+    """The workbook's base currency (the unit of ``spend``, ``cost`` and the budgets)."""
+    """The price ∂R*/∂(limit) of every limit of the workbook, from phase 1's duals
+    (``results.limits``); None where no phase-1 duals exist (the decomposition engine)."""
 
     def summary_dict(self) -> dict:
         """The keys the contract's summary JSON requires, plus solver details."""
@@ -101,6 +107,8 @@ class Results:
             data["period_budget_shadow_price"] = self.period_budget_shadow_price
         if self.risk_limits:
             data["risk_limits"] = self.risk_limits
+        if self.limit_prices is not None:
+            data.update(prices_json(self.limit_prices, self.risk, self.base_currency))
         if self.bounds is not None:
             data["budget_shadow_price"] = {p: None for p in self.spend}
             data["pooled_budget_shadow_price"] = None
@@ -355,7 +363,11 @@ def extract(source: pyo.ConcreteModel | Solution, data: ModelData, outcome: Solv
         spend_by_period=_by_party_period(period_spending(st, sol.first), data),
         currencies={p: {"currency": data.currency_of(p), "rate": data.rate(p),
                         "budget_own": data.budget_own(p), "spend_own": spend[p] / data.rate(p)}
-                    for p in data.parties})
+                    for p in data.parties},
+        base_currency=data.currency,
+        limit_prices=None if outcome.limit_duals is None else limit_prices(
+            st, outcome.limit_duals, sol, outcome.budget_duals, outcome.pooled_budget_dual,
+            outcome.period_budget_duals))
 
 
 def budget_shadow_prices(duals: dict[str, float], data: ModelData) -> dict[str, float]:

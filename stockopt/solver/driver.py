@@ -10,8 +10,10 @@ batches (``solver.fixed_plan``, through ``LoadedLP``) and the infeasibility diag
 * options and runs: ``run`` sets the options, the simplex iteration limit and the time
   limit (against the instance's cumulative run time), runs, and reads the model status,
   objective and iteration counts into a ``PhaseRecord``;
-* the budget rows: their shadow prices from the row duals (``budget_shadow_prices``) and
-  their bounds (``set_budget_rows``);
+* duals in model units: row duals and reduced costs unscaled (``unscaled_row_duals``,
+  ``unscaled_reduced_costs``), by family (``limit_duals``), the budget rows' shadow prices
+  (``budget_shadow_prices``); the budget rows' and other rows' bounds (``set_row_upper``,
+  ``set_budget_rows``);
 * the phase-2 risk row R ≤ R* + RISK_BOUND_RELATIVE·max(1, |R*|) (``RiskRow``);
 * an optimum's optimal face (``optimal_face``), a copy of the LP restricted to it
   (``on_face``) and its basis lifted back to the whole LP (``lift_basis``), for phase 3;
@@ -297,6 +299,46 @@ def row_duals(h: highspy.Highs) -> Sequence[float]:
     return h.getSolution().row_dual
 
 
+def unscaled_row_duals(lp: ScaledLP, duals: Sequence[float]) -> np.ndarray:
+    """Row duals ``duals`` of ``lp`` (scaled, e.g. ``row_duals(h)``) in model units: the
+    objective's change per unit of each row's bound, ∂obj/∂b_i = ỹ_i·row_scale[i] (row i
+    is multiplied by row_scale[i] in the scaled LP, its bound too). The one place a row
+    dual is unscaled (the budget shadow prices and every other limit's price)."""
+    return np.asarray(duals, dtype=float)[:lp.n_rows] * lp.row_scale
+
+
+def unscaled_reduced_costs(lp: ScaledLP, reduced_costs: Sequence[float]) -> np.ndarray:
+    """Column reduced costs of ``lp`` (scaled) in model units: the objective's change per
+    unit of each column's bound, ∂obj/∂u_j = d̃_j / col_scale[j] (column j of the scaled LP
+    is the model variable divided by col_scale[j], so its bound is u_j / col_scale[j])."""
+    return np.asarray(reduced_costs, dtype=float)[:lp.n_cols] / lp.col_scale
+
+
+@dataclass(frozen=True, eq=False)
+class Duals:
+    """An optimum's duals in model units, by family (phase 1: the risk objective's).
+
+    ``rows`` holds each row family's duals ∂obj/∂(row bound) (periods per row unit: t,
+    currency, ...), ``cols`` each variable family's reduced costs ∂obj/∂(column bound),
+    both laid out like a ``Solution`` (first stage (n,), scenario families (S, n);
+    entries missing from the LP read 0). For a minimization, a ≤ row or an upper bound
+    that binds has a dual ≤ 0, a ≥ row or lower bound ≥ 0. Degenerate optima have more
+    than one valid set of duals: each is a one-sided derivative (``limit_duals``).
+    """
+
+    rows: Solution
+    cols: Solution
+
+
+def limit_duals(h: highspy.Highs, lp: ScaledLP, row_layout: ColumnLayout,
+                layout: ColumnLayout) -> Duals:
+    """The duals of ``h``'s last solution by family, in model units (``Duals``);
+    ``row_layout`` and ``layout`` are the source MatrixLP's."""
+    sol = h.getSolution()
+    return Duals(Solution.from_vector(row_layout, unscaled_row_duals(lp, sol.row_dual)),
+                 Solution.from_vector(layout, unscaled_reduced_costs(lp, sol.col_dual)))
+
+
 def primal_values(h: highspy.Highs, lp: ScaledLP) -> np.ndarray:
     """Column values of ``h``'s last solution in the model's units (t, currency)."""
     return np.asarray(h.getSolution().col_value, dtype=float) * lp.col_scale
@@ -424,10 +466,10 @@ def budget_shadow_prices(lp: ScaledLP, duals: Sequence[float]
     of ``lp`` (scaled, e.g. ``row_duals(h)``): ({party: ∂R*/∂B_p} for each budget row,
     ∂R*/∂B_all for the pooled row, 0.0 without one), in periods of baseline demand lost
     per currency unit, unscaled and clipped to ≤ 0."""
-    scale = lp.row_scale
+    unscaled = unscaled_row_duals(lp, duals)
 
     def price(i: int) -> float:
-        return min(0.0, float(duals[i]) * float(scale[i]))
+        return min(0.0, float(unscaled[i]))
 
     parties = {party: price(i) for party, i in lp.budget_rows.items()}
     return parties, 0.0 if lp.pooled_row is None else price(lp.pooled_row)
@@ -437,9 +479,8 @@ def period_budget_shadow_prices(lp: ScaledLP, duals: Sequence[float]
                                 ) -> dict[tuple[str, int], float]:
     """∂R*/∂B_{p,t} (≤ 0, periods per base-currency unit, unscaled) of every PeriodBudgets
     row of ``lp`` from the row duals of a risk-minimal solution."""
-    scale = lp.row_scale
-    return {key: min(0.0, float(duals[i]) * float(scale[i]))
-            for key, i in lp.period_budget_rows.items()}
+    unscaled = unscaled_row_duals(lp, duals)
+    return {key: min(0.0, float(unscaled[i])) for key, i in lp.period_budget_rows.items()}
 
 
 def budget_row_bounds(lp: ScaledLP, budgets: Mapping[str, float | None],
@@ -458,15 +499,23 @@ def budget_row_bounds(lp: ScaledLP, budgets: Mapping[str, float | None],
     return rows
 
 
-def set_budget_rows(instances: Iterable[highspy.Highs], lp: ScaledLP,
-                    bounds: Mapping[int, float | None]) -> None:
-    """Set budget rows (row -> budget in currency; None = unlimited) to -inf ≤ row ≤
-    budget, scaled as ``lp``'s rows, in every HiGHS instance of ``instances``."""
+def set_row_upper(instances: Iterable[highspy.Highs], lp: ScaledLP,
+                  bounds: Mapping[int, float | None]) -> None:
+    """Set ≤ rows (row -> upper bound in model units, e.g. a budget in currency or a
+    market depth in t; None = unlimited) to -inf ≤ row ≤ upper, scaled as ``lp``'s rows,
+    in every HiGHS instance of ``instances``."""
     scaled = [(i, INF if value is None else value * float(lp.row_scale[i]))
               for i, value in bounds.items()]
     for h in instances:
         for i, upper in scaled:
             h.changeRowBounds(i, -INF, upper)
+
+
+def set_budget_rows(instances: Iterable[highspy.Highs], lp: ScaledLP,
+                    bounds: Mapping[int, float | None]) -> None:
+    """Set budget rows (row -> budget in currency; None = unlimited) to -inf ≤ row ≤
+    budget (``set_row_upper``)."""
+    set_row_upper(instances, lp, bounds)
 
 
 # -- the phase-2 risk row --------------------------------------------------------------------

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import ModelData
-from ..model import ModelStatement, state_model
+from ..model import FIRST, ModelStatement, state_model
 from ..model.budgets import operating_costs, spending
 from ..model.matrix import MatrixLP, Solution, render_matrix
 from ..model.risk import exact_cvar, risk_of, scenario_losses, var_threshold
@@ -74,6 +74,33 @@ def fix_first_stage(lp: MatrixLP, first: dict[str, np.ndarray]) -> None:
     only_first = (counts > 0) & (second_nnz == 0)
     lp.row_lower[only_first] = -np.inf
     lp.row_upper[only_first] = np.inf
+
+
+BREAK_TOLERANCE = 1e-6
+"""A first-stage row counts as broken by a plan when it is off by more than this, relative
+to max(1, |bound|) (model units)."""
+
+
+def first_stage_breaks(st: ModelStatement, first: dict[str, np.ndarray]) -> list[str]:
+    """The rows over first-stage variables only (budgets, market depth, cover floors,
+    concentration caps, order capacity) that the plan ``first`` breaks in the model ``st``,
+    each in words: "budget_limit[US]: 1.2e+09 above 1e+09". Empty when the plan fits."""
+    out = []
+    for name, fam in st.rows.items():
+        if fam.stage != FIRST or fam.expected or not fam.size:
+            continue
+        value = st.evaluate(name, first)
+        for i, key in enumerate(fam.index):
+            for bound, side, over in ((fam.upper[i], "above", value[i] - fam.upper[i]),
+                                      (fam.lower[i], "below", fam.lower[i] - value[i])):
+                if np.isfinite(bound) and over > BREAK_TOLERANCE * max(1.0, abs(bound)):
+                    parts = key if isinstance(key, tuple) else (key,)
+                    # integers in an index are period numbers: shown by their label
+                    words = [st.data.period_label(int(x)) if isinstance(x, int | np.integer)
+                             and not isinstance(x, bool) else str(x) for x in parts]
+                    out.append(f"{name}[{', '.join(words)}]: "
+                               f"{value[i]:,.6g} {side} {bound:,.6g}")
+    return out
 
 
 @dataclass

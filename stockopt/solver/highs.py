@@ -226,6 +226,9 @@ class SolveOutcome:
     """∂R*/∂B_{p,t} (≤ 0, per base-currency unit) of each PeriodBudgets row."""
     phases: list[PhaseRecord] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    limit_duals: driver.Duals | None = None
+    """Phase 1's row duals and reduced costs by family, in model units (the price of every
+    limit, ``results.limits``); None where no phase 1 ran on HiGHS (the decomposition)."""
     rows: int = 0
     columns: int = 0
     nonzeros: int = 0
@@ -450,9 +453,12 @@ class LoadedLP:
         return record
 
     def _record_budget_duals(self, outcome: SolveOutcome) -> None:
-        """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals, unscaled; 0 for
-        the Pyomo model's parties without a budget."""
+        """Budget shadow prices ∂R*/∂B (≤ 0) from the phase-1 row duals, unscaled, and every
+        row dual and reduced cost by family (``SolveOutcome.limit_duals``); 0 for the Pyomo
+        model's parties without a budget."""
         row_duals = driver.row_duals(self.h)
+        outcome.limit_duals = driver.limit_duals(self.h, self.lp, self.raw.row_layout,
+                                                 self.raw.layout)
         duals, pooled = driver.budget_shadow_prices(self.lp, row_duals)
         outcome.budget_duals.update(duals)
         outcome.period_budget_duals.update(driver.period_budget_shadow_prices(self.lp,

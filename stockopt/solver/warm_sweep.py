@@ -23,6 +23,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 from ..model.matrix import Solution
 from . import driver
 from .driver import Highs, PhaseRecord, RiskRow
@@ -88,9 +90,38 @@ class WarmSweepSolver:
                     period: Mapping[tuple[str, int], float] | None = None) -> None:
         """Set B_p (currency; None = unlimited) for every budget row, B_all if it has a
         row, and the PeriodBudgets rows B_{p,t} given in ``period``, in both instances."""
-        driver.set_budget_rows([self.h1, self.h2], self.loaded.lp,
-                               driver.budget_row_bounds(self.loaded.lp, budgets, pooled,
-                                                        period))
+        self.set_row_upper(driver.budget_row_bounds(self.loaded.lp, budgets, pooled, period))
+
+    def set_row_upper(self, bounds: Mapping[int, float | None]) -> None:
+        """Set ≤ rows of the model (row -> upper bound in model units, e.g. a budget in
+        currency or a market depth in t; None = unlimited) in both instances: a change of
+        right-hand sides only, so both bases stay and the next solve is hot. The
+        solution check (``solver.check``) checks against the bounds as set."""
+        driver.set_row_upper([self.h1, self.h2], self.loaded.lp, bounds)
+        raw = self.loaded.raw
+        for i, value in bounds.items():
+            raw.row_lower[i] = -np.inf
+            raw.row_upper[i] = np.inf if value is None else value
+
+    def start_from(self, start: driver.Basis,
+                   reference_iterations: Mapping[str, int] | None = None) -> None:
+        """Start the next phase 1 hot from ``start``, a phase-1 basis of another LP of the
+        same shape (the same model with other coefficients, e.g. a sensitivity point
+        rebuilt from arrays), instead of from scratch; call ``solve(cold=False)`` next.
+        ``reference_iterations`` (phase name -> iterations of a cold solve, e.g. the
+        other LP's ``reference_iterations``) caps the hot run before it is re-run cold."""
+        driver.set_basis(self.h1, start)
+        self._reference_iterations.update(reference_iterations or {})
+
+    @property
+    def reference_iterations(self) -> dict[str, int]:
+        """Phase name -> the simplex iterations a hot run of it may take before it is
+        re-run cold (from the first cold solve, at least ``MIN_REFERENCE_ITERATIONS``)."""
+        return dict(self._reference_iterations)
+
+    def phase1_basis(self) -> driver.Basis:
+        """A copy of the last phase-1 basis (optimal for R and the tie-broken objective)."""
+        return driver.basis(self.h1)
 
     def _phase(self, outcome: SolveOutcome, h: Highs, name: str, warm: bool,
                cold_start: Callable[[], None], cold_options: Mapping[str, object],

@@ -8,6 +8,7 @@ DemandShocks (product of overlapping rows) are resolved for the (source, mineral
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,20 +280,34 @@ def _cover_targets(raw: RawWorkbook, members: dict[str, dict[str, float]],
         basis = cover_basis(r["basis"]) or "demand"
         domestic = split_names(_default(COVER_TARGETS, "domestic_sources",
                                         r["domestic_sources"]))
-        covered = [party] if party is not None else list(members.get(stockpile or "", {}))
-        total = 0.0
-        for p in covered:
-            for t in range(1, n + 1):
-                d = demand.get((p, mineral, t), 0.0)
-                if basis == "net_imports":
-                    d = max(0.0, d - sum(supply.get((p, mineral, c, t), 0.0) for c in domestic))
-                total += d
         periods = float(r["periods"])
-        targets[str(r["target"])] = CoverTarget(
+        target = CoverTarget(
             party=party, stockpile=stockpile, mineral=mineral, periods=periods, basis=basis,
-            domestic_sources=domestic, required=periods * total / n if n else 0.0,
+            domestic_sources=domestic, required=0.0,
             from_period=1 if r["from_period"] is None else positions[r["from_period"]])
+        targets[str(r["target"])] = dataclasses.replace(
+            target, required=required_cover(target, members, demand, supply, n))
     return targets
+
+
+def required_cover(target: CoverTarget, members: dict[str, dict[str, float]],
+                   demand: dict[tuple[str, str, int], float],
+                   supply: dict[tuple[str, str, str, int], float], n: int) -> float:
+    """A cover floor in tonnes: periods × (1/n) Σ_t b_t over the ``n`` periods, b_t the
+    per-period basis summed over the covered parties (the target's party, or its
+    stockpile's members): baseline demand d[p,m,t], or net imports
+    max(0, d[p,m,t] − Σ_{c ∈ domestic} q[p,m,c,t]) (t/period)."""
+    covered = ([target.party] if target.party is not None
+               else list(members.get(target.stockpile or "", {})))
+    total = 0.0
+    for p in covered:
+        for t in range(1, n + 1):
+            d = demand.get((p, target.mineral, t), 0.0)
+            if target.basis == "net_imports":
+                d = max(0.0, d - sum(supply.get((p, target.mineral, c, t), 0.0)
+                                     for c in target.domestic_sources))
+            total += d
+    return target.periods * total / n if n else 0.0
 
 
 def _concentration_limits(raw: RawWorkbook, parties: list[str], minerals: list[str],
