@@ -28,7 +28,7 @@ from independent_lp import (
     sheets_from_lists,
     solve_independent,
 )
-from workbooks import write_workbook
+from workbooks import without_unnamed_sources, write_workbook
 
 from stockopt.commands.cli import main
 from stockopt.workbook.normalize import load
@@ -269,7 +269,7 @@ def random_sheets(seed: int) -> dict[str, list[list]]:
     if rng.random() < 0.3:
         rows.append(["pooled_budget", rng.randint(0, 150)])
     sheets["Settings"] = rows
-    return sheets
+    return without_unnamed_sources(sheets)
 
 
 NUMBER_COLUMNS = {"budget", "price", "max_acquisition", "cost_share", "initial_stock",

@@ -33,7 +33,7 @@ from test_independent import (
     rescale,
     scramble,
 )
-from workbooks import write_workbook
+from workbooks import without_unnamed_sources, write_workbook
 
 N_RANDOM_LEVERS = 40
 
@@ -397,7 +397,7 @@ def add_random_levers(sheets: dict[str, list[list]], seed: int,
                          maybe(0.6, rng.randint(0, n)),
                          maybe(0.6, round(rng.uniform(0, 2), 2))])
         out["Mitigation"] = rows
-    return out
+    return without_unnamed_sources(out)
 
 
 @pytest.mark.parametrize("seed", range(N_RANDOM_LEVERS))

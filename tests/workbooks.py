@@ -69,3 +69,43 @@ def sensitivity_sheets() -> dict[str, list[list]]:
         "CoverTargets": [["target", "party", "mineral", "periods", "basis"],
                          ["ge_floor", "US", "ge", 0.1, "demand"]],
     }
+
+
+def without_unnamed_sources(sheets: dict[str, list[list]]) -> dict[str, list[list]]:
+    """``sheets`` with every source reference that no Supply or Offtakes row names taken
+    out, since validation refuses one (a typo would silently disrupt nothing): such
+    Disruptions and Risks rows are dropped (they cut nothing, so the LP is unchanged), such
+    names leave ConcentrationLimits.excluded_sources (excluding them changes nothing) and
+    CoverTargets.domestic_sources (a list left empty becomes blank: the default). For
+    random workbooks, which draw sources from a fixed list."""
+    def names(sheet: str) -> set[str]:
+        rows = sheets.get(sheet) or [[]]
+        if "source" not in rows[0]:
+            return set()
+        at = rows[0].index("source")
+        return {str(r[at]) for r in rows[1:] if r[at] is not None}
+
+    supplied = names("Supply")
+    named = supplied | names("Offtakes")
+    out = dict(sheets)
+    for sheet in ("Disruptions", "Risks"):
+        rows = sheets.get(sheet)
+        if rows and "source" in rows[0]:
+            at = rows[0].index("source")
+            out[sheet] = [rows[0], *[r for r in rows[1:]
+                                     if r[at] in (None, "*") or str(r[at]) in named]]
+    for sheet, column, known in (("ConcentrationLimits", "excluded_sources", named),
+                                 ("CoverTargets", "domestic_sources", supplied)):
+        rows = sheets.get(sheet)
+        if not rows or column not in rows[0]:
+            continue
+        at = rows[0].index(column)
+        kept = [rows[0]]
+        for r in rows[1:]:
+            r = list(r)
+            if r[at] is not None:
+                listed = [c.strip() for c in str(r[at]).split(";") if c.strip()]
+                r[at] = "; ".join(c for c in listed if c in known) or None
+            kept.append(r)
+        out[sheet] = kept
+    return out

@@ -91,6 +91,13 @@ class MatrixLP:
         return int(self.A.nnz)
 
     @property
+    def orders_over_time(self) -> bool:
+        """Whether some holding may be ordered in more than one period (``purchase`` has
+        two entries with the same stockpile and mineral: ``purchase_timing = periods``)."""
+        orders = self.col_index.get("purchase", [])
+        return len({(k, m) for (k, m, _t) in orders}) < len(orders)
+
+    @property
     def budget_rows(self) -> dict[str, int]:
         """Party -> its budget_limit row (parties with a budget)."""
         rows = self.row_layout.first.get("budget_limit", np.zeros(0, dtype=np.int64))

@@ -16,9 +16,19 @@ same loaded instance:
 3. phase 3 (FORMULATION-v2 section 1) keeps that row, adds Cost ≤ C* + 1e-7·max(1, |C*|)
    (``driver.RiskRow.of_cost``), switches the objective to Move (the stock moved out of
    stockpiles, ``model.movement``) and re-solves the same way, starting from the optimum
-   of Move on phase 2's optimal face (``PHASE3_FACE_TOLERANCE``: solved on a copy of the
+   of Move on phase 2's optimal face (``FACE_TOLERANCE``: solved on a copy of the
    LP) rather than from phase 2's basis. R* and the cost reported are phases 1 and 2's;
    the plan is phase 3's.
+
+Orders over time (``purchase_timing = periods``, ``MatrixLP.orders_over_time``) change
+phases 1 and 2: phase 1 minimizes R alone (no tie-break), and phase 2 starts like phase 3,
+from the optimum of the cost on phase 1's optimal face (``FACE_TOLERANCE``), then primal
+simplex on the whole phase-2 LP. With orders in every period the risk-optimal face is
+wide (orders of one holding in different periods trade off at equal risk): the tie-break
+at its tight dual tolerance made phase 1 at ``m`` 10x slower (204 s against 19 s), and
+primal simplex from phase 1's basis walked that face for 79,000 iterations; on the face,
+phase 2 took a third of that time (benchmarks/README.md, "Purchases over time"). A
+workbook that orders in one period only keeps the v1 route bit for bit.
 
 Scaling is by powers of two, so it is exact (``driver.scale``): every tonnage column of a
 mineral is measured in that mineral's own unit (about its largest baseline demand, so 19 t
@@ -35,7 +45,7 @@ own rows beyond the check's tolerances raises ``SolveFailed`` with the status
 words of its status and what the user can do (``solver.diagnose.status_words``).
 
 The option sets of the phases (``ALGORITHMS``, ``TIE_BREAK_OPTIONS``, ``PHASE2_OPTIONS``,
-``PHASE2_FALLBACK``, ``PHASE3_FACE_OPTIONS``) and the tie-break weight are defined here;
+``PHASE2_FALLBACK``, ``FACE_OPTIONS``) and the tie-break weight are defined here;
 all but the last are shared with the frontier's warm sweeps (``solver.warm_sweep``).
 """
 
@@ -66,7 +76,7 @@ from .driver import (
 
 __all__ = ["ALGORITHMS", "ALGORITHM_NAMES", "DEFAULT_ALGORITHM", "DUAL_PRICING",
            "DUAL_TOLERANCE", "INF", "PHASE2_FALLBACK", "PHASE2_OPTIONS",
-           "PHASE3_FACE_OPTIONS", "PHASE3_FACE_TOLERANCE", "RISK_BOUND_RELATIVE", "TIE_BREAK",
+           "FACE_OPTIONS", "FACE_TOLERANCE", "RISK_BOUND_RELATIVE", "TIE_BREAK",
            "TIE_BREAK_OPTIONS", "LoadedLP", "NUMERICALLY_UNRELIABLE", "PhaseRecord", "ScaledLP",
            "SolveFailed", "SolveOutcome", "check_solution", "highs_version", "risk_bound",
            "scale", "solve", "solve_lp", "tie_break_weight"]
@@ -127,10 +137,10 @@ iterations (9.6 s) instead of 42,000–49,000 (165–236 s), phase 1 151 s inste
 repeated at the default tolerance. The R polish and phase 2 run at the default."""
 
 
-PHASE3_FACE_TOLERANCE = 1e-9
+FACE_TOLERANCE = 1e-9
 """Phase 3 starts on phase 2's optimal face: the columns and rows with a phase-2 reduced
 cost or dual above this (scaled) are fixed at their bounds in a copy of the LP, Move is
-minimized there from scratch (``PHASE3_FACE_OPTIONS``), and primal simplex on the whole
+minimized there from scratch (``FACE_OPTIONS``), and primal simplex on the whole
 phase-3 LP (the cost row's slack lets the plan leave the face a little) starts from that
 optimum's basis. Primal simplex from phase 2's basis instead walked the degenerate face
 pivot by pivot, each pivot pricing every column: at ``m`` 13,493 iterations, as long as
@@ -145,9 +155,10 @@ run, with nothing yet to compare it with); benchmarks/README.md, "Phase 3". Phas
 still ends at an optimum of the whole LP (Move as before to 3e-12 at ``m``). Should the run
 on the face end in anything but optimal, primal simplex starts from phase 2's basis."""
 
-PHASE3_FACE_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 1,
+FACE_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 1,
                                           "presolve": "on"}
-"""The run on phase 2's optimal face: a cold solve, presolved, by dual simplex."""
+"""The run on the previous phase's optimal face (phase 3 always; phase 2 when orders are
+placed over time): a cold solve, presolved, by dual simplex."""
 
 
 ENDS_A_RUN = ("optimal", "time limit reached")
@@ -271,6 +282,9 @@ class LoadedLP:
         self.risk_row = RiskRow.of(self.lp)
         self.cost_row = RiskRow.of_cost(self.lp)
         self._phase1_basis = None
+        self.orders_over_time = raw.orders_over_time
+        """Orders in several periods (``purchase_timing = periods``): phase 1 runs without
+        the tie-break and phase 2 starts on phase 1's optimal face (module docstring)."""
 
     @property
     def nonzeros(self) -> int:
@@ -339,18 +353,23 @@ class LoadedLP:
         self._record_budget_duals(outcome)
 
         notify("phase 2/3: cheapest plan at that risk")
+        face = driver.optimal_face(self.h, FACE_TOLERANCE) if self.orders_over_time else None
         self.risk_row.add_to(self.h, risk_star)
+        first = None if face is None else self._start_on_face(
+            face, self.lp.cost_cost, "phase 2 (cost)", "dual simplex on phase 1's optimal face",
+            deadline)
         phase2 = self._warm_phase("phase 2 (cost)", "phase2", self.lp.cost_cost, outcome,
-                                  deadline, risk_bound=risk_bound(risk_star))
+                                  deadline, risk_bound=risk_bound(risk_star), earlier=first)
         outcome.cost = float(phase2.objective) / self.lp.cost_scale
         phase2.objective = outcome.cost  # report in currency, not the solver's scaled units
         if self.lp.move_cost is not None and np.any(self.lp.move_cost):
             # phase 3 (FORMULATION-v2 section 1): keep the risk row, add Cost ≤ C* +
             # 1e-7·max(1, |C*|), move the least stock; R* and the cost stay phases 1 and 2's
             notify("phase 3/3: no needless releases")
-            face = driver.optimal_face(self.h, PHASE3_FACE_TOLERANCE)
+            face = driver.optimal_face(self.h, FACE_TOLERANCE)
             self.cost_row.add_to(self.h, outcome.cost)
-            first = self._phase3_on_face(face, deadline)
+            first = self._start_on_face(face, self.lp.move_cost, "phase 3 (releases)",
+                                        "dual simplex on phase 2's optimal face", deadline)
             phase3 = self._warm_phase("phase 3 (releases)", "phase3", self.lp.move_cost,
                                       outcome, deadline, risk_bound=risk_bound(risk_star),
                                       cost_bound=risk_bound(outcome.cost), earlier=first)
@@ -394,16 +413,16 @@ class LoadedLP:
             check_solution(self.check, self.primal_values(), name, outcome, **bounds)
         return record
 
-    def _phase3_on_face(self, face: driver.Face, deadline: float | None) -> PhaseRecord:
-        """Phase 3's first run (``PHASE3_FACE_TOLERANCE``): minimize Move on a copy of the
-        LP restricted to phase 2's optimal ``face``, cold (presolve, dual simplex); when it
-        ends optimal, its basis, lifted to the whole LP, is where phase 3's primal simplex
-        starts (else phase 2's basis, unchanged). Its record, for the phase's effort."""
+    def _start_on_face(self, face: driver.Face, objective: np.ndarray, name: str,
+                       algorithm: str, deadline: float | None) -> PhaseRecord:
+        """A later phase's first run (``FACE_TOLERANCE``): minimize ``objective`` (scaled)
+        on a copy of the LP restricted to the previous phase's optimal ``face``, cold
+        (presolve, dual simplex); when it ends optimal, its basis, lifted to the whole LP,
+        is where the phase's primal simplex starts (else the previous phase's basis,
+        unchanged). Its record, for the phase's effort."""
         start = time.perf_counter()
-        restricted = driver.on_face(self.h, face, self.lp.move_cost)
-        record = driver.run(restricted, "phase 3 (releases)",
-                            "dual simplex on phase 2's optimal face", PHASE3_FACE_OPTIONS,
-                            deadline)
+        restricted = driver.on_face(self.h, face, objective)
+        record = driver.run(restricted, name, algorithm, FACE_OPTIONS, deadline)
         if record.status == "optimal":
             driver.set_basis(self.h, driver.lift_basis(restricted, face))
         record.seconds = time.perf_counter() - start  # with the copy and the basis
@@ -412,7 +431,7 @@ class LoadedLP:
     def _phase1(self, algorithm: str, deadline: float | None) -> PhaseRecord:
         """min R + w·Cost (``TIE_BREAK``), then min R from that basis: one phase-1 record."""
         lp = self.lp
-        weight = tie_break_weight(lp)
+        weight = None if self.orders_over_time else tie_break_weight(lp)
         if weight is None:
             return self._run("phase 1 (risk)", algorithm, ALGORITHMS[algorithm], deadline)
         driver.set_objective(self.h, lp.risk_cost + weight * lp.cost_cost)

@@ -87,13 +87,12 @@ def test_a_perturbed_solution_is_caught_and_named(example) -> None:  # noqa: ANN
 def test_a_wrong_matrix_is_caught(example) -> None:  # noqa: ANN001
     _data, lp, loaded, _outcome = example
     wrong = dataclasses.replace(lp, row_upper=lp.row_upper.copy())
-    # the plan spends about 4.4 billion USD of the EU's 16.2 (HiGHS 1.16.0; the example plans
-    # over time and no budget binds, so how much the EU spends is one of the plan's ties:
-    # 4.421969e9 from phase 2's basis, 4.468675e9 from phase 2's optimal face); a total row
-    # of 3e9 is broken by the spend above 3e9
+    # the plan spends 4.4-4.7 billion USD of the EU's 16.2 (the example plans over time and
+    # no budget binds, so how much the EU spends is one of the plan's ties, settled by the
+    # route phase 2 takes); a total row of 3e9 is broken by the spend above 3e9
     x = loaded.primal_values()
     spend = float((lp.A[[lp.budget_rows["EU"]]] @ x)[0])
-    assert 4.3e9 < spend < 4.6e9
+    assert 3.5e9 < spend < 16.2e9
     wrong.row_upper[lp.budget_rows["EU"]] = 3.0e9
     found = SolutionCheck(wrong).violations(x)
     assert [v.name for v in found] == ["budget_limit[EU]"]

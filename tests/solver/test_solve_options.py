@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,19 +13,30 @@ from stockopt.solver import highs as solve_module
 from stockopt.solver.highs import (
     ALGORITHMS,
     DUAL_TOLERANCE,
+    FACE_OPTIONS,
     PHASE2_FALLBACK,
     PHASE2_OPTIONS,
-    PHASE3_FACE_OPTIONS,
     TIE_BREAK_OPTIONS,
     LoadedLP,
     PhaseRecord,
 )
 from stockopt.workbook.normalize import load
 
+EXAMPLE = Path(__file__).parents[2] / "inputs" / "us_eu_example.xlsx"
+
 
 @pytest.fixture(scope="module")
 def example_lp():
-    data = load(Path(__file__).parents[2] / "inputs" / "us_eu_example.xlsx").data
+    """The bundled example with every order placed before period 1 (v1's route: the
+    tie-broken phase 1, primal simplex from its basis in phase 2)."""
+    data = dataclasses.replace(load(EXAMPLE).data, purchase_timing="start")
+    return build_matrix_lp(data, build_index(data))
+
+
+@pytest.fixture(scope="module")
+def over_time_lp():
+    """The bundled example as it is: orders in every period of 2027-2031."""
+    data = load(EXAMPLE).data
     return build_matrix_lp(data, build_index(data))
 
 
@@ -77,7 +89,7 @@ def test_option_sets_are_valid_highs_options() -> None:
 
     h = highspy.Highs()
     for options in (*solve_module.ALGORITHMS.values(), PHASE2_OPTIONS, PHASE2_FALLBACK,
-                    TIE_BREAK_OPTIONS, PHASE3_FACE_OPTIONS):
+                    TIE_BREAK_OPTIONS, FACE_OPTIONS):
         for key, value in options.items():
             assert h.setOptionValue(key, value) == highspy.HighsStatus.kOk, key
 
@@ -111,3 +123,39 @@ def test_tie_broken_run_retried_at_the_default_tolerance_when_it_fails(
     assert outcome.status == "optimal"
     assert outcome.risk == pytest.approx(reference.risk, rel=1e-9)
     assert outcome.cost == pytest.approx(reference.cost, rel=1e-7)
+
+
+def test_orders_over_time_skip_the_tie_break_and_start_phase2_on_phase1s_face(
+        example_lp, over_time_lp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With orders in several periods phase 1 is one run on R at HiGHS's default dual
+    tolerance, and phase 2 first minimizes the cost on a copy restricted to phase 1's
+    optimal face (a cold, presolved dual simplex) before primal simplex on the whole LP;
+    with orders before period 1 only, neither happens."""
+    assert over_time_lp.orders_over_time and not example_lp.orders_over_time
+    seen: list[tuple[str, float]] = []
+    faces: list[str] = []
+    real_run = LoadedLP._run
+    real_face = LoadedLP._start_on_face
+
+    def recording_run(self, name, algorithm, options, deadline):  # noqa: ANN001, ANN202
+        record = real_run(self, name, algorithm, options, deadline)
+        seen.append((name, self.h.getOptionValue("dual_feasibility_tolerance")[1]))
+        return record
+
+    def recording_face(self, face, objective, name, algorithm, deadline):  # noqa: ANN001, ANN202
+        faces.append(name)
+        record = real_face(self, face, objective, name, algorithm, deadline)
+        assert record.status == "optimal"
+        return record
+
+    monkeypatch.setattr(LoadedLP, "_run", recording_run)
+    monkeypatch.setattr(LoadedLP, "_start_on_face", recording_face)
+    outcome = LoadedLP(over_time_lp).solve()
+    assert seen == [("phase 1 (risk)", DUAL_TOLERANCE), ("phase 2 (cost)", DUAL_TOLERANCE),
+                    ("phase 3 (releases)", DUAL_TOLERANCE)]
+    assert faces == ["phase 2 (cost)", "phase 3 (releases)"]
+    phase2 = next(p for p in outcome.phases if p.name == "phase 2 (cost)")
+    assert "phase 1's optimal face" in phase2.algorithm
+    faces.clear()
+    LoadedLP(example_lp).solve()
+    assert faces == ["phase 3 (releases)"]
