@@ -21,6 +21,8 @@ BLUE, RED = "2E75B6", "C00000"
 LEVER_COLORS = ("2E75B6", "9DC3E6", "70AD47", "FFC000", "7030A0")
 """Purchases, holding, offtake fees, swap fees, mitigation fees."""
 WIDTH_CM, HEIGHT_CM = 16.0, 8.0
+MAX_HEIGHT_CM = 15.0
+"""Tallest chart: within one landscape A4 page with its margins."""
 LINE_HEIGHT_CM = HEIGHT_CM + 1
 
 
@@ -36,7 +38,8 @@ def loss_by_scenario(ws: WriteOnlyWorksheet, span: TableSpan, tail: Sequence[boo
     chart = BarChart()
     chart.type = "bar"
     total = span.last_row - span.first_row + 1
-    chart.title = "Loss by scenario" + (f" ({n} worst of {total})" if total > n else "")
+    chart.title = ("Loss by scenario" + (f", {n} worst of {total}" if total > n else "")
+                   + (" (red: the CVaR tail)" if any(tail[:n]) else ""))
     chart.y_axis.title = "periods of baseline demand lost"
     chart.x_axis.scaling.orientation = "maxMin"  # worst at the top
     chart.y_axis.crosses = "max"  # ... and the value axis stays at the bottom
@@ -54,7 +57,7 @@ def loss_by_scenario(ws: WriteOnlyWorksheet, span: TableSpan, tail: Sequence[boo
             series.dPt.append(DataPoint(idx=i, spPr=GraphicalProperties(solidFill=RED)))
     chart.gapWidth = 40
     _axes_visible(chart)
-    chart.width, chart.height = WIDTH_CM, max(HEIGHT_CM, 2.5 + 0.55 * n)
+    chart.width, chart.height = WIDTH_CM, min(MAX_HEIGHT_CM, max(HEIGHT_CM, 2.5 + 0.42 * n))
     return chart
 
 

@@ -108,8 +108,10 @@ class Plan:
 
 
 def _name(text: object) -> str:
-    """A results header 'purchase (t)' -> 'purchase'."""
-    return str(text).split(" (")[0].strip() if text is not None else ""
+    """A results header -> its column name: 'purchase (t)' -> 'purchase', 'offtake capacity
+    (t/period)' and 'offtake_capacity (t/period)' -> 'offtake_capacity' (headers are in
+    words since #18, with underscores before)."""
+    return str(text).split(" (")[0].strip().replace(" ", "_") if text is not None else ""
 
 
 _TABLES = {  # table -> (key columns, value column)
