@@ -1,8 +1,10 @@
 """A seeded generator of valid v1 input workbooks at named sizes, for benchmarks.
 
 Sizes are chosen so the extensive-form LP has about the named number of nonzeros:
-``s`` ≈ 100 k, ``m`` ≈ 1 M, ``l`` ≈ 3 M. Everything is drawn from ``random.Random(seed)``,
-so the same size and seed give the same workbook.
+``s`` ≈ 100 k, ``m`` ≈ 1 M, ``l`` ≈ 3 M; ``m150`` ≈ 1 M in 150 scenarios of 8 periods
+(more scenarios, so more rows to write per nonzero: the case issue #18 timed).
+Everything is drawn from ``random.Random(seed)``, so the same size and seed give the same
+workbook.
 
 Usage: ``python benchmarks/generate.py m -o /tmp/m.xlsx [--seed 7]``.
 """
@@ -32,6 +34,7 @@ SIZES: dict[str, Size] = {
     "xs": Size(parties=2, minerals=4, periods=4, scenarios=5),
     "s": Size(parties=3, minerals=12, periods=8, scenarios=26),
     "m": Size(parties=3, minerals=20, periods=12, scenarios=100),
+    "m150": Size(parties=3, minerals=20, periods=8, scenarios=150),
     "l": Size(parties=4, minerals=24, periods=12, scenarios=200),
 }
 """Named sizes. Roughly 14 nonzeros per (party, mineral, period, scenario)."""

@@ -1,6 +1,6 @@
 """The benchmark ladder: time every step of `stockopt solve` at named sizes.
 
-    python benchmarks/run.py                 # example, s, m, l
+    python benchmarks/run.py                 # example, s, m, m150, l
     python benchmarks/run.py s m --seed 7    # chosen sizes
 
 Each size runs in its own process (so peak memory is its own): generate the workbook
@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # measure this checkout, even if another copy is installed
 ROOT = HERE.parent
 EXAMPLE = ROOT / "inputs" / "us_eu_example.xlsx"
-SIZES = ["example", "s", "m", "l"]
+SIZES = ["example", "s", "m", "m150", "l"]
 
 
 def measure(size: str, seed: int, folder: Path, algorithm: str, builder: str,

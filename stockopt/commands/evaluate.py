@@ -28,6 +28,7 @@ from ..studies.evaluation import (
     out_of_sample_statistics,
     plan_vectors,
     sample_losses,
+    sample_warnings,
     verdict,
     workbook_losses,
 )
@@ -63,14 +64,17 @@ def _summary_payload(workbook: Path, plan_path: Path, ins: InSample, out: Statis
         "plan": plan_path.name, "plan_sha256": sha256_of(plan_path),
         "risk_weight": data.risk_weight, "cvar_alpha": data.cvar_alpha,
         "in_sample": {"scenarios": ins.scenarios, "expected_loss": ins.expected_loss,
-                      "cvar": ins.cvar, "risk": ins.risk, "worst": ins.worst},
+                      "cvar": ins.cvar, "risk": ins.risk, "worst": ins.worst,
+                      "tail_scenarios": ins.tail_scenarios},
         "plan_summary": plan.summary,
         "out_of_sample": {"scenarios": out.scenarios, "seed": sample.seed,
                           "stream": "SeedSequence(seed, spawn_key=(1,))", "method": METHOD,
                           "expected_loss": interval(out.expected_loss),
                           "cvar": interval(out.cvar), "risk": interval(out.risk),
-                          "worst": out.worst, "share_with_loss": out.share_with_loss},
+                          "worst": out.worst, "share_with_loss": out.share_with_loss,
+                          "tail_scenarios": out.tail_scenarios},
         "verdict": verdict(ins, out),
+        "warnings": sample_warnings(ins, out, data.cvar_alpha),
         "seconds": round(seconds, 3),
         "stockopt_version": __version__,
     }
@@ -122,6 +126,8 @@ def run_evaluate_command(workbook: Path, raw: RawWorkbook, data: ModelData, plan
         return EXIT_FAILURE
     if not quiet:
         click.echo(_terminal(ins, out, plan, data))
+        for message in sample_warnings(ins, out, data.cvar_alpha):
+            click.echo(f"warning: {message}", err=True)
         reported = plan.summary.get("risk")
         if reported is not None and abs(reported - ins.risk) > 1e-4 * max(1.0, abs(reported)):
             click.echo(f"warning: the plan's Summary reports risk {reported:.6g}, but on this "

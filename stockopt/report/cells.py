@@ -24,15 +24,18 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .columns import OUTPUT_COLUMNS, TONNES, OutputColumn, column_spec
+from .printing import FONT, PAGE_ROWS, break_before, page_setup, repeat_rows
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows in one Excel worksheet."""
 
-FONT = "Calibri"
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
 WRAP_ALIGN = Alignment(wrap_text=True, vertical="top")
+GAP_ALIGN = Alignment(indent=1)
+"""Text after a column of (right-aligned) numbers: one character in, so the two never
+touch ('184,642.0 2028')."""
 TITLE_FONT = Font(name=FONT, bold=True, size=14, color="1F4E78")
 SECTION_FONT = Font(name=FONT, bold=True, size=12, color="1F4E78")
 NOTE_FONT = Font(name=FONT, italic=True, color="595959")
@@ -123,9 +126,11 @@ def use_fast_rows(ws: WriteOnlyWorksheet) -> WriteOnlyWorksheet:
 
 
 def header_text(name: str, currency: str, step: str = "") -> str:
-    """The header of output column ``name``: 'name (unit)', or the name alone."""
-    unit = column_spec(name).unit_text(currency, step)
-    return f"{name} ({unit})" if unit else name
+    """The header of output column ``name``: 'words (unit)', or the words alone."""
+    spec = column_spec(name)
+    unit = spec.unit_text(currency, step)
+    words = spec.words(name, currency, step)
+    return f"{words} ({unit})" if unit else words
 
 
 def _value_width(value: object, number_format: str) -> int:
@@ -194,6 +199,10 @@ class SheetWriter:
     """Output column -> the places it appears (shared across sheets, for the Dictionary)."""
     widths: list[float] = field(default_factory=list)
     """Column widths set by ``layout`` (characters)."""
+    spans: list[tuple[int, TableSpan]] = field(default_factory=list)
+    """The tables written, each with the row of the heading it sits under (for printing)."""
+    heading: int = 0
+    """The row of the last section heading written."""
 
     # --- layout (before the first row) --------------------------------------------------
 
@@ -205,12 +214,23 @@ class SheetWriter:
             self.ws.column_dimensions[get_column_letter(j)].width = round(width, 1)
         if freeze:
             self.ws.freeze_panes = freeze
-        self.ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        self.ws.page_setup.paperSize = "9"  # A4
-        self.ws.page_setup.fitToWidth = 1
-        self.ws.page_setup.fitToHeight = 0
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
-        self.ws.print_options.gridLines = False
+        page_setup(self.ws, landscape=landscape)
+
+    def finish(self) -> None:
+        """Print the tables written: a long one (more than ``PAGE_ROWS`` rows) below the
+        top of the sheet starts a new page under its heading, and the sheet's last table,
+        when long, repeats its header row on every page it runs over. (A sheet repeats one
+        row range, from where it stands on; so a long table followed by others repeats
+        nothing, and its first page still has its header.)"""
+        for heading, span in self.spans:
+            if span.last_row - span.first_row + 1 > PAGE_ROWS:
+                top = heading if 0 < heading < span.header_row else span.header_row
+                if top > 8:
+                    break_before(self.ws, top)
+        if self.spans:
+            _, last = max(self.spans, key=lambda item: item[1].header_row)
+            if last.last_row - last.first_row + 1 > PAGE_ROWS:
+                repeat_rows(self.ws, last.header_row)
 
     def fit_widths(self, frames: Sequence[pd.DataFrame | list[str]], minimum: int = 9,
                    first: float | None = None, sample: int = 300) -> list[float]:
@@ -342,7 +362,8 @@ class SheetWriter:
 
     def section(self, text: str) -> int:
         """A section heading; returns its row (a hyperlink anchor)."""
-        return self.append([self.cell(text, font=SECTION_FONT)])
+        self.heading = self.append([self.cell(text, font=SECTION_FONT)])
+        return self.heading
 
     def header(self, names: Sequence[str], place: str | None, first_col: int = 1,
                widths: Sequence[float] | None = None, texts: Sequence[str] | None = None
@@ -390,6 +411,9 @@ class SheetWriter:
         specs: list[OutputColumn] = ([OutputColumn("", "", f) for f in formats]
                                      if formats is not None else [column_spec(n) for n in names])
         top = Alignment(vertical="top") if any(spec.wrap for spec in specs) else None
+        numeric = [spec.number_format not in ("General", "@") for spec in specs]
+        gap = [j > 0 and numeric[j - 1] and not numeric[j] and not specs[j].wrap
+               for j in range(len(specs))]
         prototypes: dict[str | None, list[Cell]] = {}
         styled_columns: dict[str | None, list[bool]] = {}
 
@@ -397,9 +421,10 @@ class SheetWriter:
             if variant not in prototypes:
                 font, fill = ROW_STYLES.get(variant, (None, None)) if variant else (None, None)
                 row = []
-                for spec in specs:
+                for spec, after_number in zip(specs, gap, strict=True):
                     fmt = spec.number_format if spec.number_format != "General" else None
-                    row.append(self.cell(None, fmt, font, fill, WRAP_ALIGN if spec.wrap else top))
+                    align = WRAP_ALIGN if spec.wrap else (GAP_ALIGN if after_number else top)
+                    row.append(self.cell(None, fmt, font, fill, align))
                 prototypes[variant] = row
                 styled_columns[variant] = [cell.has_style for cell in row]
             return prototypes[variant]
@@ -432,6 +457,8 @@ class SheetWriter:
         self.row += limit
         span = TableSpan(self.ws.title, header_row, header_row + 1, header_row + limit, names,
                          first_col, truncated=len(df) - limit)
+        self.spans.append((self.heading, span))
+        self.heading = 0  # a later table without a heading of its own is not under this one
         if span.truncated:
             self.note(f"{span.truncated:,} more rows are not shown: an Excel sheet holds at "
                       f"most {EXCEL_MAX_ROWS:,} rows.")

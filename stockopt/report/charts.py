@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -21,10 +21,12 @@ BLUE, RED = "2E75B6", "C00000"
 LEVER_COLORS = ("2E75B6", "9DC3E6", "70AD47", "FFC000", "7030A0")
 """Purchases, holding, offtake fees, swap fees, mitigation fees."""
 WIDTH_CM, HEIGHT_CM = 16.0, 8.0
+MAX_HEIGHT_CM = 15.0
+"""Tallest chart: within one landscape A4 page with its margins."""
 LINE_HEIGHT_CM = HEIGHT_CM + 1
 
 
-def _axes_visible(chart: BarChart | LineChart) -> None:
+def _axes_visible(chart: BarChart | LineChart | ScatterChart) -> None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
 
@@ -36,7 +38,8 @@ def loss_by_scenario(ws: WriteOnlyWorksheet, span: TableSpan, tail: Sequence[boo
     chart = BarChart()
     chart.type = "bar"
     total = span.last_row - span.first_row + 1
-    chart.title = "Loss by scenario" + (f" ({n} worst of {total})" if total > n else "")
+    chart.title = ("Loss by scenario" + (f", {n} worst of {total}" if total > n else "")
+                   + (" (red: the CVaR tail)" if any(tail[:n]) else ""))
     chart.y_axis.title = "periods of baseline demand lost"
     chart.x_axis.scaling.orientation = "maxMin"  # worst at the top
     chart.y_axis.crosses = "max"  # ... and the value axis stays at the bottom
@@ -54,7 +57,7 @@ def loss_by_scenario(ws: WriteOnlyWorksheet, span: TableSpan, tail: Sequence[boo
             series.dPt.append(DataPoint(idx=i, spPr=GraphicalProperties(solidFill=RED)))
     chart.gapWidth = 40
     _axes_visible(chart)
-    chart.width, chart.height = WIDTH_CM, max(HEIGHT_CM, 2.5 + 0.55 * n)
+    chart.width, chart.height = WIDTH_CM, min(MAX_HEIGHT_CM, max(HEIGHT_CM, 2.5 + 0.42 * n))
     return chart
 
 
@@ -166,4 +169,37 @@ def spend_per_period(ws: WriteOnlyWorksheet, span: TableSpan, spend_cols: Sequen
     chart.gapWidth = 60
     _axes_visible(chart)
     chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    return chart
+
+
+def losses_in_and_out(ws: WriteOnlyWorksheet, span: TableSpan, n_in: int, n_out: int
+                      ) -> ScatterChart:
+    """The evaluation's losses, in and out of sample: each sample's losses worst first (y,
+    periods of demand) against the probability of that loss or a worse one (x, %), read
+    from the Losses table (in-sample rows first, then the out-of-sample ones)."""
+    chart = ScatterChart()
+    chart.title = "Losses in and out of sample, worst first"
+    chart.x_axis.title = "probability of this loss or worse"
+    chart.y_axis.title = "loss (periods of demand)"
+    chart.x_axis.number_format = "0%"
+    chart.y_axis.number_format = "0.0"
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, 1
+    chart.y_axis.scaling.min = 0
+    chart.x_axis.majorGridlines = None
+    x_col, y_col = span.col("exceedance"), span.col("loss")
+    for title, first, count, color in (("in sample", span.first_row, n_in, BLUE),
+                                       ("out of sample", span.first_row + n_in, n_out, RED)):
+        if count <= 0:
+            continue
+        xs = Reference(ws, min_col=x_col, min_row=first, max_row=first + count - 1)
+        ys = Reference(ws, min_col=y_col, min_row=first, max_row=first + count - 1)
+        series = Series(ys, xs, title=title)
+        series.marker.symbol = "none"
+        series.graphicalProperties.line.solidFill = color
+        series.graphicalProperties.line.width = 22000
+        series.smooth = False
+        chart.series.append(series)
+    chart.legend.position = "b"
+    _axes_visible(chart)
+    chart.width, chart.height = WIDTH_CM + 6, HEIGHT_CM + 3
     return chart

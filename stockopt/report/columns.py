@@ -1,14 +1,28 @@
-"""Every column of the output workbook, declared once: unit, meaning and number format.
+"""Every column of the output workbook, declared once: unit, meaning and number format;
+and the product's one set of number rules, in cells and in sentences.
 
-The headers of the output tables (``name (unit)``), their number formats and the
-Dictionary sheet are all derived from ``OUTPUT_COLUMNS``, so they cannot drift. Units
-use the placeholders ``{currency}`` (the input's currency label) and ``{step}`` (the
-budget step the shadow prices are quoted for, e.g. "1 million").
+The headers of the output tables (``words (unit)``: the column's name in words, never
+the programmer's name), their number formats and the Dictionary sheet are all derived
+from ``OUTPUT_COLUMNS``, so they cannot drift. Units use the placeholders ``{currency}``
+(the input's currency label) and ``{step}`` (the budget step the shadow prices are quoted
+for, e.g. "1 million").
+
+The number rules, for every workbook the product writes:
+
+* cells: tonnes ``TONNES`` (one decimal), money ``MONEY`` (whole units), losses in
+  periods of demand ``LOSS`` (three decimals), marginal rates ``RATE`` (five decimals),
+  shares and probabilities ``PERCENT`` (a fraction shown as %; the header says "%");
+* sentences: money in millions or billions with two decimals ("5.80 billion USD",
+  ``money_text``), other numbers positional with four significant digits and never in
+  scientific notation (``number_text``: "0.00009785", not "9.785e-05"), shares as
+  percentages (``percent_text``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 TONNES = "#,##0.0"
 """Number format for tonnes and tonnes per period."""
@@ -18,6 +32,40 @@ PERCENT = "0.0%"
 """Number format for fractions shown as percentages."""
 LOSS = "0.000"
 """Number format for losses in periods of baseline demand."""
+RATE = "0.00000"
+"""Number format for marginal rates (periods of demand per budget step)."""
+PRICE = "#,##0.00"
+"""Number format for prices and fees per unit (currency per t, to the cent)."""
+
+
+def number_text(x: float, digits: int = 4) -> str:
+    """``x`` in a sentence: ``digits`` significant digits, positional, thousands separated
+    from 10,000 up; never scientific notation (9.785e-05 -> '0.00009785')."""
+    x = float(x)
+    if abs(x) >= 10_000:
+        return f"{x:,.0f}"
+    if x == 0:
+        return "0"
+    return np.format_float_positional(x, precision=digits, unique=False, fractional=False,
+                                      trim="-")
+
+
+def money_text(x: float, currency: str) -> str:
+    """Money in a sentence: '5.80 billion USD', '184.64 million USD', '12,500 USD',
+    '2.5 USD' (millions and billions with two decimals, less than a million in whole units,
+    less than 100 with up to four significant digits)."""
+    x = float(x)
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if abs(x) >= size:
+            return f"{x / size:,.2f} {word} {currency}"
+    amount = f"{x:,.0f}" if abs(x) >= 100 else number_text(x)
+    return f"{amount} {currency}"
+
+
+def percent_text(x: float) -> str:
+    """A fraction as a percentage in a sentence: 0.1234 -> '12.3%', 0.0004 -> '0.04%'."""
+    pct = float(x) * 100
+    return f"{pct:.1f}%" if abs(pct) >= 1 or pct == 0 else f"{number_text(pct, 2)}%"
 
 
 @dataclass(frozen=True)
@@ -29,15 +77,27 @@ class OutputColumn:
     number_format: str = "General"
     wrap: bool = False
     """Long free text: wrapped in a column of at most ``cells.WRAP_WIDTH``."""
+    label: str = ""
+    """The header in words (may hold the placeholders); blank: the name with spaces."""
 
     def unit_text(self, currency: str, step: str = "") -> str:
-        """The unit with the placeholders filled in ("" when the column has no unit)."""
+        """The unit with the placeholders filled in ("" when the column has no unit); a
+        fraction shown as a percentage is '%'."""
+        if self.unit == "fraction" and "%" in self.number_format:
+            return "%"
         return self.unit.format(currency=currency, step=step)
 
+    def words(self, name: str, currency: str = "", step: str = "") -> str:
+        """The header of column ``name`` in words: its label, or the name with spaces."""
+        if self.label:
+            return self.label.format(currency=currency, step=step)
+        return name.replace("_", " ")
 
-def _c(unit: str, meaning: str, number_format: str = "General", wrap: bool = False
-       ) -> OutputColumn:
-    return OutputColumn(unit, meaning, number_format, wrap)
+
+
+def _c(unit: str, meaning: str, number_format: str = "General", wrap: bool = False,
+       label: str = "") -> OutputColumn:
+    return OutputColumn(unit, meaning, number_format, wrap, label)
 
 
 OUTPUT_COLUMNS: dict[str, OutputColumn] = {
@@ -71,7 +131,7 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
         "periods of demand per {step} {currency}",
         "How much the risk R* falls per extra {step} {currency} of budget: −(budget shadow "
         "price ∂R*/∂B, B in {currency}) × step, a marginal rate at the optimum (0 when the "
-        "budget is slack).", "0.00000"),
+        "budget is slack).", RATE, label="risk reduction per {step} {currency} more"),
     # a party's budget in its own currency (Summary; FORMULATION-v2 section 8)
     "budget_currency": _c("", "The currency the party's budget is entered in (Parties column "
                           "currency; blank there = {currency}, the base currency)."),
@@ -86,7 +146,8 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
         "periods of demand per {step} of the party's currency",
         "How much the risk R* falls per extra {step} of budget in the party's own currency: "
         "−∂R*/∂B_p × step with B_p in that currency (= rate × the base-currency rate of "
-        "risk_reduction_per_step; 0 when the budget is slack).", "0.00000"),
+        "risk_reduction_per_step; 0 when the budget is slack).", RATE,
+        label="risk reduction per {step} more in own currency"),
     # expected shortfalls (Summary)
     "expected_shortfall": _c("t over the horizon", "Σ_s π_s Σ_t shortfall: the tonnes expected "
                              "to be missing over all periods.", TONNES),
@@ -124,9 +185,9 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "offtake_capacity": _c("t/period", "Capacity reserved by the plan (x).", TONNES),
     "max_offtake_capacity": _c("t/period", "Most capacity on offer.", TONNES),
     "offtake_fee": _c("{currency} per t/period", "Reservation fee offered, paid once.",
-                      "#,##0.00"),
+                      PRICE),
     "fee_paid": _c("{currency}", "Capacity reserved × fee.", MONEY),
-    "delivered_price": _c("{currency}/t", "Price per tonne delivered.", "#,##0.00"),
+    "delivered_price": _c("{currency}/t", "Price per tonne delivered.", PRICE),
     "first_period": _c("", "First period with offtake deliveries."),
     "expected_delivery": _c("t over the horizon", "Σ_s π_s Σ_t deliveries taken.", TONNES),
     "expected_delivery_cost": _c("{currency}", "Σ_s π_s Σ_t deliveries × delivered price.",
@@ -137,7 +198,7 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "swap_capacity": _c("t", "Swap capacity reserved by the plan (y): total draw allowed per "
                         "scenario.", TONNES),
     "max_swap_capacity": _c("t", "Most swap capacity on offer.", TONNES),
-    "swap_fee": _c("{currency}/t", "Reservation fee offered per tonne of capacity.", "#,##0.00"),
+    "swap_fee": _c("{currency}/t", "Reservation fee offered per tonne of capacity.", PRICE),
     "expected_draw": _c("t over the horizon", "Σ_s π_s Σ_t swap draws.", TONNES),
     # scenarios
     "probability": _c("fraction", "Scenario probability π_s.", PERCENT),
@@ -321,6 +382,7 @@ OUTPUT_COLUMNS: dict[str, OutputColumn] = {
     "meaning": _c("", "What the column or setting means.", wrap=True),
     "column": _c("", "Column header (without its unit)."),
     "appears_in": _c("", "Sheets (and their sections) where the column appears.", wrap=True),
+    "name": _c("", "The column's name in the code, the summary JSON and models/formulation.md."),
 }
 """Every column of the output tables, declared once."""
 

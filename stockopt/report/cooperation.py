@@ -26,15 +26,13 @@ from ..files.targets import check_targets
 from ..studies.cooperation import Cooperation
 from . import charts
 from .cells import SheetWriter, use_fast_rows
+from .columns import LOSS, MONEY, PERCENT, TONNES, money_text, number_text
 
 COOPERATION = "Cooperation"
 LEVERS = "Joint levers"
 ABOUT = "About"
 
-PERIODS = "0.0000"
-MONEY = "#,##0"
-SHARE = "0.00"
-TONNES = "#,##0.0##"
+PERIODS = LOSS
 
 NOTE_WIDTH = 130
 """Characters per line of a note (the table's width, so the sheet prints on one page)."""
@@ -75,10 +73,11 @@ def sentences(cooperation: Cooperation, data: ModelData) -> list[str]:
         direction = "better" if g.gain > 0 else ("worse" if g.gain < 0 else "no better")
         extra = g.spend_together - g.spend_alone
         out.append(
-            f"{p}: risk {g.risk_alone:.4g} alone, {g.risk_together:.4g} together — "
-            f"{direction} off by {abs(g.gain):.4g} periods of its demand lost; it spends "
-            f"{g.spend_together:,.0f} {cur} together against {g.spend_alone:,.0f} alone "
-            f"({'+' if extra >= 0 else '−'}{abs(extra):,.0f}).")
+            f"{p}: risk {number_text(g.risk_alone)} alone, {number_text(g.risk_together)} "
+            f"together — {direction} off by {number_text(abs(g.gain))} periods of its demand "
+            f"lost; it spends {money_text(g.spend_together, cur)} together against "
+            f"{money_text(g.spend_alone, cur)} alone ({'+' if extra >= 0 else '−'}"
+            f"{money_text(abs(extra), cur)}).")
     worse = [p for p, g in cooperation.gains.items() if g.gain < -1e-9]
     if worse:
         out.append(
@@ -105,8 +104,8 @@ def build_cooperation_workbook(cooperation: Cooperation, data: ModelData, input_
            f"α = {data.cvar_alpha:g}).")
     w.note("Alone: the party's stand-alone problem (its own stockpiles, offtakes, swaps on "
            "its own stockpiles, its budget). Together: the joint plan of the workbook.")
-    w.note(f"Joint R* {cooperation.joint.risk:.6g} periods (all parties pooled), joint cost "
-           f"{cooperation.joint.cost:,.0f} {cur}.")
+    w.note(f"Joint R* {number_text(cooperation.joint.risk)} periods (all parties pooled), "
+           f"joint cost {money_text(cooperation.joint.cost, cur)}.")
     w.blank()
     span = w.table(table, None, headers=heads, formats=formats, widths=w.widths)
     w.blank()
@@ -130,17 +129,17 @@ def build_cooperation_workbook(cooperation: Cooperation, data: ModelData, input_
                  f"({cur}). Unused levers are left out."):
         for line in textwrap.wrap(text, NOTE_WIDTH - 20):
             lv.note(line)
-    lever_heads = ["party", "lever", "kind", "mineral", "partners", "share",
+    lever_heads = ["party", "lever", "kind", "mineral", "partners", "share (%)",
                    f"spend ({cur})", "expected received (t)", "worst-case received (t)",
                    "scenario of the worst case"]
     lv.table(cooperation.levers, None, headers=lever_heads, widths=lv.widths,
-             formats=["General", "General", "General", "General", "General", SHARE, MONEY,
+             formats=["General", "General", "General", "General", "General", PERCENT, MONEY,
                       TONNES, TONNES, "General"])
     if not len(cooperation.levers):
         lv.note("No joint lever is used: the parties' plans together are their plans alone.")
 
     about = SheetWriter(use_fast_rows(wb.create_sheet(ABOUT)), cur)
-    about.layout([30, 70], landscape=False)
+    about.layout([30, 90])
     about.title("About this workbook", back_to=COOPERATION)
     solver = cooperation.joint.outcome
     facts = [

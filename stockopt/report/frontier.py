@@ -28,17 +28,23 @@ from ..files.atomic import write_atomically
 from ..files.provenance import file_sha256, package_version
 from ..model.budgets import levers_offered
 from ..studies.frontier import FrontierPoint, FrontierRun, Sweep
+from .columns import LOSS, MONEY, RATE
+from .printing import FONT, break_before, page_setup, repeat_columns, repeat_rows
 from .tables import step_words
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
+BOLD = Font(name=FONT, bold=True)
 THIN = Side(style="thin", color="A6A6A6")
 
-MONEY = "#,##0"
-PERIODS = "0.0000"
-SHADOW = "0.000000"
+PERIODS = LOSS
+SHADOW = RATE
 SCALE = '0.00"×"'
-SECONDS = "0.000"
+SECONDS = "0.00"
+COLUMN_WIDTH = 11
+"""Width of the Frontier table's number columns (characters; headers wrap)."""
+CHART_WIDTH_CM, CHART_HEIGHT_CM = 24.0, 11.0
+"""Each chart within one landscape A4 page (27.7 × 19 cm inside the margins)."""
 
 
 
@@ -103,8 +109,7 @@ def frontier_columns(run: FrontierRun, data: ModelData
         cols.append((f"spend {party} ({cur})", MONEY, lambda p, q=party: p.spend[q]))
     cols.append((f"total spend ({cur})", MONEY, lambda p: sum(p.spend.values())))
     for lever in levers_offered(data):
-        cols.append((f"{lever.replace('_', ' ')} ({cur})", MONEY,
-                     lambda p, q=lever: p.levers[q]))
+        cols.append((lever_header(lever, data), MONEY, lambda p, q=lever: p.levers[q]))
     for party in budgeted:
         cols.append((f"shadow price {party}: ∂R*/∂B_{party} (periods per {words} {cur})",
                      SHADOW, lambda p, q=party: p.shadow_price[q] * step))
@@ -118,6 +123,51 @@ def frontier_columns(run: FrontierRun, data: ModelData
              ("simplex iterations", "0", lambda p: p.iterations),
              ("start", "@", lambda p: "warm" if p.warm else "cold")]
     return cols
+
+
+def lever_header(lever: str, data: ModelData) -> str:
+    """The Frontier table's header of spend lever ``lever``: 'swap fees (USD)'."""
+    return f"{lever.replace('_', ' ')} ({data.currency})"
+
+
+def levers_used(run: FrontierRun, data: ModelData) -> list[str]:
+    """The levers the workbook offers that some point spends on (the lever mix chart's
+    series): a lever with nothing to buy (no swaps offered, say) gets no legend entry."""
+    return [lv for lv in levers_offered(data)
+            if _offers(lv, data) and any(abs(p.levers.get(lv, 0.0)) > 1e-9
+                                         for p in run.points)]
+
+
+def _offers(lever: str, data: ModelData) -> bool:
+    """Whether ``data`` has anything for spend lever ``lever`` to pay for."""
+    return {"offtake_fees": bool(data.offtakes), "swap_fees": bool(data.swaps),
+            "mitigation_fees": bool(data.mitigations)}.get(lever, True)
+
+
+def _largest_spend(run: FrontierRun) -> float:
+    return max((sum(p.spend.values()) for p in run.points), default=0.0)
+
+
+def _column_values(ws: Worksheet, col: int, n: int) -> list[object]:
+    return [ws.cell(row=i, column=col).value for i in range(2, n + 2)]
+
+
+def _sensible_axes(chart: ScatterChart, xs: list[float], scale: bool) -> None:
+    """The x axis from the smallest to the largest swept value (never past the data), in
+    millions (or × for a scale sweep); axes drawn."""
+    if xs:
+        low, high = min(xs), max(xs)
+        pad = (high - low) * 0.02 if high > low else max(abs(high) * 0.05, 1.0)
+        chart.x_axis.scaling.min = max(0.0, low - pad) if low >= 0 else low - pad
+        chart.x_axis.scaling.max = high + pad
+    chart.x_axis.number_format = SCALE if scale else _money_axis(max(xs, default=0.0))
+    chart.x_axis.majorGridlines = None
+
+
+def _money_axis(largest: float) -> str:
+    """An axis number format for money up to ``largest``: millions ('12M') from a million
+    up, whole units below."""
+    return '#,##0,,"M"' if largest >= 1e6 else "#,##0"
 
 
 def swept_column(run: FrontierRun, data: ModelData) -> int:
@@ -137,13 +187,16 @@ def _write_frontier(ws: Worksheet, run: FrontierRun, data: ModelData) -> dict[st
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.border = Border(bottom=THIN)
-        ws.column_dimensions[get_column_letter(j)].width = 16 if j > 1 else 7
-    ws.row_dimensions[1].height = 75
+        ws.column_dimensions[get_column_letter(j)].width = COLUMN_WIDTH if j > 1 else 7
+    ws.row_dimensions[1].height = 105
     for i, point in enumerate(run.points, start=2):
         for j, (_header, fmt, get) in enumerate(cols, start=1):
             value = i - 1 if get is None else get(point)  # type: ignore[operator]
             _put(ws, i, j, value, fmt)
     ws.freeze_panes = "B2"
+    page_setup(ws)
+    repeat_rows(ws, 1)
+    repeat_columns(ws, "A")
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(run.points) + 1}"
     return {header: j for j, (header, _f, _g) in enumerate(cols, start=1)}
 
@@ -155,11 +208,16 @@ def _write_charts(ws: Worksheet, frontier: Worksheet, run: FrontierRun, data: Mo
     x_title = [h for h, c in columns.items() if c == x_col][0]
     xs = Reference(frontier, min_col=x_col, min_row=2, max_row=n + 1)
 
+    x_values = [float(v) for v in _column_values(frontier, x_col, n) if v is not None]
     risk = ScatterChart()
     risk.title = "Risk against budget"
     risk.x_axis.title = x_title
     risk.y_axis.title = "periods of demand lost"
-    risk.height, risk.width = 9, 18
+    risk.height, risk.width = CHART_HEIGHT_CM, CHART_WIDTH_CM
+    risk.style = 13
+    _sensible_axes(risk, x_values, run.sweep.mode == "scale")
+    risk.y_axis.number_format = "0.0"
+    risk.y_axis.scaling.min = 0
     for header, color in (("risk R* (periods of demand lost)", "1F4E78"),
                           ("expected loss (periods of demand lost)", "70AD47"),
                           (f"CVaR α={data.cvar_alpha:g} (periods of demand lost)", "C00000")):
@@ -174,6 +232,7 @@ def _write_charts(ws: Worksheet, frontier: Worksheet, run: FrontierRun, data: Mo
     risk.x_axis.delete = False
     risk.y_axis.delete = False
     _put(ws, 1, 1, "Charts read the Frontier sheet; x axis: " + x_title)
+    page_setup(ws)
     ws.add_chart(risk, "A3")
 
     mix = BarChart()
@@ -183,17 +242,32 @@ def _write_charts(ws: Worksheet, frontier: Worksheet, run: FrontierRun, data: Mo
     mix.title = "Lever mix against budget"
     mix.x_axis.title = x_title
     mix.y_axis.title = f"spend ({data.currency})"
-    mix.height, mix.width = 9, 18
-    first = columns[[h for h in columns if h.startswith("purchase cost")][0]]
-    data_ref = Reference(frontier, min_col=first,
-                         max_col=first + len(levers_offered(data)) - 1, min_row=1,
-                         max_row=n + 1)
-    mix.add_data(data_ref, titles_from_data=True)
+    mix.height, mix.width = CHART_HEIGHT_CM, CHART_WIDTH_CM
+    mix.y_axis.number_format = _money_axis(_largest_spend(run))
+    mix.y_axis.scaling.min = 0
+    mix.x_axis.number_format = (SCALE if run.sweep.mode == "scale"
+                                else _money_axis(max(x_values, default=0.0)))
+    for lever in levers_used(run, data):  # a lever the workbook does not offer has no entry
+        mix.add_data(Reference(frontier, min_col=columns[lever_header(lever, data)],
+                               min_row=1, max_row=n + 1), titles_from_data=True)
     mix.set_categories(xs)
     mix.legend.position = "b"
     mix.x_axis.delete = False
     mix.y_axis.delete = False
-    ws.add_chart(mix, "A22")
+    ws.add_chart(mix, "A27")  # 24 rows of 0.5 cm below the first chart: its own page
+    break_before(ws, 26)
+
+
+ABOUT_WIDTH = 90
+"""Width of the About sheet's value column (characters): with the labels, one page wide."""
+
+_LEVER_WORDS = {
+    "purchase_cost": "purchase cost of the stockpile purchases",
+    "holding_cost": "holding cost of the purchases, for all periods",
+    "offtake_fees": "offtake reservation fees",
+    "swap_fees": "swap reservation fees",
+    "mitigation_fees": "mitigation preparation fees",
+}
 
 
 def _write_about(ws: Worksheet, run: FrontierRun, data: ModelData, input_path: Path,
@@ -219,8 +293,10 @@ def _write_about(ws: Worksheet, run: FrontierRun, data: ModelData, input_path: P
          "margin; at a kink of the frontier any valid one-sided value)"),
         ("∂R*/∂s", "scale sweeps: Σ_p B_p·∂R*/∂B_p (+ B_all·∂R*/∂B_all) with the workbook's "
          "budgets B, periods per 1× of those budgets (multiply by 0.1 for a 10 % rise)"),
-        ("levers", "purchase cost and holding cost (on the purchases, for all periods) of "
-         "stockpiles, offtake, swap and mitigation fees; the levers sum to the total spend"),
+        ("levers", f"{len(levers_offered(data))} spend columns, which sum to the total spend: "
+         + "; ".join(_LEVER_WORDS[lv] for lv in levers_offered(data))
+         + (f". The lever mix chart shows the {len(levers_used(run, data))} with any spend"
+            if len(levers_used(run, data)) < len(levers_offered(data)) else "")),
         ("method", "model built once; each point changes only budget bounds and re-solves "
          "both phases from the previous point's bases (dual simplex); points are solved "
          "from the largest budget down"),
@@ -232,13 +308,19 @@ def _write_about(ws: Worksheet, run: FrontierRun, data: ModelData, input_path: P
         ("highspy", package_version("highspy")),
         ("openpyxl", openpyxl.__version__),
     ]
-    _put(ws, 1, 1, "About this frontier").font = Font(bold=True, size=14)
+    _put(ws, 1, 1, "About this frontier").font = Font(name=FONT, bold=True, size=14)
     for i, (key, value) in enumerate(rows, start=3):
-        _put(ws, i, 1, key).font = Font(bold=True)
-        _put(ws, i, 2, value)
-        ws.cell(row=i, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        label = _put(ws, i, 1, key)
+        label.font = BOLD
+        label.alignment = Alignment(vertical="top", wrap_text=True)
+        _put(ws, i, 2, value, "0.00" if isinstance(value, float) else None)
+        ws.cell(row=i, column=2).alignment = Alignment(wrap_text=True, vertical="top",
+                                                       horizontal="left")
+        lines = max(1, math.ceil(len(str(value)) / (ABOUT_WIDTH - 4)))
+        ws.row_dimensions[i].height = 15 * lines
     ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 100
+    ws.column_dimensions["B"].width = ABOUT_WIDTH
+    page_setup(ws)
 
 
 def build_frontier_workbook(run: FrontierRun, data: ModelData, input_path: Path,

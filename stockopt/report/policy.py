@@ -14,6 +14,7 @@ import pandas as pd
 from ..data import ModelData
 from ..results.extract import ZERO_TOLERANCE, Results
 from .cells import SheetWriter, section_anchors, start_sheet
+from .columns import money_text
 from .tables import worst_first
 
 POLICY = "Policy levers"
@@ -217,8 +218,9 @@ def policy_sentences(results: Results, data: ModelData) -> list[str]:
         else:
             chosen = int((options["chosen"] == "yes").sum())
             out.append(f"Mitigation: {chosen} of {len(options)} options prepared, fees "
-                       f"{options['fee_paid'].sum():,.0f} {data.currency}, expected demand "
-                       f"cut {options['expected_mitigation'].sum():,.1f} t over the horizon.")
+                       f"{money_text(options['fee_paid'].sum(), data.currency)}, expected "
+                       f"demand cut {options['expected_mitigation'].sum():,.1f} t over the "
+                       "horizon.")
     return out
 
 

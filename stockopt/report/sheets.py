@@ -30,7 +30,16 @@ from .cells import (
     section_anchors,
     start_sheet,
 )
-from .columns import LOSS, MONEY, OUTPUT_COLUMNS, TONNES, column_spec
+from .columns import (
+    LOSS,
+    MONEY,
+    OUTPUT_COLUMNS,
+    TONNES,
+    column_spec,
+    money_text,
+    number_text,
+    percent_text,
+)
 
 SUMMARY, DECISIONS, SCENARIOS, SHORTFALLS = "Summary", "Decisions", "Scenarios", "Shortfalls"
 STOCK, INPUTS, DICTIONARY = "Stock and swaps", "Inputs", "Dictionary"
@@ -156,8 +165,8 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         w.append([sentence])
     if data.pooled_budget is not None:
         total = float(spend["spend"].sum())
-        w.append([f"All parties together spend {total:,.0f} {cur} of the pooled budget of "
-                  f"{data.pooled_budget:,.0f} {cur}."])
+        w.append([f"All parties together spend {money_text(total, cur)} of the pooled budget "
+                  f"of {money_text(data.pooled_budget, cur)}."])
     w.blank()
 
     limits.write_limit_prices(w, results, data)
@@ -170,6 +179,9 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         w.blank()
 
     w.section("Charts")
+    w.note(f"Loss by scenario: red bars are the scenarios in the CVaR tail, the worst "
+           f"{percent_text(1 - data.cvar_alpha)} of probability whose mean loss is the CVaR "
+           "(shaded on Scenarios); blue bars the others.")
     anchor = w.row + 1
     loss_chart = charts.loss_by_scenario(scenarios_ws, scenario_span, tail)
     w.ws.add_chart(loss_chart, f"A{anchor}")
@@ -213,7 +225,7 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
         ("risk_weight λ", f"{data.risk_weight:g}"),
         ("cvar_alpha α", f"{data.cvar_alpha:g}"),
         ("pooled_budget", "none" if data.pooled_budget is None else
-         f"{data.pooled_budget:,.0f} {cur}"),
+         money_text(data.pooled_budget, cur)),
         ("currency", cur),
         *([("exchange_rates", data.exchange_rates_source)] if data.party_currency else []),
         ("timestamp", audit.timestamp),
@@ -327,8 +339,8 @@ def write_scenarios(w: SheetWriter, results: Results, data: ModelData
     w.layout(widths, freeze="C4")
     w.title("Scenarios: loss per scenario, worst first")
     w.note(f"Shaded rows are the CVaR tail: the worst {1 - data.cvar_alpha:.0%} of probability, "
-           f"whose mean loss is CVaR = {results.cvar:.4g}. Expected loss = "
-           f"{results.expected_loss:.4g} periods of demand.")
+           f"whose mean loss is CVaR = {number_text(results.cvar)}. Expected loss = "
+           f"{number_text(results.expected_loss)} periods of demand.")
     tail = [m != "no" for m in ranking["in_cvar_tail"]]
     span = w.table(ranking, SCENARIOS, widths=widths,
                    row_styles=["tail" if t else None for t in tail])
@@ -582,7 +594,8 @@ def write_dictionary(w: SheetWriter, currency: str, step: str,
     for the sheets in ``input_sheets`` (every sheet when None; ``echoed_sheets`` gives those
     with rows).
     """
-    rows = [{"column": name, "unit": spec.unit_text(currency, step),
+    rows = [{"column": spec.words(name, currency, step), "name": name,
+             "unit": spec.unit_text(currency, step),
              "meaning": spec.meaning.format(currency=currency, step=step),
              "appears_in": _places(w.used[name])}
             for name, spec in OUTPUT_COLUMNS.items() if name in w.used]
@@ -590,14 +603,16 @@ def write_dictionary(w: SheetWriter, currency: str, step: str,
         if input_sheets is not None and sheet.name not in input_sheets:
             continue
         for col in sheet.columns:
-            rows.append({"column": col.name, "unit": col.unit.replace("currency", currency),
+            rows.append({"column": col.name, "name": col.name,
+                         "unit": col.unit.replace("currency", currency),
                          "meaning": col.description,
                          "appears_in": f"{INPUTS} ({sheet.name}, as read)"})
-    df = pd.DataFrame(rows, columns=["column", "unit", "meaning", "appears_in"])
+    df = pd.DataFrame(rows, columns=["column", "name", "unit", "meaning", "appears_in"])
     widths = w.fit_widths([df])
     w.layout(widths, freeze="A4")
     w.title("Dictionary: every column, its unit and meaning")
-    w.note("Headers elsewhere read 'column (unit)'. Money is in "
+    w.note("Headers elsewhere read 'column (unit)'; name is the column's name in the code "
+           "and the summary JSON. Money is in "
            f"{clean_text(currency)}; t = tonnes; a loss is measured in periods of baseline "
            "demand.")
     span = w.table(df, None, widths=widths)

@@ -16,6 +16,7 @@ from ..data import ModelData
 from ..model.budgets import levers_offered
 from ..model.risk import tail_weights
 from ..results.extract import ZERO_TOLERANCE, Results
+from .columns import money_text, number_text, percent_text
 
 
 def lever_columns(data: ModelData) -> tuple[str, ...]:
@@ -98,18 +99,14 @@ def currency_sentences(results: Results, data: ModelData) -> list[str]:
         entered, budget = data.budget_own(p), data.budget.get(p)
         spend = results.spend.get(p, 0.0)
         limit = ("no budget limit" if entered is None else
-                 f"a budget of {code} {_amount(entered)} = {base} {_amount(budget)}")
+                 f"a budget of {money_text(entered, code)} = {money_text(budget, base)}")
         sentences.append(
-            f"{p}'s budget is in {code}, converted at {rate:g} {base} per {code} "
-            f"({data.exchange_rates_source}): {limit}; it spends {base} {_amount(spend)} = "
-            f"{code} {_amount(spend / rate)}. Prices and fees are in {base}.")
+            f"{p}'s budget is in {code}, converted at {number_text(rate)} {base} per {code} "
+            f"({data.exchange_rates_source}): {limit}; it spends {money_text(spend, base)} = "
+            f"{money_text(spend / rate, code)}. Prices and fees are in {base}.")
     return sentences
 
 
-def _amount(x: float) -> str:
-    """Money in a sentence: whole units with separators (3,240,000,000), small amounts
-    with up to 6 significant digits (2.5)."""
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.6g}"
 
 
 def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
@@ -136,9 +133,10 @@ def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
             sentences.append(f"{amount} more for {who} would not lower the risk: the budget "
                              "is not binding.")
         else:
-            share = (f" ({drop / results.risk * 100:.2g}% of it)" if results.risk > 0 else "")
-            sentences.append(f"{amount} more for {who} lowers the risk by {drop:.4g} periods "
-                             f"of demand{share}, at the margin.")
+            share = (f" ({percent_text(drop / results.risk)} of it)" if results.risk > 0
+                     else "")
+            sentences.append(f"{amount} more for {who} lowers the risk by {number_text(drop)} "
+                             f"periods of demand{share}, at the margin.")
     return sentences
 
 
@@ -196,7 +194,7 @@ def period_budget_sentences(results: Results, data: ModelData) -> list[str]:
             sentences.append(f"None of {p}'s period budgets binds: moving money between "
                              "its years would not lower the risk.")
             continue
-        parts = ", ".join(f"{t}: {drop:.4g}" for t, drop in binding)
+        parts = ", ".join(f"{t}: {number_text(drop)}" for t, drop in binding)
         sentences.append(f"{step_words(step)} {code} more in one of {p}'s binding period "
                          f"budgets lowers the risk by (periods of demand, at the margin) "
                          f"{parts}; the earlier the money, the more it buys when the "

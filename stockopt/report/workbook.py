@@ -74,9 +74,11 @@ def build_workbook(results: Results, data: ModelData, audit: RunAudit,
     ws = {name: use_fast_rows(wb.create_sheet(name)) for name in sheets.sheet_names(data)}
     step = step_words(budget_step(data))
     used: dict[str, list[str]] = {}
+    writers: list[SheetWriter] = []
 
     def writer(name: str) -> SheetWriter:
-        return SheetWriter(ws[name], data.currency, step, used=used)
+        writers.append(SheetWriter(ws[name], data.currency, step, used=used))
+        return writers[-1]
 
     facts = sheets.Audit(Path(audit.input_path).name, audit.input_sha256, audit.timestamp,
                          dict(audit.timings), list(audit.warnings))
@@ -91,6 +93,8 @@ def build_workbook(results: Results, data: ModelData, audit: RunAudit,
     sheets.write_inputs(writer(sheets.INPUTS), data, raw, facts)
     sheets.write_dictionary(writer(sheets.DICTIONARY), data.currency, step,
                             sheets.echoed_sheets(raw))
+    for w in writers:  # page breaks and repeated headers, from the tables each one wrote
+        w.finish()
     return wb
 
 

@@ -32,6 +32,13 @@ Statistics (losses in periods of baseline demand lost, criticality weighted):
   interval (``BOOTSTRAP_RESAMPLES`` resamples with replacement, seeded from the seed,
   so the interval is reproducible);
 * risk R = (1 − λ)·E[L] + λ·CVaR_α, with the same bootstrap interval.
+
+CVaR is the mean of the worst 1 − α of probability, so its estimate rests on the
+N·(1 − α) scenarios in that tail (in sample: those with tail probability). With few of
+them (below ``MIN_TAIL_SCENARIOS``) the estimate is rough and the percentile bootstrap,
+which can never resample a loss worse than the worst one seen, gives an interval that
+is too narrow: ``sample_warnings`` says so, and ``verdict`` words its conclusion by what
+the interval can then support (inconclusive, or "may be chance", never a cause).
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import numpy as np
 
 from ..data import ModelData
 from ..model.index import ModelIndex, build_index
-from ..model.risk import cvar_equal, exact_cvar, scenario_losses
+from ..model.risk import cvar_equal, exact_cvar, scenario_losses, tail_weights
 from ..solver.fixed_plan import FixedPlanLP, subset
 from ..solver.parallel import map_batches
 from ..workbook.file import open_workbook
@@ -60,6 +67,10 @@ BOOTSTRAP_RESAMPLES = 2000
 
 BOOTSTRAP_STREAM = 2
 """Spawn key of the bootstrap's random stream (see ``stockopt.workbook.sampling``)."""
+
+MIN_TAIL_SCENARIOS = 10
+"""Fewest scenarios in a CVaR tail (N·(1 − α)) for which the evaluation draws a conclusion
+from the CVaR and the risk; below it, it warns and hedges (module doc)."""
 
 DEFAULT_BATCH = 100
 """Scenarios per evaluation LP (memory stays bounded by one batch)."""
@@ -97,8 +108,10 @@ class Plan:
 
 
 def _name(text: object) -> str:
-    """A results header 'purchase (t)' -> 'purchase'."""
-    return str(text).split(" (")[0].strip() if text is not None else ""
+    """A results header -> its column name: 'purchase (t)' -> 'purchase', 'offtake capacity
+    (t/period)' and 'offtake_capacity (t/period)' -> 'offtake_capacity' (headers are in
+    words since #18, with underscores before)."""
+    return str(text).split(" (")[0].strip().replace(" ", "_") if text is not None else ""
 
 
 _TABLES = {  # table -> (key columns, value column)
@@ -363,6 +376,13 @@ class Statistics:
     risk: Interval
     worst: float
     share_with_loss: float
+    tail_scenarios: float = 0.0
+    """N·(1 − α): how many of the N equally likely losses the CVaR averages."""
+
+
+def samples_for_tail(alpha: float, tail: int = MIN_TAIL_SCENARIOS) -> int:
+    """The fewest equally likely scenarios N with N·(1 − α) ≥ ``tail``."""
+    return math.ceil(tail / max(1.0 - alpha, 1e-12) - 1e-9)
 
 
 def out_of_sample_statistics(losses: np.ndarray, alpha: float, risk_weight: float,
@@ -396,7 +416,8 @@ def out_of_sample_statistics(losses: np.ndarray, alpha: float, risk_weight: floa
                       float(np.quantile(boot_cvar, 0.975)), boot),
         risk=Interval(risk, float(np.quantile(boot_risk, 0.025)),
                       float(np.quantile(boot_risk, 0.975)), boot),
-        worst=float(losses.max()), share_with_loss=float((losses > 1e-9).mean()))
+        worst=float(losses.max()), share_with_loss=float((losses > 1e-9).mean()),
+        tail_scenarios=n * (1.0 - alpha))
 
 
 @dataclass
@@ -409,6 +430,8 @@ class InSample:
     risk: float
     worst: float
     losses: np.ndarray
+    tail_scenarios: int = 0
+    """How many scenarios carry some of the CVaR tail's probability (the worst 1 − α)."""
 
 
 def in_sample_statistics(data: ModelData, losses: np.ndarray) -> InSample:
@@ -417,22 +440,82 @@ def in_sample_statistics(data: ModelData, losses: np.ndarray) -> InSample:
     mean = float(np.dot(probs, losses))
     cvar = exact_cvar(losses.tolist(), probs, data.cvar_alpha)
     risk = (1 - data.risk_weight) * mean + data.risk_weight * cvar
-    return InSample(len(losses), mean, cvar, risk, float(losses.max(initial=0.0)), losses)
+    tail = int((tail_weights(losses, np.asarray(probs, dtype=float), data.cvar_alpha)
+                > 1e-12).sum()) if len(losses) else 0
+    return InSample(len(losses), mean, cvar, risk, float(losses.max(initial=0.0)), losses,
+                    tail)
+
+
+def _few(tail: float) -> bool:
+    """Whether a CVaR tail of ``tail`` scenarios is below ``MIN_TAIL_SCENARIOS`` (round-off
+    of N·(1 − α) aside)."""
+    return tail < MIN_TAIL_SCENARIOS - 1e-9
+
+
+def _count(x: float) -> str:
+    """A scenario count in words: 2, 2.5."""
+    return f"{x:.3g}" if abs(x - round(x)) > 1e-9 else f"{round(x):d}"
+
+
+def sample_warnings(ins: InSample, out: Statistics, alpha: float) -> list[str]:
+    """Warnings, in words, when a CVaR tail holds fewer than ``MIN_TAIL_SCENARIOS``
+    scenarios (out of sample: N·(1 − α); in sample: those with tail probability)."""
+    warnings = []
+    if _few(out.tail_scenarios):
+        warnings.append(
+            f"Only N·(1 − α) = {_count(out.tail_scenarios)} of the {out.scenarios} "
+            f"out-of-sample scenarios are in the CVaR tail (α = {alpha:g}): the out-of-sample "
+            "CVaR and risk rest on too few losses, and their bootstrap intervals are too "
+            f"narrow. Evaluate on at least {samples_for_tail(alpha):,} samples (--samples) "
+            f"for {MIN_TAIL_SCENARIOS} tail scenarios.")
+    if _few(ins.tail_scenarios):
+        warnings.append(
+            f"The in-sample CVaR rests on {ins.tail_scenarios} scenario"
+            f"{'s' if ins.tail_scenarios != 1 else ''} in its tail (of {ins.scenarios}, "
+            f"α = {alpha:g}): the in-sample risk is itself a rough estimate, so a gap "
+            "between it and the out-of-sample interval may be chance. Solve on more "
+            f"scenarios (stockopt scenarios --samples {samples_for_tail(alpha):,} or more) "
+            "for a firmer comparison.")
+    return warnings
 
 
 def verdict(ins: InSample, out: Statistics) -> str:
-    """One sentence: does the in-sample risk hold up out of sample?"""
+    """One sentence (or two): does the in-sample risk hold up out of sample, worded by what
+    the interval can support (``sample_warnings``'s thresholds)?"""
     gap = out.risk.value - ins.risk
     rel = gap / max(abs(out.risk.value), 1e-12)
-    if out.risk.low <= ins.risk <= out.risk.high:
-        return (f"The in-sample risk {ins.risk:.4g} lies inside the out-of-sample 95% interval "
-                f"[{out.risk.low:.4g}, {out.risk.high:.4g}]: on this evidence the "
-                f"{ins.scenarios} scenarios were enough for this plan.")
-    if ins.risk < out.risk.low:
+    interval = f"[{out.risk.low:.4g}, {out.risk.high:.4g}]"
+    where = ("inside" if out.risk.low <= ins.risk <= out.risk.high else
+             "below" if ins.risk < out.risk.low else "above")
+    in_few = _few(ins.tail_scenarios)
+    if _few(out.tail_scenarios):
+        return (f"Inconclusive: the out-of-sample CVaR rests on N·(1 − α) = "
+                f"{_count(out.tail_scenarios)} tail scenarios, too few for its 95% interval "
+                f"{interval} to support a verdict (the in-sample risk {ins.risk:.4g} lies "
+                f"{where} it). Evaluate on more samples before drawing a conclusion.")
+    if where == "inside":
+        text = (f"The in-sample risk {ins.risk:.4g} lies inside the out-of-sample 95% interval "
+                f"{interval}: no evidence that the plan's {ins.scenarios} scenarios were too "
+                "few for it")
+        if in_few:
+            return (text + f"; but its CVaR rests on {ins.tail_scenarios} tail scenario"
+                    f"{'s' if ins.tail_scenarios != 1 else ''}, so the agreement is loose "
+                    "(the interval is wide relative to what it can rule out).")
+        return text + "."
+    if where == "below":
         return (f"The in-sample risk {ins.risk:.4g} is below the out-of-sample 95% interval "
-                f"[{out.risk.low:.4g}, {out.risk.high:.4g}] (out-of-sample risk {rel:.0%} "
-                f"higher): the plan was tuned to its {ins.scenarios} scenarios; solve again on "
-                "more samples.")
+                f"{interval} (out-of-sample risk {rel:.0%} higher): the plan was tuned to its "
+                f"{ins.scenarios} scenarios"
+                + (f", whose CVaR rests on only {ins.tail_scenarios} tail scenario"
+                   f"{'s' if ins.tail_scenarios != 1 else ''}" if in_few else "")
+                + "; solve again on more samples.")
+    if in_few:
+        return (f"The in-sample risk {ins.risk:.4g} is above the out-of-sample 95% interval "
+                f"{interval}, but its CVaR rests on only {ins.tail_scenarios} tail scenario"
+                f"{'s' if ins.tail_scenarios != 1 else ''}: a gap of this kind may be chance "
+                "(one harsh scenario weighs heavily), not evidence that the workbook's "
+                "scenarios are harsher than its Risks sheet. Solve on more scenarios to "
+                "tell.")
     return (f"The in-sample risk {ins.risk:.4g} is above the out-of-sample 95% interval "
-            f"[{out.risk.low:.4g}, {out.risk.high:.4g}]: the workbook's scenarios are harsher "
-            "than the risk register implies.")
+            f"{interval}: the workbook's {ins.scenarios} scenarios are harsher than the "
+            "samples its Risks sheet gives (for a sampled workbook: a harsh draw).")

@@ -36,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import __version__
 from ..files.atomic import write_atomically
+from ..files.printing import FONT, page_setup, repeat_rows
 from .schema import (
     SETTINGS,
     SETTINGS_KEYS,
@@ -59,12 +60,12 @@ MAX_LIST_CHARS = 255
 
 REQUIRED_FILL = PatternFill("solid", fgColor="1F4E78")
 OPTIONAL_FILL = PatternFill("solid", fgColor="BDD7EE")
-REQUIRED_FONT = Font(bold=True, color="FFFFFF")
-OPTIONAL_FONT = Font(bold=True, color="000000")
-TITLE_FONT = Font(bold=True, size=14)
-HEADING_FONT = Font(bold=True, size=12)
-BOLD = Font(bold=True)
-LINK_FONT = Font(color="0563C1", underline="single")
+REQUIRED_FONT = Font(name=FONT, bold=True, color="FFFFFF")
+OPTIONAL_FONT = Font(name=FONT, bold=True, color="000000")
+TITLE_FONT = Font(name=FONT, bold=True, size=14)
+HEADING_FONT = Font(name=FONT, bold=True, size=12)
+BOLD = Font(name=FONT, bold=True)
+LINK_FONT = Font(name=FONT, color="0563C1", underline="single")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 
@@ -185,6 +186,7 @@ def _write_readme(ws: Worksheet, title: str, notes: Sequence[tuple[str, str]]) -
     for i, width in enumerate(_GUIDE_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     text_width = sum(_GUIDE_WIDTHS[1:])
+    page_setup(ws)  # landscape, one page wide: the merged, wrapped guide is never cut
     _put(ws, 1, 1, title).font = TITLE_FONT
     _put(ws, 2, 1, f"Input workbook for stockopt {__version__}. The guide below is generated "
          "from the program's input schema.")
@@ -329,6 +331,8 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, rows: Rows, sources: list[str]) ->
         if col.number_format:
             dim.number_format = col.number_format  # new cells typed below the data
     ws.freeze_panes = "A2"
+    page_setup(ws)
+    repeat_rows(ws, 1)  # the header on every printed page
 
     for r, record in enumerate(rows, start=2):
         for index, col in enumerate(sheet.columns, start=1):

@@ -48,20 +48,20 @@ def test_stock_sheet_shows_each_members_share_and_use(tmp_path: Path) -> None:
     0.5 × 100 t (held to its share); B takes nothing of its 50 t."""
     rows = _rows(_solve(tmp_path, "shares")[STOCK])
     header, records = _table_after(rows, SHARES_SECTION)
-    assert header == ["stockpile", "mineral", "party", "scenario", "cost_share (fraction)",
-                      "member_released (t over the horizon)", "entitlement_at_end (t)",
-                      "tightest_margin (t)", "tightest_period", "held_to_share"]
+    assert header == ["stockpile", "mineral", "party", "scenario", "cost share (%)",
+                      "member released (t over the horizon)", "entitlement at end (t)",
+                      "tightest margin (t)", "tightest period", "held to share"]
     by_party = {r[2]: dict(zip(header, r, strict=True)) for r in records}
     assert set(by_party) == {"A", "B"}
     a, b = by_party["A"], by_party["B"]
-    assert a["cost_share (fraction)"] == 0.5
-    assert a["member_released (t over the horizon)"] == pytest.approx(50.0, abs=1e-4)
-    assert a["entitlement_at_end (t)"] == pytest.approx(50.0, abs=1e-9)
-    assert a["tightest_margin (t)"] == pytest.approx(0.0, abs=1e-4)
-    assert a["held_to_share"] == "yes"
-    assert b["member_released (t over the horizon)"] == 0
-    assert b["tightest_margin (t)"] == pytest.approx(50.0, abs=1e-9)
-    assert b["held_to_share"] == "no"
+    assert a["cost share (%)"] == 0.5
+    assert a["member released (t over the horizon)"] == pytest.approx(50.0, abs=1e-4)
+    assert a["entitlement at end (t)"] == pytest.approx(50.0, abs=1e-9)
+    assert a["tightest margin (t)"] == pytest.approx(0.0, abs=1e-4)
+    assert a["held to share"] == "yes"
+    assert b["member released (t over the horizon)"] == 0
+    assert b["tightest margin (t)"] == pytest.approx(50.0, abs=1e-9)
+    assert b["held to share"] == "no"
     # a link in the nav bar (anywhere in it: how its links wrap depends on column widths)
     assert any("Members' shares" in r for r in rows[:6])
 
@@ -71,7 +71,7 @@ def test_decisions_show_access_and_dictionary_explains_it(tmp_path: Path) -> Non
     header, records = _table_after(_rows(wb[DECISIONS]), "Stockpile purchases: 0 of 1 chosen")
     assert header[-1] == "access"
     assert records[0][-1] == "shares"
-    names = {r[0] for r in _rows(wb[DICTIONARY]) if r}
+    names = {r[1] for r in _rows(wb[DICTIONARY]) if len(r) > 1}
     assert {"access", "cost_share", "member_released", "entitlement_at_end",
             "tightest_margin", "tightest_period", "held_to_share"} <= names
 

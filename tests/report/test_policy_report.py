@@ -184,15 +184,15 @@ def test_policy_sheet_after_stock_and_swaps(tmp_path: Path, loaded, solved) -> N
     assert wb.sheetnames == list(sheet_names(loaded[1]))
     assert wb.sheetnames.index(POLICY) == wb.sheetnames.index("Stock and swaps") + 1
     texts = _texts(wb[POLICY])
-    for header in ("required_level (t)", "covered_level (t)", "cover_held (periods)",
-                   "top_share_after (fraction)", "mitigation_capacity (t/period)",
-                   "mitigation_use (t/period)", "expected_mitigation (t over the horizon)"):
+    for header in ("required level (t)", "covered level (t)", "cover held (periods)",
+                   "top share after (%)", "mitigation capacity (t/period)",
+                   "mitigation use (t/period)", "expected mitigation (t over the horizon)"):
         assert header in texts, header
     assert {"binding", "met", "not met"} <= set(texts)
     summary = _texts(wb["Summary"])
-    assert "Policy levers" in summary and "mitigation_fees (USD)" in summary
+    assert "Policy levers" in summary and "mitigation fees (USD)" in summary
     assert any(t.startswith("3 cover floors") for t in summary)
-    listed = {r[0] for r in wb["Dictionary"].iter_rows(min_row=4, values_only=True)}
+    listed = {r[1] for r in wb["Dictionary"].iter_rows(min_row=4, values_only=True)}
     assert {"floor_status", "top_source_after", "mitigation_cost", "option",
             "mitigation_fees"} <= listed
 

@@ -132,9 +132,12 @@ def test_headers_carry_units_and_every_column_is_in_the_dictionary(workbook) -> 
     shortfalls = workbook["Shortfalls"]
     row = _header_row(shortfalls)
     headers = [c.value for c in shortfalls[row]]
-    assert "shortfall (t/period)" in headers and "shortfall_share (fraction)" in headers
+    assert "shortfall (t/period)" in headers and "shortfall share (%)" in headers
+    # headers in words, never a programmer's name
+    assert not any("_" in str(h) for h in headers if h)
     dictionary = workbook["Dictionary"]
     listed = {c.value for c in dictionary["A"][_header_row(dictionary):]}
+    names = {c.value for c in dictionary["B"][_header_row(dictionary):]}
     for name in ("Summary", "Decisions", "Scenarios", "Shortfalls"):
         ws = workbook[name]
         for r in ws.iter_rows():
@@ -142,8 +145,9 @@ def test_headers_carry_units_and_every_column_is_in_the_dictionary(workbook) -> 
                 if cell.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb:
                     column = str(cell.value).split(" (")[0]
                     assert column in listed, (name, column)
-    units = {r[0].value: r[1].value for r in dictionary.iter_rows(min_row=4)}
+    units = {r[1].value: r[2].value for r in dictionary.iter_rows(min_row=4)}
     assert units["cost"] == "USD" and units["stock_level"] == "t"
+    assert units["shortfall_share"] == "%" and "shortfall_share" in names
     assert set(OUTPUT_COLUMNS) >= {k for k in units if k in OUTPUT_COLUMNS}
 
 
@@ -170,7 +174,7 @@ def test_summary_answers_at_a_glance(example, workbook) -> None:  # noqa: ANN001
     assert links == set(SHEET_NAMES[1:])
     # each party's own risk equals the JSON's
     row = _header_row(ws, "risk (")
-    header = [str(c.value).split(" (")[0] for c in ws[row]]
+    header = [str(c.value).split(" (")[0].replace(" ", "_") for c in ws[row]]
     for r in ws.iter_rows(min_row=row + 1, max_row=row + len(summary["parties"]),
                           values_only=True):
         rec = dict(zip(header, r, strict=False))
@@ -178,7 +182,7 @@ def test_summary_answers_at_a_glance(example, workbook) -> None:  # noqa: ANN001
         assert rec["cvar"] == pytest.approx(summary["parties"][rec["party"]]["cvar"])
     # spend per party equals the JSON, and the levers add up to it
     row = _header_row(ws, "spend (")
-    header = [str(c.value).split(" (")[0] for c in ws[row]]
+    header = [str(c.value).split(" (")[0].replace(" ", "_") for c in ws[row]]
     for r in ws.iter_rows(min_row=row + 1, max_row=row + len(summary["spend"]), values_only=True):
         rec = dict(zip(header, r, strict=False))
         assert rec["spend"] == pytest.approx(summary["spend"][rec["party"]], rel=1e-9, abs=1e-3)

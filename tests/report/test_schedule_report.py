@@ -77,7 +77,7 @@ def test_decisions_sheet_shows_the_schedule_and_spending_per_period(
             for r in openpyxl.load_workbook(out)[DECISIONS].iter_rows(values_only=True)]
     start = next(i for i, r in enumerate(rows) if r and str(r[0]).startswith("Order schedule"))
     header = rows[start + 2]
-    assert header[:5] == ["stockpile", "mineral", "order_period", "arrival_period",
+    assert header[:5] == ["stockpile", "mineral", "order period", "arrival period",
                           "ordered (t)"]
     assert [r[:4] for r in rows[start + 3:start + 5]] == [["nds", "g", "2027", "2028"],
                                                           ["nds", "g", "2028", "2029"]]

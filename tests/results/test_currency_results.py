@@ -89,22 +89,22 @@ def test_the_solve_json_terminal_and_report_show_both_currencies(tmp_path: Path)
 
     ws = openpyxl.load_workbook(out, read_only=True)["Summary"]
     rows = [[c for c in row] for row in ws.iter_rows(values_only=True)]
-    header = next(r for r in rows if r and r[0] == "party" and "budget_own (party's currency)"
+    header = next(r for r in rows if r and r[0] == "party" and "budget own (party's currency)"
                   in r)
     us = rows[rows.index(header) + 1]
     record = dict(zip(header, us, strict=False))
     assert record["budget (USD)"] == pytest.approx(5.0)
-    assert record["budget_currency"] == "EUR"
-    assert record["exchange_rate (USD per unit)"] == 2.0
-    assert record["budget_own (party's currency)"] == 2.5
-    assert record["spend_own (party's currency)"] == pytest.approx(2.5, rel=1e-6)
-    own_step = next(k for k in record if k.startswith("risk_reduction_per_own_step"))
-    base_step = next(k for k in record if k.startswith("risk_reduction_per_step"))
+    assert record["budget currency"] == "EUR"
+    assert record["exchange rate (USD per unit)"] == 2.0
+    assert record["budget own (party's currency)"] == 2.5
+    assert record["spend own (party's currency)"] == pytest.approx(2.5, rel=1e-6)
+    own_step = next(k for k in record if k.startswith("risk reduction per") and "own currency" in k)
+    base_step = next(k for k in record if k.startswith("risk reduction per") and "own" not in k)
     assert record[own_step] == pytest.approx(2 * record[base_step], rel=1e-9)
     text = "\n".join(str(r[0]) for r in rows if r and r[0])
     assert ("US's budget is in EUR, converted at 2 USD per EUR (Settings row 3, "
-            "exchange_rates 'EUR=2.0'): a budget of EUR 2.5 = USD 5; it spends USD 5 = "
-            "EUR 2.5") in text
+            "exchange_rates 'EUR=2.0'): a budget of 2.5 EUR = 5 USD; it spends 5 USD = "
+            "2.5 EUR") in text
     assert "EUR more for US lowers the risk by" in text
     audit = {r[0]: r[1] for r in rows if r and r[0] == "exchange_rates"}
     assert audit == {"exchange_rates": "Settings row 3, exchange_rates 'EUR=2.0'"}

@@ -15,13 +15,20 @@ from workbooks import minimal_sheets, write_workbook
 from stockopt.commands.cli import main
 from stockopt.model.risk import cvar_equal, exact_cvar
 from stockopt.studies.evaluation import (
+    MIN_TAIL_SCENARIOS,
+    InSample,
+    Interval,
     Plan,
     PlanError,
+    Statistics,
     in_sample_statistics,
     out_of_sample_statistics,
     plan_vectors,
     read_plan,
     sample_losses,
+    sample_warnings,
+    samples_for_tail,
+    verdict,
     workbook_losses,
 )
 from stockopt.workbook.normalize import load
@@ -157,6 +164,49 @@ def test_evaluate_command_end_to_end(solved: tuple[Path, Path], tmp_path: Path) 
     assert code == 0
     again = json.loads((tmp_path / "again.json").read_text())
     assert again["out_of_sample"] == payload["out_of_sample"]
+    # 30 in-sample scenarios at α = 0.9: 3 carry the tail, so the in-sample risk is rough
+    # and the JSON says so; 300 samples put N·(1 − α) = 30 in the out-of-sample tail
+    assert payload["in_sample"]["tail_scenarios"] == 3
+    assert oos["tail_scenarios"] == pytest.approx(30.0)
+    assert len(payload["warnings"]) == 1 and "rests on 3 scenarios" in payload["warnings"][0]
+    assert "rests on 3 scenarios" in output  # on standard error too (CliRunner mixes them)
+
+
+def _statistics(n: int, alpha: float, low: float, high: float) -> Statistics:
+    """Out-of-sample statistics of ``n`` equal losses with risk interval [low, high]."""
+    mid = (low + high) / 2
+    iv = Interval(mid, low, high, "test")
+    return Statistics(n, iv, iv, iv, high, 0.5, tail_scenarios=n * (1 - alpha))
+
+
+def _in_sample(n: int, risk: float, tail: int) -> InSample:
+    return InSample(n, risk, risk, risk, risk, np.zeros(n), tail)
+
+
+def test_verdict_is_worded_by_what_the_interval_can_support() -> None:
+    # N·(1 − α) = 20 · 0.1 = 2 tail scenarios out of sample: no verdict either way
+    few = verdict(_in_sample(200, 5.0, 20), _statistics(20, 0.9, 1.0, 2.0))
+    assert few.startswith("Inconclusive") and "harsher" not in few and "tuned" not in few
+    assert "N·(1 − α) = 2 " in few and "above" in few
+    # the issue's case: the in-sample tail of 2 scenarios above the interval is not a cause
+    rough = verdict(_in_sample(20, 5.0, 2), _statistics(1000, 0.9, 1.0, 2.0))
+    assert "harsher than" not in rough.split("not evidence")[0] and "may be chance" in rough
+    # with enough tail scenarios on both sides the verdicts are the firm ones
+    firm = _statistics(1000, 0.9, 1.0, 2.0)
+    assert "harsher than the samples" in verdict(_in_sample(500, 5.0, 50), firm)
+    assert "tuned to its 500 scenarios; solve" in verdict(_in_sample(500, 0.5, 50), firm)
+    assert "no evidence" in verdict(_in_sample(500, 1.5, 50), firm)
+    assert "loose" in verdict(_in_sample(30, 1.5, 3), firm)
+
+
+def test_small_tails_are_warned_about() -> None:
+    assert samples_for_tail(0.9) == 100 and samples_for_tail(0.95) == 200
+    assert samples_for_tail(0.9, MIN_TAIL_SCENARIOS) * 0.1 >= MIN_TAIL_SCENARIOS
+    warnings = sample_warnings(_in_sample(30, 1.0, 3), _statistics(50, 0.9, 1, 2), 0.9)
+    assert len(warnings) == 2
+    assert "N·(1 − α) = 5 of the 50" in warnings[0] and "at least 100 samples" in warnings[0]
+    assert "rests on 3 scenarios in its tail (of 30" in warnings[1]
+    assert sample_warnings(_in_sample(300, 1.0, 30), _statistics(100, 0.9, 1, 2), 0.9) == []
 
 
 def test_plan_that_does_not_fit_exits_2(solved: tuple[Path, Path], tmp_path: Path) -> None:
