@@ -1,5 +1,6 @@
 """Every workbook prints (issue #18 item 4), checked in a real client: each output of the
-bundled examples (results, frontier, evaluation, sampled input, template, cooperation) is
+bundled examples (results, frontier, evaluation, sampled input, template, cooperation,
+sensitivity, comparison) is
 converted to PDF by LibreOffice (``soffice --headless``) and read page by page with
 pdftotext. Each page's footer names its sheet ("Shortfalls, page 3 of 9"), so a page is
 checked against the sheet it comes from: landscape, a long table's header on every page,
@@ -44,7 +45,8 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     name -> the text of each page (layout kept)."""
     folder = tmp_path_factory.mktemp("printing")
     books = {name: folder / f"{name}.xlsx" for name in
-             ("results", "frontier", "sampled", "evaluation", "template", "cooperation")}
+             ("results", "frontier", "sampled", "evaluation", "template", "cooperation",
+              "sensitivity", "comparison")}
     _cli("solve", str(EXAMPLE), "-o", str(books["results"]))
     _cli("frontier", str(EXAMPLE), "-o", str(books["frontier"]), "--scale-all",
          "--from-fraction", "0.25", "--to-fraction", "2", "--steps", "21")
@@ -56,6 +58,12 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
          "--seed", "4", "-o", str(books["evaluation"]))
     _cli("template", str(books["template"]), "--example")
     _cli("cooperation", str(EXAMPLE), "-o", str(books["cooperation"]))
+    _cli("sensitivity", str(EXAMPLE), "-o", str(books["sensitivity"]), "--groups",
+         "demand,probability")
+    other = folder / "results-b.xlsx"
+    shutil.copyfile(books["results"], other)
+    _cli("compare", str(books["results"]), str(other), "--on", str(EXAMPLE), "-o",
+         str(books["comparison"]))
     env = dict(os.environ, HOME=str(folder))
     result = subprocess.run(
         ["soffice", f"-env:UserInstallation={(folder / 'lo').as_uri()}", "--headless",
