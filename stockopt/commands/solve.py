@@ -16,6 +16,7 @@ import click
 
 from ..api import solve
 from ..files.atomic import OutputNotWritable
+from ..report.columns import money_text, number_text
 from ..report.workbook import RunAudit, write_report
 from ..results.extract import Results
 from ..solver.highs import SolveFailed
@@ -114,23 +115,23 @@ def human_summary(results: Results, data, output: Path,  # noqa: ANN001
         f"λ={data.risk_weight:g}, α={data.cvar_alpha:g})",
         f"expected loss {results.expected_loss:.6g}",
         f"CVaR          {results.cvar:.6g}",
-        f"cost          {results.cost:,.0f} {cur}",
+        f"cost          {money_text(results.cost, cur)}",
         "spend vs budget:",
     ]
     for p in data.parties:
         b = data.budget.get(p)
         price = results.budget_shadow_price.get(p, 0.0)  # per unit of p's own currency
         own = data.currency_of(p)
-        line = (f"  {p:<12} {results.spend[p]:>18,.0f} of "
-                f"{'unlimited' if b is None else f'{b:,.0f}'} {cur}")
+        line = (f"  {p:<12} {money_text(results.spend[p], cur):>20} of "
+                f"{'no limit' if b is None else money_text(b, cur)}")
         if own != cur:
             entered = data.budget_own(p)
             rate = data.rate(p)
-            line += (f" = {results.spend[p] / rate:,.0f} of "
-                     f"{'unlimited' if entered is None else f'{entered:,.0f}'} {own} "
+            line += (f" = {money_text(results.spend[p] / rate, own)} of "
+                     f"{'no limit' if entered is None else money_text(entered, own)} "
                      f"at {rate:g} {cur}/{own}")
-        lines.append(line + (f"   (1M {own} more lowers risk by {-price * 1e6:.4g})"
-                             if price < 0 else ""))
+        lines.append(line + (f"   (1 million {own} more lowers risk by "
+                             f"{number_text(-price * 1e6)})" if price < 0 else ""))
     sf = results.tables["shortfalls"]
     if len(sf):
         prob = sf["scenario"].map(data.probability)

@@ -84,8 +84,8 @@ def test_the_solve_json_terminal_and_report_show_both_currencies(tmp_path: Path)
     assert payload["currencies"]["US"]["spend_own"] == pytest.approx(2.5, rel=1e-6)
     # the terminal: base amounts, then the party's own, the rate, and the margin per EUR
     line = next(x for x in result.output.splitlines() if x.strip().startswith("US "))
-    assert "5 of 5 USD = 2 of 2 EUR at 2 USD/EUR" in line  # whole units, as for USD
-    assert "(1M EUR more lowers risk by 1.5e+05)" in line
+    assert "5 USD of 5 USD = 2.5 EUR of 2.5 EUR at 2 USD/EUR" in line  # money in words
+    assert "(1 million EUR more lowers risk by 150,000)" in line  # never 1.5e+05
 
     ws = openpyxl.load_workbook(out, read_only=True)["Summary"]
     rows = [[c for c in row] for row in ws.iter_rows(values_only=True)]
