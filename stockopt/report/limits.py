@@ -1,9 +1,11 @@
 """The Summary's section on the price of every limit (``results.limits``), in one function.
 
 ``write_limit_prices`` writes, under the spend and budget section: the three limits whose
-relaxation by 1% of their value lowers R* most, in words, then a table of every limit
-with a nonzero shadow price (rank, limit, value and unit, ∂R*/∂limit, the risk reduction
-of a 1% relaxation), columns declared in ``report.columns`` like every other table.
+relaxation by 1% of their value lowers R* most, in words; ``write_limit_table``, further
+down the sheet (after the charts and shortfalls, so the Summary's first page stays the
+headline), the table of every limit with a nonzero shadow price (rank, limit, value and
+unit, ∂R*/∂limit, the risk reduction of a 1% relaxation), columns declared in
+``report.columns`` like every other table.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from ..data import ModelData
 from ..results.extract import Results
 from ..results.limits import LimitPrice, ranked
 from .cells import SheetWriter
+from .columns import number_text
 
 SECTION = "The price of every limit: what relaxing each would buy"
 
@@ -43,8 +46,8 @@ def limit_sentence(p: LimitPrice, risk: float, currency: str) -> str:
     verb = "lowering" if p.floor else "raising"
     share = f" ({p.gain_per_percent / risk:.2%} of R*)" if risk > 0 else ""
     return (f"{p.words} ({_amount(p.value)} {unit}): {verb} it by 1% ({_amount(step)} {unit}) "
-            f"lowers the risk by {p.gain_per_percent:.4g} periods of demand{share}; "
-            f"{p.gain_per_unit:.4g} per {unit}, at the margin.")
+            f"lowers the risk by {number_text(p.gain_per_percent)} periods of demand{share}; "
+            f"{number_text(p.gain_per_unit)} per {unit}, at the margin.")
 
 
 def write_limit_prices(w: SheetWriter, results: Results, data: ModelData) -> None:
@@ -70,6 +73,23 @@ def write_limit_prices(w: SheetWriter, results: Results, data: ModelData) -> Non
               "the risk most:"])
     for i, p in enumerate(top, start=1):
         w.append([f"{i}. {limit_sentence(p, results.risk, data.currency)}"])
+    w.note(f"All {len(table)} limits that bind are in the table \"{TABLE_SECTION}\" "
+           "further down this sheet.")
+    w.blank()
+
+
+TABLE_SECTION = "Every limit that binds, ranked"
+
+
+def write_limit_table(w: SheetWriter, results: Results, data: ModelData) -> None:
+    """The table of every binding limit (``write_limit_prices`` says the three that matter
+    most); nothing when there are no duals or no limit binds."""
+    if results.limit_prices is None:
+        return
+    table = limit_table(results.limit_prices, results.risk, data.currency)
+    if not len(table):
+        return
+    w.section(TABLE_SECTION)
     w.table(table, "Summary: the price of every limit", widths=w.widths)
     w.note("Every limit's price, also those at 0, is in the summary JSON "
            "(<limit>_shadow_price). At a degenerate optimum a price is one valid one-sided "

@@ -201,6 +201,8 @@ def write_summary(w: SheetWriter, results: Results, data: ModelData, audit: Audi
     w.table(top, f"{SUMMARY}: largest expected shortfalls", widths=widths)
     w.blank()
 
+    limits.write_limit_table(w, results, data)
+
     w.section("Audit of the run")
     outcome = results.outcome
     facts: list[tuple[str, str]] = [
