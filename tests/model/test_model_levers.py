@@ -129,6 +129,7 @@ def test_offtake_first_period(tmp_path: Path) -> None:
     (free) delivers only from period P2 on. Period P1 is fully short: L = 10/10 = 1."""
     s = one_party(periods=2)
     s["Supply"] = [["party", "mineral", "source", "volume"]]
+    s["Disruptions"] = [s["Disruptions"][0]]  # nothing is supplied, nothing to disrupt
     s["Holdings"] = [["stockpile", "mineral", "max_stock"], ["nds", "ga", 0]]
     s["Offtakes"] = [["offtake", "party", "mineral", "source", "max_volume", "first_period"],
                      ["late", "US", "ga", "canada", 10, "P2"]]
