@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..data import ModelData
-from ..model import state_model
+from ..model import ModelStatement, state_model
 from ..model.matrix import Solution
 from ..model.party_limits import has_limits
 from ..model.risk import risk_of
@@ -74,6 +74,12 @@ BATCH_NONZEROS = 60_000
 """A batch holds about this many nonzeros (at least one scenario): big enough that a HiGHS
 run's fixed cost is small against its work, small enough to spread over ranks."""
 
+START_SAMPLE = 50
+"""Phase 1 starts from the risk-optimal first stage of the extensive form of this many
+scenarios, evenly spread over the scenario list, probabilities rescaled to sum to 1 (when
+there are more scenarios than this): a starting point only, so R* stays exact, but far
+fewer iterations than starting from the master's empty model (nothing bought)."""
+
 RISK_ACCEPT = 1e-9
 """A phase-2 point is a plan within R̄ when its exact risk is at most R̄ + RISK_ACCEPT·max(1,
 R̄) (HiGHS's tolerances on the allowance rows)."""
@@ -96,6 +102,27 @@ def unsupported(data: ModelData) -> str | None:
     return None
 
 
+AUTO_SCENARIOS = 500
+"""``--engine auto`` takes Benders from this many distinct scenarios on (one process; under
+MPI with several ranks always), the extensive form below: the crossover measured on the
+bundled risk register's samples (benchmarks/README.md, "Benders decomposition")."""
+
+
+def prefers_benders(data: ModelData, ranks: int = 1) -> bool:
+    """``--engine auto``'s choice: Benders when the decomposition supports ``data`` and it
+    has at least ``AUTO_SCENARIOS`` distinct scenarios of positive probability, or runs on
+    several MPI ranks."""
+    if unsupported(data) is not None:
+        return False
+    if ranks > 1:
+        return True
+    if len(data.scenarios) < AUTO_SCENARIOS:
+        return False
+    members = identical_scenarios(data)
+    return sum(1 for r, group in members.items()
+               if sum(data.probability[s] for s in group) > 0) >= AUTO_SCENARIOS
+
+
 def peak_memory_mb() -> float:
     """This process's peak resident memory (MB; Linux's ru_maxrss is in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -105,13 +132,21 @@ def peak_memory_mb() -> float:
 
 @dataclass
 class BatchPlan:
-    """Which scenarios each batch holds: the scenarios of positive probability first
-    (``live``, data order), in batches of about ``size``; then those of probability 0, which
-    only the final pass solves (``final_only``). ``start[i]`` is batch i's first position in
-    ``order`` (live, then the others)."""
+    """Which scenarios each batch holds.
+
+    Scenarios with the same data (availability and demand multipliers in every period)
+    have the same subproblem, so each group is solved once, for its first scenario (its
+    representative), with the group's summed probability (``weight``): exact, since R and
+    the cost depend on the loss and cost distribution only. ``order`` lists the
+    representatives, those of positive weight first (``live`` of them, data order), then
+    those of weight 0, which only the final pass solves (``final_only`` batches);
+    ``members[r]`` is representative r's group (data order). Batches hold about ``size``
+    representatives; ``start[i]`` is batch i's first position in ``order``."""
 
     order: list[str]
     live: int
+    weight: np.ndarray
+    members: dict[str, list[str]]
     batches: list[list[str]]
     start: list[int]
     final_only: set[int]
@@ -119,8 +154,10 @@ class BatchPlan:
 
     @classmethod
     def of(cls, data: ModelData, size: int | None = None) -> BatchPlan:
-        live = [s for s in data.scenarios if data.probability[s] > 0]
-        dead = [s for s in data.scenarios if data.probability[s] <= 0]
+        members = identical_scenarios(data)
+        weight = {r: sum(data.probability[s] for s in group) for r, group in members.items()}
+        live = [r for r in members if weight[r] > 0]
+        dead = [r for r in members if weight[r] <= 0]
         if size is None:
             size = batch_size(data)
         batches, start, final_only = [], [], set()
@@ -130,7 +167,22 @@ class BatchPlan:
                 if final:
                     final_only.add(len(batches))
                 batches.append(group[i:i + size])
-        return cls(live + dead, len(live), batches, start, final_only, size)
+        return cls(live + dead, len(live), np.array([weight[r] for r in live + dead]),
+                   members, batches, start, final_only, size)
+
+
+def identical_scenarios(data: ModelData) -> dict[str, list[str]]:
+    """Representative -> the scenarios whose data equal its own (availability and demand
+    multipliers, every key), in data order; the representative is the group's first."""
+    entries: dict[str, list] = {s: [] for s in data.scenarios}
+    for (c, m, t, s), v in data.availability.items():
+        entries[s].append(("a", c, m, t, v))
+    for (p, m, t, s), v in data.demand_multiplier.items():
+        entries[s].append(("d", p, m, t, v))
+    groups: dict[tuple, list[str]] = {}
+    for s in data.scenarios:
+        groups.setdefault(tuple(sorted(entries[s], key=repr)), []).append(s)
+    return {group[0]: group for group in groups.values()}
 
 
 def batch_size(data: ModelData) -> int:
@@ -311,6 +363,7 @@ class BendersRun:
     outcome: SolveOutcome
     solution: Solution
     report: dict
+    statement: ModelStatement
 
 
 @dataclass
@@ -323,6 +376,30 @@ class Options:
     phase1_gap: float = PHASE1_GAP
     phase2_gap: float = PHASE2_GAP
     max_iterations: int = MAX_ITERATIONS
+    start_sample: int | None = START_SAMPLE
+
+
+def starting_point(data: ModelData, live: list[str], weight: np.ndarray, k: int,
+                   first: FirstStage, deadline: float | None) -> np.ndarray:
+    """x of the risk-optimal plan of the extensive form over ``k`` of the ``live``
+    scenarios (evenly spread; their ``weight``s rescaled to sum to 1), model units."""
+    import dataclasses
+
+    from ..model import render_matrix
+    from ..solver.fixed_plan import subset
+    from ..solver.highs import LoadedLP
+
+    where = list(dict.fromkeys(np.linspace(0, len(live) - 1, k).round().astype(int).tolist()))
+    picks = [live[i] for i in where]
+    total = float(weight[where].sum())
+    sample = dataclasses.replace(subset(data, picks), probability={
+        s: float(weight[i]) / total for s, i in zip(picks, where, strict=True)})
+    lp = render_matrix(state_model(sample))
+    loaded = LoadedLP(lp)
+    seconds = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
+    loaded.solve_risk(time_limit=seconds)
+    sol = loaded.solution()
+    return np.concatenate([sol.first[f] for f in first.families])
 
 
 class Stopped(Exception):
@@ -377,7 +454,7 @@ class _Root:
         self.start = time.perf_counter()
         self.deadline = None if time_limit is None else self.start + time_limit
         self.notify = on_phase or (lambda _label: None)
-        self.pi = np.array([data.probability[s] for s in plan.order[:plan.live]])
+        self.pi = plan.weight[:plan.live]
         self.outcome = SolveOutcome(status="unknown", solver_version=highs_version(),
                                     algorithm="Benders decomposition (L-shaped, multi-cut, "
                                     "level method)")
@@ -475,6 +552,12 @@ class _Root:
         everyone = np.arange(self.plan.live)
         sol = self._master(phase, log, "risk")
         x = sol.x
+        if self.options.start_sample and self.plan.live > self.options.start_sample:
+            t0 = time.perf_counter()
+            self.notify("phase 1/3: a starting plan from a sample of the scenarios")
+            x = starting_point(data, self.plan.order[:self.plan.live], self.pi,
+                               self.options.start_sample, self.first, self.deadline)
+            log.master_seconds += time.perf_counter() - t0
         self.best_x = None
         self.best_q = None
         while True:
@@ -581,10 +664,14 @@ class _Root:
         found = SolutionCheck(self.first.lp).violations(x)
         if found:
             problems = [v.describe() for v in found] + problems
-        costs = np.concatenate([r.values for r in replies])
-        losses = np.concatenate([r.losses for r in replies])
-        names = [s for r in replies for s in self.plan.batches[r.batch]]
-        second = {f: np.concatenate([r.second[f] for r in replies]) for f in replies[0].second}
+        # every scenario takes its representative's recourse
+        reps = [s for r in replies for s in self.plan.batches[r.batch]]
+        copies = np.repeat(np.arange(len(reps)), [len(self.plan.members[s]) for s in reps])
+        names = [m for s in reps for m in self.plan.members[s]]
+        costs = np.concatenate([r.values for r in replies])[copies]
+        losses = np.concatenate([r.losses for r in replies])[copies]
+        second = {f: np.concatenate([r.second[f] for r in replies])[copies]
+                  for f in replies[0].second}
         evaluation = ScenarioEvaluation(names, losses, costs, second).reordered(data.scenarios)
         first = self.first.split(x)
         probs = np.array([data.probability[s] for s in data.scenarios])
@@ -637,6 +724,7 @@ class _Root:
         report = {"engine": "benders", "ranks": self.workers.size,
                   "batches": len(self.plan.batches), "batch_size": self.plan.size,
                   "scenarios": len(data.scenarios),
+                  "distinct_scenarios": len(self.plan.order),
                   "first_stage_columns": self.first.n_x,
                   "stabilization": "none" if self.options.level is None
                   else f"level method, λ = {self.options.level:g}",
@@ -648,5 +736,5 @@ class _Root:
                   "build_seconds_rank0": round(self.workers.build_seconds, 3),
                   "wall_seconds": round(time.perf_counter() - self.start, 3),
                   "peak_memory_mb_per_rank": [round(m, 1) for m in memory]}
-        return BendersRun(outcome, solution, report)
+        return BendersRun(outcome, solution, report, st)
 
