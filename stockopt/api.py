@@ -218,16 +218,15 @@ def _solve_benders(data: ModelData, *, time_limit: float | None, verbose: bool,
     is_root = comm is None or comm.Get_rank() == 0
     if is_root:
         found = before_solving(data, build_index(data))
+        if comm is not None:  # the other ranks stop too, saying why
+            comm.bcast(f"stopped by rank 0: {found[0]}" if found else None, root=0)
         if found:
-            exc = SolveFailed("the check before solving", "infeasible",
+            raise SolveFailed("the check before solving", "infeasible",
                               SolveOutcome(status="infeasible"), found[1], message=found[0])
-            if comm is not None:
-                comm.bcast(False, root=0)
-            raise exc
-        if comm is not None:
-            comm.bcast(True, root=0)
-    elif not comm.bcast(None, root=0):
-        return None
+    else:
+        stop = comm.bcast(None, root=0)
+        if stop is not None:
+            raise benders.Stopped(stop, 1)
     try:
         run = benders.solve(data, comm=comm, time_limit=time_limit, on_phase=on_phase,
                             verbose=verbose)

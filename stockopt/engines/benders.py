@@ -54,7 +54,7 @@ from ..solver.check import NUMERICALLY_UNRELIABLE, SolutionCheck
 from ..solver.driver import PhaseRecord, power_of_two_scale
 from ..solver.fixed_plan import ScenarioEvaluation, plan_solution
 from ..solver.highs import SolveFailed, SolveOutcome, highs_version, risk_bound
-from .blocks import BatchFailed, BatchReply, ScenarioBatch
+from .blocks import BatchFailed, BatchReply, ScenarioBatch, first_stage_bounds
 from .master import FirstStage, Master, MasterSolution
 
 PHASE1_GAP = 1e-10
@@ -233,6 +233,7 @@ class Workers:
         self.verbose = verbose
         self.mine = [i for i in range(len(plan.batches)) if i % self.size == self.rank]
         self.built: dict[int, ScenarioBatch] = {}
+        self.bounds = first_stage_bounds(data)
         self.build_seconds = 0.0
         self.handled = 0
 
@@ -240,7 +241,7 @@ class Workers:
         if i not in self.built:
             t0 = time.perf_counter()
             self.built[i] = ScenarioBatch(i, self.data, self.plan.batches[i],
-                                          verbose=self.verbose)
+                                          bounds=self.bounds, verbose=self.verbose)
             self.build_seconds += time.perf_counter() - t0
         return self.built[i]
 

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..data import ModelData
-from ..model import state_model
+from ..model import FAMILIES, ModelStatement, build_index, state_model
 from ..model.matrix import (
     ColumnLayout,
     MatrixLP,
@@ -90,6 +90,20 @@ def x_families(st_first: list[str]) -> list[str]:
     return [f for f in st_first if f not in MASTER_FAMILIES]
 
 
+def first_stage_bounds(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds of x (``x_families`` order, model units) over ALL of ``data``'s scenarios:
+    some depend on the scenario set (a mitigation option's capacity is bounded by its
+    share of the peak demand over every scenario, ``model.mitigation.capacity_bounds``),
+    so a rendering of a few scenarios does not have them. Only the variable families are
+    declared (no rows)."""
+    st = ModelStatement(data, build_index(data))
+    for family in FAMILIES:
+        family.add_variables(st)
+    names = x_families(st.first_stage())
+    return (np.concatenate([st.variables[f].lower for f in names]),
+            np.concatenate([st.variables[f].upper for f in names]))
+
+
 @dataclass
 class BatchReply:
     """What a batch returns to the master, per scenario of the batch (batch order).
@@ -125,6 +139,7 @@ class ScenarioBatch:
     """One batch of scenarios loaded into HiGHS (see the module docstring)."""
 
     def __init__(self, number: int, data: ModelData, names: list[str], *,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None,
                  verbose: bool = False) -> None:
         self.number = number
         self.names = list(names)
@@ -174,15 +189,14 @@ class ScenarioBatch:
                 raise ValueError(f"a scenario row refers to {family}, which the master keeps")
         A = sp.vstack([body, loss_rows, cost_rows]).tocsr()
 
-        col_lower = np.concatenate([lp.col_lower, np.tile(lp.col_lower[xcols], B)])
-        col_upper = np.concatenate([lp.col_upper, np.tile(lp.col_upper[xcols], B)])
+        x_lower, x_upper = bounds if bounds is not None else first_stage_bounds(data)
+        col_lower = np.concatenate([lp.col_lower, np.tile(x_lower, B)])
+        col_upper = np.concatenate([lp.col_upper, np.tile(x_upper, B)])
         unused = np.concatenate([first_cols, *(lp.layout.second[f].ravel()
                                                for f in MASTER_COLUMNS
                                                if f in lp.layout.second)])
         col_lower[unused] = 0.0
         col_upper[unused] = 0.0
-        self.x_lower = lp.col_lower[xcols].copy()
-        self.x_upper = lp.col_upper[xcols].copy()
         inf = np.full(B, np.inf)
         n_body = body.shape[0]
         new_row = np.full(lp.n_rows, -1, dtype=np.int64)
@@ -229,9 +243,13 @@ class ScenarioBatch:
 
     # -- setting x, ρ and the objective ----------------------------------------------------
     def _set_x(self, x: np.ndarray) -> None:
-        x = np.clip(np.asarray(x, dtype=float), self.x_lower, self.x_upper)
+        """Fix every scenario's copy of x at ``x`` (model units), in HiGHS and in the
+        MatrixLP the final pass checks against."""
         cols = self.copies.ravel()
-        v = np.tile(x, len(self.names)) / self.scaled.col_scale[cols]
+        values = np.tile(np.asarray(x, dtype=float), len(self.names))
+        self.lp.col_lower[cols] = values
+        self.lp.col_upper[cols] = values
+        v = values / self.scaled.col_scale[cols]
         driver.set_col_bounds(self.h, cols, v, v)
 
     def _set_rows(self, rows: np.ndarray, upper: np.ndarray) -> None:

@@ -41,7 +41,7 @@ from ..model.matrix import ColumnLayout, MatrixLP, objective_vector, render_matr
 from ..solver import driver
 from ..solver.driver import RiskRow, power_of_two_scale
 from ..solver.fixed_plan import subset
-from .blocks import x_families
+from .blocks import first_stage_bounds, x_families
 
 MASTER_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 1,
                                      "primal_feasibility_tolerance": 1e-9,
@@ -79,8 +79,8 @@ class FirstStage:
             f: np.array([position[int(r)] for r in rs], dtype=np.int64)
             for f, rs in lp.row_layout.first.items()})
         self.row_index = {f: lp.row_index[f] for f in lp.row_layout.first}
-        self.lower = lp.col_lower[xcols]
-        self.upper = lp.col_upper[xcols]
+        # bounds over every scenario (some depend on the scenario set)
+        self.lower, self.upper = first_stage_bounds(data)
         self.unit = lp.col_unit[xcols]
         cost = objective_vector(st, "cost", lp.layout, lp.n_cols, stage=FIRST)
         zeta = lp.layout.first["cvar_threshold"]
