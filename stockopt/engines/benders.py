@@ -74,7 +74,7 @@ BATCH_NONZEROS = 60_000
 """A batch holds about this many nonzeros (at least one scenario): big enough that a HiGHS
 run's fixed cost is small against its work, small enough to spread over ranks."""
 
-START_SAMPLE = 50
+START_SAMPLE = 20
 """Phase 1 starts from the risk-optimal first stage of the extensive form of this many
 scenarios, evenly spread over the scenario list, probabilities rescaled to sum to 1 (when
 there are more scenarios than this): a starting point only, so R* stays exact, but far

@@ -68,6 +68,11 @@ scaled columns, in model units. HiGHS leaves basic values at such round-off (mea
 1,000 samples of the example: -5e-10 of graphite's unit of 65,536 t, i.e. -3.3e-5 t), which
 the extensive form's fixed 1e-6 t would call a violation."""
 
+MOVE_OPTIONS: dict[str, object] = {**SUB_OPTIONS, "simplex_strategy": 4}
+"""The final pass's least movement: primal simplex from the least-cost basis, which stays
+primal feasible when the objective changes and the cost row is added (as phase 3 of the
+extensive form)."""
+
 FINAL_RETRY: dict[str, object] = {**SUB_OPTIONS, "primal_feasibility_tolerance": 1e-11}
 """The one retry of a final-pass batch whose solution breaks a row or bound in model units
 (``solver.check``), from its basis."""
@@ -315,22 +320,34 @@ class ScenarioBatch:
 
     def final(self, x: np.ndarray, rho: np.ndarray, zeta: float,
               deadline: float | None = None) -> BatchReply:
-        """The reported plan's recourse at x: least loss, then the least operating cost
-        C_s with L_s ≤ max(ρ_s, Q_s) (ρ_s NaN: L_s ≤ Q_s), then the least movement with
+        """The reported plan's recourse at x: the least operating cost C_s with L_s ≤ ρ_s
+        (ρ_s NaN, a scenario of probability 0: L_s ≤ Q_s(x), its least loss; ρ_s below
+        Q_s(x) by round-off: raised to it), then the least movement with
         each cost within ``COST_SLACK``; the solution checked against every row of the
         batch in model units (``solver.check``; η_s = (L_s − ζ)⁺ stays the master's)."""
         t0 = time.perf_counter()
-        first = self.least_loss(x, deadline)
-        allowance = np.where(np.isnan(rho), first.values, np.fmax(rho, first.values))
-        second = self.least_cost(x, allowance, deadline)
-        iterations = first.iterations + second.iterations
+        rho = np.asarray(rho, dtype=float)
+        iterations = 0
+        if np.any(np.isnan(rho)):  # scenarios of probability 0: no allowance, their least loss
+            first = self.least_loss(x, deadline)
+            rho = np.where(np.isnan(rho), first.values, rho)
+            iterations += first.iterations
+        try:
+            second = self.least_cost(x, rho, deadline)
+        except BatchFailed as exc:  # an allowance a little below Q_s(x): raised to it
+            if exc.status != "infeasible":
+                raise
+            first = self.least_loss(x, deadline)
+            iterations += first.iterations
+            second = self.least_cost(x, np.fmax(rho, first.values), deadline)
+        iterations += second.iterations
         costs = second.values
         name = "phase 2 subproblem"
         if self.lp.move_cost is not None and np.any(self.lp.move_cost):
             name = "phase 3 subproblem"
             self._use("move")
             self._set_rows(self.cost_rows, costs + COST_SLACK * np.maximum(1.0, np.abs(costs)))
-            iterations += self._run(name, deadline).simplex_iterations
+            iterations += self._run(name, deadline, MOVE_OPTIONS).simplex_iterations
         check = SolutionCheck(self.lp, absolute=max(ABSOLUTE_TOLERANCE, UNIT_ROUND_OFF * float(
             self.lp.col_unit.max(initial=1.0))))
         values = driver.col_values(self.h) * self.scaled.col_scale
