@@ -3,6 +3,7 @@
     python benchmarks/benders.py                          # 1,000, 10,000, 50,000 scenarios
     python benchmarks/benders.py --samples 1000 --ranks 1 2 --ef-max 1000
     python benchmarks/benders.py --samples 100 200 500 1000 --ranks 1 --ef-max 1000  # crossover
+    python benchmarks/benders.py --stabilization m        # the ladder's m: level method or not
 
 For each sample size N the register of ``inputs/us_eu_risks.xlsx`` (the bundled example,
 which orders over time, with its risk events) is sampled by ``stockopt scenarios --samples N
@@ -89,6 +90,45 @@ def row(n: int, label: str, ranks: int, r: dict, reference: dict | None) -> str:
             f"{', '.join(f'{m:,.0f}' for m in memory)} | {r['load']:.1f} |")
 
 
+def stabilization(size: str, folder: Path) -> None:
+    """The ladder's instance ``size`` (benchmarks/generate.py, seed 7) in this process: the
+    extensive form, then Benders with the level method and without; wall time of each
+    solve, iterations and the time split, one after another under the same load."""
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(ROOT))
+    from generate import write_instance
+
+    from stockopt.api import solve
+    from stockopt.engines import benders
+    from stockopt.workbook.normalize import load
+
+    path = folder / f"ladder-{size}.xlsx"
+    if not path.exists():
+        write_instance(size, path, seed=7)
+    data = load(path).data
+    print(f"| {size} | variant | wall s | phase 1 s (master) | phase 2 s (master) | final s | "
+          "iterations (phase 1/2) | R* | cost | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    load_avg = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    ef = solve(data, engine="highs")
+    print(f"| {size} | extensive form | {time.perf_counter() - t0:.1f} | | | | | "
+          f"{ef.risk:.12g} | {ef.cost:.12g} | {load_avg:.1f} |", flush=True)
+    for label, level in (("Benders, level method λ = 0.5", benders.LEVEL),
+                         ("Benders, no stabilization", None)):
+        load_avg = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        run = benders.solve(data, options=benders.Options(level=level))
+        wall = time.perf_counter() - t0
+        r = run.report
+        print(f"| {size} | {label} | {wall:.1f} | {r['phase1']['seconds']:.1f} "
+              f"({r['phase1']['master_seconds']:.1f}) | {r['phase2']['seconds']:.1f} "
+              f"({r['phase2']['master_seconds']:.1f}) | {r['phase3']['seconds']:.1f} | "
+              f"{r['phase1']['iterations']}/{r['phase2']['iterations']} | "
+              f"{run.outcome.risk:.12g} | {run.outcome.cost:.12g} | {load_avg:.1f} |",
+              flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, nargs="+", default=[1000, 10000, 50000])
@@ -97,8 +137,13 @@ def main() -> None:
                     help="run the extensive form up to this many scenarios")
     ap.add_argument("--time-limit", type=float, default=3600.0)
     ap.add_argument("--folder", type=Path, default=Path("/tmp/stockopt-benders-bench"))
+    ap.add_argument("--stabilization", metavar="SIZE", default=None,
+                    help="instead: the ladder's SIZE (e.g. m), level method against none")
     args = ap.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
+    if args.stabilization:
+        stabilization(args.stabilization, args.folder)
+        return
     print("| scenarios | distinct | engine | ranks | exit | wall s | solve s | iterations "
           "(phase 1/2) | R* | R* vs EF | cost vs EF | peak MB per rank | load |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
