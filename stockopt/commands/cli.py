@@ -107,8 +107,9 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
 @click.option("--engine", type=click.Choice(["auto", "highs", "benders"]), default="auto",
               show_default=True, help="highs: the extensive form (every scenario in one LP), "
               "solved by HiGHS. benders: the L-shaped method (exact; one process, or the "
-              "scenarios spread over the ranks of `mpiexec -n R`). auto: benders from "
-              "500 distinct scenarios or under mpiexec, else highs (see README).")
+              "scenarios spread over the ranks of `mpiexec -n R`). auto: benders for large "
+              "scenario sets (subproblems of 250,000 nonzeros in all) or under mpiexec, "
+              "else highs (see README).")
 @click.option("--verbose", is_flag=True, help="Stream the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,

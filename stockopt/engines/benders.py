@@ -102,25 +102,31 @@ def unsupported(data: ModelData) -> str | None:
     return None
 
 
-AUTO_SCENARIOS = 500
-"""``--engine auto`` takes Benders from this many distinct scenarios on (one process; under
-MPI with several ranks always), the extensive form below: the crossover measured on the
-bundled risk register's samples (benchmarks/README.md, "Benders decomposition")."""
+AUTO_NONZEROS = 250_000
+"""``--engine auto`` takes Benders when its subproblems hold at least this many nonzeros in
+all (distinct scenarios of positive probability × one scenario's nonzeros), the extensive
+form below. Measured (benchmarks/README.md, "When auto takes Benders"): on the register's
+samples (1,650 nonzeros per scenario) the extensive form was faster at 100 samples (84
+distinct, 139 k) and Benders at 200 (156 distinct, 257 k); on the ladder's ``m`` (100
+scenarios of about 10 k) Benders was faster."""
+
+AUTO_MIN_SCENARIOS = 20
+"""Below this many scenarios ``auto`` takes the extensive form without measuring."""
 
 
 def prefers_benders(data: ModelData, ranks: int = 1) -> bool:
-    """``--engine auto``'s choice: Benders when the decomposition supports ``data`` and it
-    has at least ``AUTO_SCENARIOS`` distinct scenarios of positive probability, or runs on
-    several MPI ranks."""
+    """``--engine auto``'s choice: Benders when the decomposition supports ``data`` and
+    either it runs on several MPI ranks or its distinct scenarios of positive probability
+    hold at least ``AUTO_NONZEROS`` nonzeros."""
     if unsupported(data) is not None:
         return False
     if ranks > 1:
         return True
-    if len(data.scenarios) < AUTO_SCENARIOS:
+    if len(data.scenarios) < AUTO_MIN_SCENARIOS:
         return False
     members = identical_scenarios(data)
-    return sum(1 for r, group in members.items()
-               if sum(data.probability[s] for s in group) > 0) >= AUTO_SCENARIOS
+    live = sum(1 for group in members.values() if sum(data.probability[s] for s in group) > 0)
+    return live * scenario_nonzeros(data) >= AUTO_NONZEROS
 
 
 def peak_memory_mb() -> float:
@@ -185,14 +191,19 @@ def identical_scenarios(data: ModelData) -> dict[str, list[str]]:
     return {group[0]: group for group in groups.values()}
 
 
-def batch_size(data: ModelData) -> int:
-    """Scenarios per batch: about ``BATCH_NONZEROS`` nonzeros (one scenario's nonzeros
-    measured on its rendering), at least 1."""
+def scenario_nonzeros(data: ModelData) -> int:
+    """The nonzeros of the model rendered over its first scenario (about one scenario's
+    block, with the first-stage rows)."""
     from ..model import render_matrix
     from ..solver.fixed_plan import subset
 
-    per = render_matrix(state_model(subset(data, data.scenarios[:1]))).nonzeros
-    return max(1, int(BATCH_NONZEROS // max(per, 1)))
+    return render_matrix(state_model(subset(data, data.scenarios[:1]))).nonzeros
+
+
+def batch_size(data: ModelData) -> int:
+    """Scenarios per batch: about ``BATCH_NONZEROS`` nonzeros (one scenario's nonzeros
+    measured on its rendering), at least 1."""
+    return max(1, int(BATCH_NONZEROS // max(scenario_nonzeros(data), 1)))
 
 
 @dataclass

@@ -231,7 +231,25 @@ def test_time_limit_ends_with_the_status(tmp_path: Path) -> None:
     assert caught.value.status == "time limit reached"
 
 
-def test_auto_chooses_by_distinct_scenarios() -> None:
+def test_auto_chooses_by_the_subproblems_size() -> None:
+    """The example (8 scenarios): the extensive form; under MPI, Benders; with its scenarios
+    copied to reach the crossover (distinct ones: the copies alone do not count)."""
     data = load(EXAMPLE).data
     assert not benders.prefers_benders(data)
     assert benders.prefers_benders(data, ranks=2)
+    per = benders.scenario_nonzeros(data)
+    needed = -(-benders.AUTO_NONZEROS // per)
+    names = [f"c{i}" for i in range(needed)]
+    src = data.scenarios[1]
+
+    def copies(scale: float):  # noqa: ANN202 - each copy's availability differs by i
+        return dataclasses.replace(
+            data, scenarios=names, probability=dict.fromkeys(names, 1.0 / len(names)),
+            scenario_description=dict.fromkeys(names, ""),
+            availability={(*k[:3], n): v * (1 - scale * i / len(names)) for k, v in
+                          data.availability.items() if k[3] == src
+                          for i, n in enumerate(names)},
+            demand_multiplier={})
+
+    assert benders.prefers_benders(copies(0.5))  # all distinct
+    assert not benders.prefers_benders(copies(0.0))  # all alike: one subproblem
