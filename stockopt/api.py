@@ -22,11 +22,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyomo.environ as pyo
 
 from .data import ModelData
-from .model import ModelStatement, render_matrix, render_pyomo, state_model
+from .engines import benders
+from .model import ModelStatement, build_index, render_matrix, render_pyomo, state_model
 from .model.matrix import MatrixLP
 from .report.workbook import RunAudit
 from .report.workbook import write_report as _write_workbook
@@ -53,6 +55,11 @@ __all__ = ["Comparison", "Cooperation", "InputError", "Model", "PlanError", "Res
            "SensitivityError", "SensitivityRun", "SolveFailed", "Workbook", "build",
            "compare_plans", "cooperate", "load", "read_plan", "sensitivity", "solve",
            "write_report"]
+
+ENGINES = ("auto", "highs", "benders")
+"""How the LP is solved: "highs" (the extensive form, every scenario in one LP), "benders"
+(the L-shaped method, ``stockopt.engines.benders``), "auto" (Benders for large scenario
+sets, ``engines.benders.prefers_benders``; the extensive form otherwise)."""
 
 BUILDERS = ("arrays", "pyomo")
 """How the model reaches HiGHS: "arrays" (the matrix rendering, fast) or "pyomo" (the
@@ -141,7 +148,8 @@ def build(source: Workbook | ModelData, *,
 def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
           time_limit: float | None = None, algorithm: str = "simplex", verbose: bool = False,
           on_phase: Callable[[str], None] | None = None,
-          timings: dict[str, float] | None = None) -> Results:
+          timings: dict[str, float] | None = None, engine: str = "auto",
+          comm: Any | None = None) -> Results | None:
     """Solve both phases (minimum risk R*, then the cheapest plan at that risk) and
     extract the results: headline numbers and one DataFrame per table.
 
@@ -152,9 +160,22 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
     and what to do: which policy floor or cap makes the plan infeasible and what it would
     need, or what the status means (time limit, unbounded, numerically unreliable: the
     solution broke its own rows, ``solver.check``).
+
+    ``engine`` is one of ``ENGINES``; "benders" raises ``benders.Unsupported`` for what the
+    decomposition cannot split (party risk limits), "auto" then takes the extensive form.
+    ``comm`` (an mpi4py communicator) spreads the Benders engine's scenarios over its ranks:
+    every rank calls ``solve``; rank 0 gets the Results, the others None.
     """
     if builder not in BUILDERS:
         raise ValueError(f"builder must be one of {', '.join(BUILDERS)}, not {builder!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    data_in = source.data if isinstance(source, (Workbook, Model)) else source
+    ranks = 1 if comm is None else comm.Get_size()
+    if engine == "benders" or (engine == "auto" and builder == "arrays"
+                               and benders.prefers_benders(data_in, ranks)):
+        return _solve_benders(data_in, time_limit=time_limit, verbose=verbose,
+                              on_phase=on_phase, timings=timings, comm=comm)
     timings = {} if timings is None else timings
     notify = on_phase or (lambda _label: None)
     notify("building the model")
@@ -191,6 +212,47 @@ def solve(source: Workbook | Model | ModelData, *, builder: str = "arrays",
     notify("extracting the results")
     t0 = time.perf_counter()
     results = extract(solution, data, outcome, st)
+    timings["extract"] = time.perf_counter() - t0
+    return results
+
+
+def _solve_benders(data: ModelData, *, time_limit: float | None, verbose: bool,
+                   on_phase: Callable[[str], None] | None, timings: dict[str, float] | None,
+                   comm: Any | None) -> Results | None:
+    """``solve`` by the Benders engine (see ``solve``)."""
+    timings = {} if timings is None else timings
+    notify = on_phase or (lambda _label: None)
+    is_root = comm is None or comm.Get_rank() == 0
+    if is_root:
+        found = before_solving(data, build_index(data))
+        if comm is not None:  # the other ranks stop too, saying why
+            comm.bcast(f"stopped by rank 0: {found[0]}" if found else None, root=0)
+        if found:
+            raise SolveFailed("the check before solving", "infeasible",
+                              SolveOutcome(status="infeasible"), found[1], message=found[0])
+    else:
+        stop = comm.bcast(None, root=0)
+        if stop is not None:
+            raise benders.Stopped(stop, 1)
+    try:
+        run = benders.solve(data, comm=comm, time_limit=time_limit, on_phase=on_phase,
+                            verbose=verbose)
+    except SolveFailed as exc:
+        if exc.status in ("infeasible", "primal infeasible or unbounded"):
+            st = state_model(data)
+            lp = render_matrix(st)
+            found = [explain_cover_floors(data, st.index, lp),
+                     explain_concentration_caps(data, st.index, lp)]
+            if any(found):
+                exc.explanation = "; ".join(text for text in found if text)
+        raise
+    if run is None:
+        return None
+    timings.update(run.outcome.timings)
+    notify("extracting the results")
+    t0 = time.perf_counter()
+    results = extract(run.solution, data, run.outcome, run.statement)
+    results.decomposition = run.report
     timings["extract"] = time.perf_counter() - t0
     return results
 

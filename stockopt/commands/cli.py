@@ -98,8 +98,7 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
 @click.option("--summary-json", type=click.Path(path_type=Path),
               help="Also write the headline results as JSON here.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Wall-clock limit for the solver, both phases together (seconds; with "
-              "--engine mpisppy phase 1 may use two thirds of it).")
+              help="Wall-clock limit for the solver, all phases together (seconds).")
 @click.option("--algorithm", type=click.Choice(["simplex", "ipx", "choose"]),
               default="simplex", show_default=True,
               help="HiGHS algorithm for phase 1: dual simplex, or ipx (interior point with "
@@ -107,51 +106,24 @@ def validate_cmd(workbook: Path, as_json: bool) -> None:
 @click.option("--builder", type=click.Choice(["arrays", "pyomo"]), default="arrays",
               show_default=True, help="How the LP is built: vectorized arrays (fast), or the "
               "readable Pyomo model compiled to the same matrix (reference).")
-@click.option("--engine", type=click.Choice(["highs", "mpisppy"]), default="highs",
-              show_default=True, help="highs: the extensive form, solved exactly by HiGHS. "
-              "mpisppy: scenario decomposition on mpi-sppy under `mpiexec -n R` (R = 1 or "
-              "even; needs the [mpi] extra), stopping at --gap.")
-@click.option("--gap", type=click.FloatRange(min=0, max=1, min_open=True), default=0.005,
-              show_default=True, help="--engine mpisppy: stop each phase at this relative gap "
-              "between its lower and upper bound (0.005 = 0.5%).")
-@click.option("--max-iterations", type=click.IntRange(min=1), default=300, show_default=True,
-              help="--engine mpisppy: progressive hedging iterations for phase 1 (risk) at most.")
-@click.option("--phase2-iterations", type=click.IntRange(min=1), default=60,
-              show_default=True, help="--engine mpisppy: PH iterations for phase 2 (cost) at "
-              "most; its bounds rarely meet --gap (see README).")
-@click.option("--rho", type=click.FloatRange(min=0, min_open=True), default=1.0,
-              show_default=True, help="--engine mpisppy: PH penalty, in each variable's own "
-              "unit (see README).")
+@click.option("--engine", type=click.Choice(["auto", "highs", "benders"]), default="auto",
+              show_default=True, help="highs: the extensive form (every scenario in one LP), "
+              "solved by HiGHS. benders: the L-shaped method (exact; one process, or the "
+              "scenarios spread over the ranks of `mpiexec -n R`). auto: benders for large "
+              "scenario sets (subproblems of 250,000 nonzeros in all) or under mpiexec, "
+              "else highs (see README).")
 @click.option("--verbose", is_flag=True, help="Stream the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def solve_cmd(workbook: Path, output: Path | None, summary_json: Path | None,
-              time_limit: float | None, algorithm: str, builder: str, engine: str, gap: float,
-              max_iterations: int, phase2_iterations: int, rho: float, verbose: bool,
-              quiet: bool) -> None:
+              time_limit: float | None, algorithm: str, builder: str, engine: str,
+              verbose: bool, quiet: bool) -> None:
     """Optimize the plan for WORKBOOK and write the results workbook."""
-    from .solve import run_solve
+    from .solve import run_solve_command
 
     output = output or default_output(workbook)
-    check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
-                          ((workbook, "input workbook"),))
-    if engine == "mpisppy":
-        try:
-            from .solve_mpisppy import run_mpisppy_command
-        except ImportError as exc:
-            click.echo(f"error: --engine mpisppy needs the [mpi] extra (mpi-sppy, mpi4py, an "
-                       f"MPI): pip install '.[mpi]' ({exc})", err=True)
-            sys.exit(EXIT_FAILURE)
-        sys.exit(run_mpisppy_command(workbook, output, summary_json, time_limit=time_limit,
-                                     gap=gap, max_iterations=max_iterations,
-                                     phase2_iterations=phase2_iterations, rho=rho,
-                                     verbose=verbose, quiet=quiet))
-    loaded = load_or_exit(workbook)
-    if not quiet:
-        echo_problems(loaded)
-    code = run_solve(workbook, loaded, output=output, summary_json=summary_json,
-                     time_limit=time_limit, algorithm=algorithm, verbose=verbose, quiet=quiet,
-                     builder=builder)
-    sys.exit(code)
+    sys.exit(run_solve_command(workbook, output=output, summary_json=summary_json,
+                               time_limit=time_limit, algorithm=algorithm, verbose=verbose,
+                               quiet=quiet, builder=builder, engine=engine))
 
 
 @main.command("frontier")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,9 +23,13 @@ from ..results.extract import Results
 from ..solver.highs import SolveFailed
 from ..workbook.normalize import Loaded
 from .common import (
+    EXIT_BAD_INPUT,
     EXIT_FAILURE,
     EXIT_OK,
+    check_outputs_or_exit,
+    echo_problems,
     echo_solve_failure,
+    load_or_exit,
     refusal,
     write_json,
     writing_outputs,
@@ -35,8 +40,10 @@ from .progress import Progress
 
 def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Path | None,
               time_limit: float | None = None, algorithm: str = "simplex", verbose: bool = False,
-              quiet: bool = False, builder: str = "arrays") -> int:
-    """Build, solve, extract and write; return the exit status (0 or 1)."""
+              quiet: bool = False, builder: str = "arrays", engine: str = "highs",
+              comm: Any | None = None) -> int:
+    """Build, solve, extract and write; return the exit status (0 or 1). With ``comm``
+    (rank 0 of an MPI run) the Benders engine spreads its scenarios over the ranks."""
     data = loaded.data
     if data is None:
         raise ValueError("run_solve needs a workbook that validated without errors")
@@ -45,8 +52,8 @@ def run_solve(workbook: Path, loaded: Loaded, *, output: Path, summary_json: Pat
     with progress:
         try:
             results = solve(data, builder=builder, time_limit=time_limit,
-                                      verbose=verbose, algorithm=algorithm,
-                                      on_phase=progress.step, timings=timings)
+                            verbose=verbose, algorithm=algorithm, on_phase=progress.step,
+                            timings=timings, engine=engine, comm=comm)
         except SolveFailed as exc:
             progress.close()
             echo_solve_failure(exc)
@@ -104,12 +111,12 @@ def human_summary(results: Results, data, output: Path,  # noqa: ANN001
     and the files written."""
     cur = data.currency
     lines = [f"status        {results.status}"]
-    if results.bounds is not None:
-        b = results.bounds
-        lines += [f"risk bounds   [{b['risk']['lower']:.6g}, {b['risk']['upper']:.6g}] "
-                  f"gap {b['risk']['relative_gap']:.3%}",
-                  f"cost bounds   [{b['cost']['lower']:,.0f}, {b['cost']['upper']:,.0f}] "
-                  f"gap {b['cost']['relative_gap']:.3%}"]
+    if results.decomposition is not None:
+        d = results.decomposition
+        lines.append(f"engine        Benders on {d['ranks']} rank(s): phase 1 "
+                     f"{d['phase1']['iterations']} iterations ({d['phase1']['seconds']:.1f} s), "
+                     f"phase 2 {d['phase2']['iterations']} ({d['phase2']['seconds']:.1f} s), "
+                     f"{d['scenarios']:,} scenarios in {d['batches']} batches")
     lines += [
         f"risk          {results.risk:.6g}  (periods of baseline demand lost; "
         f"λ={data.risk_weight:g}, α={data.cvar_alpha:g})",
@@ -145,3 +152,76 @@ def human_summary(results: Results, data, output: Path,  # noqa: ANN001
                 lines.append(f"  {p:<12} {mi:<16} {value:>14,.1f}")
     lines.append(wrote(output, summary_json))
     return "\n".join(lines)
+
+
+def run_solve_command(workbook: Path, *, output: Path, summary_json: Path | None,
+                      time_limit: float | None, algorithm: str, verbose: bool, quiet: bool,
+                      builder: str, engine: str) -> int:
+    """``stockopt solve``, in one process or on every rank of ``mpiexec -n R``.
+
+    Rank 0 reads and validates the workbook and sends the model data to the other ranks
+    (they need neither the file nor its folder), chooses the engine and writes the outputs;
+    with the Benders engine every rank solves its own scenario batches. Returns the exit
+    status; every rank ends with the same one (a rank that is told to stop prints why).
+    """
+    from ..engines import benders
+    from ..solver.parallel import world
+
+    comm = world()
+    rank = 0 if comm is None else comm.Get_rank()
+    if rank != 0:
+        return _serve(comm, builder, verbose)
+    try:
+        check_outputs_or_exit(((output, "output workbook"), (summary_json, "summary JSON")),
+                              ((workbook, "input workbook"),))
+        loaded = load_or_exit(workbook)
+    except SystemExit:
+        if comm is not None:
+            comm.bcast(None, root=0)  # the other ranks end too (exit 2)
+        raise
+    if not quiet:
+        echo_problems(loaded)
+    data = loaded.data
+    ranks = 1 if comm is None else comm.Get_size()
+    why = benders.unsupported(data)
+    if engine == "benders" and why is not None:
+        if comm is not None:
+            comm.bcast(None, root=0)
+        click.echo(f"error: {why}; expected a workbook without them with --engine benders, "
+                   "found some. Use --engine highs (or auto). Nothing was written.", err=True)
+        return EXIT_BAD_INPUT
+    if engine == "highs" and ranks > 1:
+        comm.bcast(None, root=0)
+        click.echo("error: --engine highs solves the extensive form in one process; expected "
+                   "no mpiexec (or -n 1), found "
+                   f"{ranks} ranks. Use --engine benders (or auto) under mpiexec. Nothing was "
+                   "written.", err=True)
+        return EXIT_BAD_INPUT
+    chosen = engine
+    if engine == "auto":
+        chosen = "benders" if builder == "arrays" and benders.prefers_benders(data, ranks) \
+            else "highs"
+    if comm is not None:
+        comm.bcast((data, chosen), root=0)
+    return run_solve(workbook, loaded, output=output, summary_json=summary_json,
+                     time_limit=time_limit, algorithm=algorithm, verbose=verbose, quiet=quiet,
+                     builder=builder, engine=chosen, comm=comm if chosen == "benders" else None)
+
+
+def _serve(comm: Any, builder: str, verbose: bool) -> int:
+    """A rank other than 0: take the model data from rank 0 and solve its share of the
+    scenarios until rank 0 says stop; the exit status."""
+    from ..engines.benders import Stopped
+
+    message = comm.bcast(None, root=0)
+    if message is None:
+        return EXIT_BAD_INPUT  # rank 0 refused the input and said why
+    data, chosen = message
+    if chosen != "benders":
+        return EXIT_OK  # rank 0 solves the extensive form alone
+    try:
+        solve(data, builder=builder, engine="benders", comm=comm, verbose=False)
+    except Stopped as exc:
+        click.echo(f"stockopt (MPI rank {comm.Get_rank()}): {exc}", err=True)
+        return exc.code
+    return EXIT_OK

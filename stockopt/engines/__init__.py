@@ -1,8 +1,6 @@
-"""Alternative solve engines. The default engine (extensive form, HiGHS) is
-``stockopt.solver.highs``, run by ``stockopt.commands.solve``.
-
-``mpisppy`` (the decomposition), run by ``stockopt.commands.solve_mpisppy`` (``stockopt
-solve --engine mpisppy``): scenario decomposition on mpi-sppy under MPI. Importing this
-package needs nothing beyond the core dependencies; importing ``mpisppy`` needs the
-``[mpi]`` extra (mpi-sppy, mpi4py and an MPI).
+"""The decomposition engine. The extensive form (every scenario in one LP, HiGHS) is
+``stockopt.solver.highs``; ``benders`` solves the same phases by the L-shaped method
+(``stockopt solve --engine benders``, and ``--engine auto`` on large scenario sets), its
+subproblems in ``blocks`` and its master in ``master``, in one process or under
+``mpiexec -n R`` (mpi4py, the optional ``[mpi]`` extra; one process needs no MPI).
 """

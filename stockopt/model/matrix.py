@@ -300,14 +300,17 @@ def names_of(st: ModelStatement) -> dict:
 
 
 def objective_vector(st: ModelStatement, name: str, layout: ColumnLayout,
-                     n_cols: int) -> np.ndarray:
+                     n_cols: int, stage: str | None = None) -> np.ndarray:
     """The cost vector of objective ``name``: each part's weight times the family's
-    coefficients, scenario parts weighted by π_s (scenarios with π_s = 0 add nothing)."""
+    coefficients, scenario parts weighted by π_s (scenarios with π_s = 0 add nothing).
+    With ``stage`` (FIRST or SCENARIO), only the parts on families of that stage."""
     prob = np.array([st.data.probability[s] for s in st.scenarios], dtype=float)
     live = prob != 0.0
     c = np.zeros(n_cols)
     for part in st.objectives[name].parts:
         fam = st.family(part.family)
+        if stage is not None and fam.stage != stage:
+            continue
         if fam.stage == FIRST:
             terms = fam.terms if part.family in st.expressions else [
                 Terms(part.family, np.arange(fam.size), np.arange(fam.size), 1.0)]
@@ -336,3 +339,30 @@ def objective_vector(st: ModelStatement, name: str, layout: ColumnLayout,
                 continue
             np.add.at(c, layout.second[t.var][live][:, t.col], weight[:, None] * coef)
     return c
+
+
+def scenario_expression_matrix(st: ModelStatement, name: str, layout: ColumnLayout,
+                               n_cols: int) -> sp.csr_matrix:
+    """A scalar scenario expression (``loss``, ``operating_cost``, ``movement``) as a
+    matrix of shape (scenarios, columns): row s holds its coefficients in scenario s, on
+    that scenario's columns and on the (shared) first-stage columns. Unweighted by π_s."""
+    fam = st.expressions[name]
+    if fam.stage != SCENARIO or fam.size != 1:
+        raise ValueError(f"{name} is not a scalar scenario expression")
+    S = st.n_scenarios
+    rows, cols, vals = [], [], []
+    for t in fam.terms:
+        coef = np.broadcast_to(t.coef, (S, len(t.col)))
+        if st.variables[t.var].stage == FIRST:
+            c = np.broadcast_to(layout.first[t.var][t.col][None, :], coef.shape)
+        else:
+            c = layout.second[t.var][:, t.col]
+        rows.append(np.broadcast_to(np.arange(S)[:, None], coef.shape).ravel())
+        cols.append(c.ravel())
+        vals.append(coef.ravel())
+    if not rows:
+        return sp.csr_matrix((S, n_cols))
+    E = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(S, n_cols))
+    E.sum_duplicates()
+    return E

@@ -8,9 +8,8 @@ on the model, scenario families on the block ``scenario[s]``), and the objective
 so it is the very row of the matrix rendering.
 
 ``stockopt solve --builder pyomo`` solves through it (compiled to a matrix by Pyomo's
-standard-form compiler, ``stockopt.model.compile``); a Pyomo-based engine builds its
-scenario models with ``render_pyomo(st, scenarios=[s], objectives=False)`` and the
-scenario's share of an objective from ``scenario_objective``.
+standard-form compiler, ``stockopt.model.compile``); ``render_pyomo(st, scenarios=[s],
+objectives=False)`` gives one scenario's model without objectives, for Pyomo-based tools.
 """
 
 from __future__ import annotations
@@ -145,19 +144,6 @@ def _family_sum(owner: pyo.Block, st: ModelStatement, family: str) -> pyo.Expres
     if st.family(family).index == [None]:
         return component
     return pyo.quicksum(component.values())
-
-
-def scenario_objective(model: pyo.Block, st: ModelStatement, name: str, s: str
-                       ) -> pyo.Expression:
-    """Scenario ``s``'s share of objective ``name``, unweighted: the first-stage parts plus
-    the scenario parts of block ``scenario[s]``, so that Σ_s π_s·share_s = the objective
-    (e.g. R_s = (1−λ)·L_s + λ·ζ + λ·η_s/(1−α) for ``risk``)."""
-    block = model.scenario[s]
-    terms = []
-    for part in st.objectives[name].parts:
-        owner = model if st.family(part.family).stage == FIRST else block
-        terms.append(part.weight * _family_sum(owner, st, part.family))
-    return pyo.quicksum(terms)
 
 
 def render_pyomo(st: ModelStatement, scenarios: Sequence[str] | None = None, *,

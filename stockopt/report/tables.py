@@ -111,11 +111,6 @@ def currency_sentences(results: Results, data: ModelData) -> list[str]:
 
 def shadow_price_sentences(results: Results, data: ModelData) -> list[str]:
     """The budget shadow prices in words, one sentence per party (and the pooled budget)."""
-    if results.bounds is not None:
-        return ["Budget shadow prices are not available from the decomposition engine (the "
-                "duals of progressive hedging are not those of the whole model); solve with "
-                "the default engine, or sweep the budget with `stockopt frontier`, to see what "
-                "more money would buy."]
     step = budget_step(data)
     sentences = []
     # each party's shadow price is per unit of its own currency (FORMULATION-v2 section 8)

@@ -61,9 +61,10 @@ class Results:
     """{party: the tightest bound on its risk R_p} for parties with a risk limit
     (FORMULATION-v2 section 4; periods)."""
     outcome: SolveOutcome | None = None
-    bounds: dict | None = None
-    """Set by the decomposition engine: its bounds on R* and the cost (see
-    ``stockopt.commands.solve_mpisppy.bounds_payload``); None for the exact engine."""
+    decomposition: dict | None = None
+    """Set by the Benders engine (``stockopt.engines.benders``): ranks, batches, each
+    phase's iterations, bounds and time split, peak memory per rank; None for the
+    extensive form."""
     purchases: list[dict[str, object]] = field(default_factory=list)
     """[{stockpile, mineral, period, tonnes}]: every nonzero order of the plan (period: the
     order period's label; FORMULATION-v2 section 6)."""
@@ -109,10 +110,8 @@ class Results:
             data["risk_limits"] = self.risk_limits
         if self.limit_prices is not None:
             data.update(prices_json(self.limit_prices, self.risk, self.base_currency))
-        if self.bounds is not None:
-            data["budget_shadow_price"] = {p: None for p in self.spend}
-            data["pooled_budget_shadow_price"] = None
-            data["bounds"] = self.bounds
+        if self.decomposition is not None:
+            data["decomposition"] = self.decomposition
         if self.outcome is not None:
             data["solver"] = {
                 "name": self.outcome.solver, "version": self.outcome.solver_version,

@@ -564,3 +564,52 @@ class RiskRow:
     def bound(self, h: highspy.Highs, row: int, risk_star: float) -> None:
         """Set the bound of the row (number ``row`` in ``h``) for ``risk_star`` (periods)."""
         h.changeRowBounds(row, -INF, self.upper(risk_star))
+
+
+# -- rows, bounds and duals for decomposition (``stockopt.engines.benders``) -----------------
+
+def add_rows(h: highspy.Highs, lower: np.ndarray, upper: np.ndarray, A: sp.csr_matrix) -> None:
+    """Append the rows ``lower ≤ A x ≤ upper`` (scaled, one column of ``A`` per column of
+    ``h``; ±inf allowed) to ``h``."""
+    A = sp.csr_matrix(A)
+    h.addRows(A.shape[0], np.where(np.isfinite(lower), lower, -INF),
+              np.where(np.isfinite(upper), upper, INF), A.nnz,
+              A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
+              A.data.astype(float))
+
+
+def set_col_bounds(h: highspy.Highs, cols: np.ndarray, lower: np.ndarray,
+                   upper: np.ndarray) -> None:
+    """Set the bounds of columns ``cols`` of ``h`` (scaled; ±inf allowed)."""
+    cols = np.asarray(cols, dtype=np.int32)
+    h.changeColsBounds(len(cols), cols, np.where(np.isfinite(lower), lower, -INF),
+                       np.where(np.isfinite(upper), upper, INF))
+
+
+def set_row_bounds(h: highspy.Highs, rows: np.ndarray, lower: np.ndarray,
+                   upper: np.ndarray) -> None:
+    """Set the bounds of rows ``rows`` of ``h`` (scaled; ±inf allowed)."""
+    rows = np.asarray(rows, dtype=np.int32)
+    h.changeRowsBounds(len(rows), rows, np.where(np.isfinite(lower), lower, -INF),
+                       np.where(np.isfinite(upper), upper, INF))
+
+
+def col_values(h: highspy.Highs) -> np.ndarray:
+    """Column values of ``h``'s last solution (scaled)."""
+    return np.asarray(h.getSolution().col_value, dtype=float)
+
+
+def col_duals(h: highspy.Highs) -> np.ndarray:
+    """Reduced costs of ``h``'s last solution (scaled): for a column fixed by its bounds,
+    the derivative of the optimum with respect to its value."""
+    return np.asarray(h.getSolution().col_dual, dtype=float)
+
+
+def row_values(h: highspy.Highs) -> np.ndarray:
+    """Row activities of ``h``'s last solution (scaled)."""
+    return np.asarray(h.getSolution().row_value, dtype=float)
+
+
+def objective_value(h: highspy.Highs) -> float:
+    """The objective value of ``h``'s last solution (scaled)."""
+    return float(h.getInfo().objective_function_value)

@@ -157,17 +157,3 @@ def test_duplicating_a_scenario_with_half_the_probability_changes_nothing(
     r2 = _solve_tables(tmp_path, split, "split.xlsx")
     assert r2.risk == pytest.approx(r1.risk, abs=1e-6 + 1e-5 * abs(r1.risk))
     assert r2.cost == pytest.approx(r1.cost, rel=1e-4)
-
-
-def test_engine_mpisppy_without_the_extra_says_how_to_install(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without mpi4py (the [mpi] extra), --engine mpisppy fails with the install command."""
-    import sys
-
-    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py -> ImportError
-    path = write_workbook(tmp_path / "in.xlsx", minimal_sheets())
-    out = tmp_path / "out.xlsx"
-    run = CliRunner().invoke(main, ["solve", str(path), "-o", str(out), "--engine", "mpisppy"])
-    assert run.exit_code == 1
-    assert "pip install '.[mpi]'" in run.output
-    assert not out.exists()
