@@ -367,13 +367,19 @@ class LoadedLP:
             # 1e-7·max(1, |C*|), move the least stock; R* and the cost stay phases 1 and 2's
             notify("phase 3/3: no needless releases")
             face = driver.optimal_face(self.h, FACE_TOLERANCE)
+            phase2_basis = driver.basis(self.h)
             self.cost_row.add_to(self.h, outcome.cost)
             first = self._start_on_face(face, self.lp.move_cost, "phase 3 (releases)",
                                         "dual simplex on phase 2's optimal face", deadline)
-            phase3 = self._warm_phase("phase 3 (releases)", "phase3", self.lp.move_cost,
-                                      outcome, deadline, risk_bound=risk_bound(risk_star),
-                                      cost_bound=risk_bound(outcome.cost), earlier=first)
-            phase3.objective = float(phase3.objective) / self.lp.move_scale  # Move, unscaled
+            try:
+                phase3 = self._warm_phase("phase 3 (releases)", "phase3", self.lp.move_cost,
+                                          outcome, deadline, risk_bound=risk_bound(risk_star),
+                                          cost_bound=risk_bound(outcome.cost), earlier=first)
+                phase3.objective = float(phase3.objective) / self.lp.move_scale  # unscaled
+            except SolveFailed as exc:
+                if exc.status == "time limit reached":
+                    raise
+                self._keep_phase2(phase2_basis, outcome, exc, risk_star, deadline)
         outcome.status = "optimal"
         return outcome
 
@@ -412,6 +418,31 @@ class LoadedLP:
                 raise SolveFailed(name, record.status, outcome) from None
             check_solution(self.check, self.primal_values(), name, outcome, **bounds)
         return record
+
+    def _keep_phase2(self, phase2_basis: object, outcome: SolveOutcome, failed: SolveFailed,
+                     risk_star: float, deadline: float | None) -> None:
+        """Phase 3 is a tie-break among plans of risk R* and cost C*: when it cannot give a
+        plan that passes the check (seen once: a cost bound of 1e-7 at C* = 0 broken by a
+        cost of 1e-5, round-off in HiGHS's scaled tolerances), the plan reported is phase
+        2's, restored from its basis (0 iterations), and the phase's record says so."""
+        driver.drop_rows_after(self.h, self.n_rows + 1)  # keep the risk row, drop the cost's
+        driver.set_objective(self.h, self.lp.cost_cost)
+        driver.set_basis(self.h, phase2_basis)
+        restored = self._run("phase 2 (cost)", "primal simplex (phase 2's basis)",
+                             PHASE2_OPTIONS, deadline)
+        if restored.status != "optimal":
+            raise failed
+        check_solution(self.check, self.primal_values(), "phase 2 (cost)", outcome,
+                       risk_bound=risk_bound(risk_star))
+        record = outcome.phases[-1] if outcome.phases[-1].name == "phase 3 (releases)" else \
+            PhaseRecord("phase 3 (releases)", "", None, 0.0, "")
+        record.status = "not applied"
+        record.objective = None
+        record.algorithm = (f"{record.algorithm}; not applied ({failed}), so the plan is "
+                            "phase 2's")
+        if outcome.phases[-1] is not record:
+            outcome.phases.append(record)
+        outcome.status = "optimal"
 
     def _start_on_face(self, face: driver.Face, objective: np.ndarray, name: str,
                        algorithm: str, deadline: float | None) -> PhaseRecord:

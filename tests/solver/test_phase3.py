@@ -84,3 +84,50 @@ def test_phase3_from_the_optimal_face_ends_where_primal_from_phase_2_does(
     assert "optimal face" in on_face.phases[2].algorithm
     assert on_face.phases[2].objective == pytest.approx(plain.phases[2].objective, rel=1e-9)
     assert plain.phases[2].status == on_face.phases[2].status == "optimal"
+
+
+def test_a_phase3_that_breaks_a_row_leaves_phase_2s_plan(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Phase 3 only chooses among plans of risk R* and cost C*: when its plan fails the
+    solution check (as round-off once did, a cost of 1e-5 above a bound of 1e-7 at C* = 0),
+    the solve still ends optimal with phase 2's plan, restored from its basis, and phase 3's
+    record says it was not applied. A time limit in phase 3 still fails the solve."""
+    from stockopt.solver import highs
+
+    matrix = build_matrix_lp(stockopt.load(EXAMPLE).data)
+    reference = LoadedLP(matrix)
+    expected = reference.solve()
+    real = LoadedLP._warm_phase
+    phase2_x = {}
+
+    def breaking(self, name, key, objective, outcome, deadline, earlier=None,  # noqa: ANN001, ANN202
+                 **bounds):
+        record = real(self, name, key, objective, outcome, deadline, earlier, **bounds)
+        if key == "phase2":
+            phase2_x["x"] = self.primal_values()
+        if key == "phase3":
+            outcome.status = highs.NUMERICALLY_UNRELIABLE
+            raise highs.SolveFailed(name, highs.NUMERICALLY_UNRELIABLE, outcome)
+        return record
+
+    monkeypatch.setattr(LoadedLP, "_warm_phase", breaking)
+    loaded = LoadedLP(matrix)
+    outcome = loaded.solve()
+    assert outcome.status == "optimal"
+    assert outcome.risk == expected.risk and outcome.cost == expected.cost
+    assert outcome.phases[-1].name == "phase 3 (releases)"
+    assert outcome.phases[-1].status == "not applied"
+    assert "the plan is phase 2's" in outcome.phases[-1].algorithm
+    assert loaded.primal_values() == pytest.approx(phase2_x["x"], rel=1e-9, abs=1e-6)
+
+    def timed_out(self, name, key, objective, outcome, deadline, earlier=None,  # noqa: ANN001, ANN202
+                  **bounds):
+        if key == "phase3":
+            outcome.status = "time limit reached"
+            raise highs.SolveFailed(name, "time limit reached", outcome)
+        return real(self, name, key, objective, outcome, deadline, earlier, **bounds)
+
+    monkeypatch.setattr(LoadedLP, "_warm_phase", timed_out)
+    with pytest.raises(highs.SolveFailed) as failed:
+        LoadedLP(matrix).solve()
+    assert failed.value.status == "time limit reached"
