@@ -115,11 +115,20 @@ scenarios of about 10 k) Benders was faster."""
 AUTO_MIN_SCENARIOS = 20
 """Below this many scenarios ``auto`` takes the extensive form without measuring."""
 
+AUTO_MAX_FIRST_STAGE = 500
+"""``auto`` takes the extensive form when the first stage has more columns than this: the
+master grows with them. Measured (benchmarks/README.md, "When auto takes Benders"): with
+161 first-stage columns (the ladder's ``m``, the register's samples) Benders won from the
+crossover above; at ``m`` ordering in all 12 periods (997 first-stage columns, 100
+scenarios) it took 746 s (146 phase-1 iterations, the master 478 s of them) against the
+extensive form's 460 s, one after the other on the shared machine."""
+
 
 def prefers_benders(data: ModelData, ranks: int = 1) -> bool:
     """``--engine auto``'s choice: Benders when the decomposition supports ``data`` and
     either it runs on several MPI ranks or its distinct scenarios of positive probability
-    hold at least ``AUTO_NONZEROS`` nonzeros."""
+    hold at least ``AUTO_NONZEROS`` nonzeros and its first stage at most
+    ``AUTO_MAX_FIRST_STAGE`` columns."""
     if unsupported(data) is not None:
         return False
     if ranks > 1:
@@ -128,7 +137,8 @@ def prefers_benders(data: ModelData, ranks: int = 1) -> bool:
         return False
     members = identical_scenarios(data)
     live = sum(1 for group in members.values() if sum(data.probability[s] for s in group) > 0)
-    return live * scenario_nonzeros(data) >= AUTO_NONZEROS
+    nonzeros, first_stage = scenario_size(data)
+    return live * nonzeros >= AUTO_NONZEROS and first_stage <= AUTO_MAX_FIRST_STAGE
 
 
 def peak_memory_mb() -> float:
@@ -193,13 +203,19 @@ def identical_scenarios(data: ModelData) -> dict[str, list[str]]:
     return {group[0]: group for group in groups.values()}
 
 
-def scenario_nonzeros(data: ModelData) -> int:
-    """The nonzeros of the model rendered over its first scenario (about one scenario's
-    block, with the first-stage rows)."""
+def scenario_size(data: ModelData) -> tuple[int, int]:
+    """(nonzeros, first-stage columns) of the model rendered over its first scenario (about
+    one scenario's block, with the first-stage rows)."""
     from ..model import render_matrix
     from ..solver.fixed_plan import subset
 
-    return render_matrix(state_model(subset(data, data.scenarios[:1]))).nonzeros
+    lp = render_matrix(state_model(subset(data, data.scenarios[:1])))
+    return lp.nonzeros, sum(len(columns) for columns in lp.layout.first.values())
+
+
+def scenario_nonzeros(data: ModelData) -> int:
+    """The nonzeros of the model rendered over its first scenario (``scenario_size``)."""
+    return scenario_size(data)[0]
 
 
 def batch_size(data: ModelData) -> int:
