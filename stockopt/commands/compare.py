@@ -17,7 +17,7 @@ from ..solver.fixed_plan import EvaluationFailed
 from ..studies.comparison import Comparison, headline
 from ..studies.evaluation import Plan
 from ..workbook.sampling import Sample
-from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs
+from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs, wrote
 from .progress import Progress
 
 
@@ -67,5 +67,5 @@ def run_compare_command(workbook: Path, data: ModelData, plans: list[tuple[Path,
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_table(comparison, data))
-        click.echo(f"wrote {output}")
+        click.echo(wrote(output, summary_json))
     return EXIT_OK

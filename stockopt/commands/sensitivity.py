@@ -13,7 +13,15 @@ from ..data import ModelData
 from ..files.atomic import OutputNotWritable
 from ..report.sensitivity import summary_payload, tornado_table, write_sensitivity_workbook
 from ..studies.sensitivity import PointFailed, SensitivityRun
-from .common import EXIT_FAILURE, EXIT_OK, echo_solve_failure, refusal, write_json, writing_outputs
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    echo_solve_failure,
+    refusal,
+    write_json,
+    writing_outputs,
+    wrote,
+)
 from .progress import Progress
 
 SHOWN = 10
@@ -74,5 +82,6 @@ def run_sensitivity_command(workbook: Path, data: ModelData, *, output: Path,
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_table(run, data))
-        click.echo(f"solved {run.solves} times in {run.seconds['total']:.2f} s; wrote {output}")
+        click.echo(f"solved {run.solves} times in {run.seconds['total']:.2f} s; "
+                   f"{wrote(output, summary_json)}")
     return EXIT_OK
