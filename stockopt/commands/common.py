@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -120,6 +120,27 @@ def wrote(*paths: Path | None) -> str:
     listed = " and ".join(names) if len(names) <= 2 else \
         ", ".join(names[:-1]) + f" and {names[-1]}"
     return f"wrote {listed}"
+
+
+def write_study_outputs(output: Path, summary_json: Path | None, inputs: Sequence[Named],
+                        write_workbook: Callable[[], None], payload: Callable[[], dict],
+                        on_error: Callable[[], None] | None = None) -> bool:
+    """Write a command's workbook (``write_workbook()`` writes ``output``) and, if asked, its
+    summary JSON (``payload()``), atomically and all or nothing, never onto ``inputs``.
+    False, after a one-line refusal, when a target cannot be written (``on_error`` runs
+    first, e.g. to close a progress line)."""
+    try:
+        with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
+                             inputs):
+            write_workbook()
+            if summary_json is not None:
+                write_json(summary_json, payload())
+    except OutputNotWritable as exc:
+        if on_error is not None:
+            on_error()
+        click.echo(refusal(exc), err=True)
+        return False
+    return True
 
 
 def write_json(path: Path, payload: dict) -> None:

@@ -11,13 +11,12 @@ import click
 
 from ..api import compare_plans
 from ..data import ModelData
-from ..files.atomic import OutputNotWritable
 from ..report.comparison import summary_payload, write_comparison_workbook
 from ..solver.fixed_plan import EvaluationFailed
 from ..studies.comparison import Comparison, headline
 from ..studies.evaluation import Plan
 from ..workbook.sampling import Sample
-from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs, wrote
+from .common import EXIT_FAILURE, EXIT_OK, write_study_outputs, wrote
 from .progress import Progress
 
 
@@ -54,16 +53,12 @@ def run_compare_command(workbook: Path, data: ModelData, plans: list[tuple[Path,
             click.echo(f"error: {exc}. Nothing was written.", err=True)
             return EXIT_FAILURE
         progress.step(f"writing {output.name}")
-        try:
-            with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
-                                 ((workbook, "input workbook"),
-                                  *((p, "plan workbook") for p, _plan in plans))):
-                write_comparison_workbook(output, comparison, data, workbook)
-                if summary_json is not None:
-                    write_json(summary_json, summary_payload(comparison, data, workbook))
-        except OutputNotWritable as exc:
-            progress.close()
-            click.echo(refusal(exc), err=True)
+        inputs = ((workbook, "input workbook"), *((p, "plan workbook") for p, _plan in plans))
+        if not write_study_outputs(output, summary_json, inputs,
+                                   lambda: write_comparison_workbook(output, comparison, data,
+                                                                     workbook),
+                                   lambda: summary_payload(comparison, data, workbook),
+                                   on_error=progress.close):
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_table(comparison, data))

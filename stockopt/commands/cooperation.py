@@ -14,7 +14,6 @@ import click
 
 from ..api import cooperate
 from ..data import ModelData
-from ..files.atomic import OutputNotWritable
 from ..report.cooperation import sentences, write_cooperation_workbook
 from ..solver.highs import SolveFailed
 from ..studies.cooperation import Cooperation
@@ -22,9 +21,7 @@ from .common import (
     EXIT_FAILURE,
     EXIT_OK,
     echo_solve_failure,
-    refusal,
-    write_json,
-    writing_outputs,
+    write_study_outputs,
     wrote,
 )
 from .progress import Progress
@@ -58,15 +55,10 @@ def run_cooperation(workbook: Path, data: ModelData, *, output: Path,
             return EXIT_FAILURE
         timings["solve"] = time.perf_counter() - t0
         progress.step(f"writing {output.name}")
-        try:
-            with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
-                                 ((workbook, "input workbook"),)):
-                write_cooperation_workbook(output, result, data, workbook, timings)
-                if summary_json is not None:
-                    write_json(summary_json, result.summary_dict())
-        except OutputNotWritable as exc:
-            progress.close()
-            click.echo(refusal(exc), err=True)
+        if not write_study_outputs(
+                output, summary_json, ((workbook, "input workbook"),),
+                lambda: write_cooperation_workbook(output, result, data, workbook, timings),
+                result.summary_dict, on_error=progress.close):
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_table(result, data))

@@ -16,7 +16,6 @@ import click
 
 from .. import __version__
 from ..data import ModelData
-from ..files.atomic import OutputNotWritable
 from ..report.evaluation import evaluation_rows, write_evaluation_workbook
 from ..solver.fixed_plan import EvaluationFailed
 from ..solver.parallel import is_root, world
@@ -34,7 +33,7 @@ from ..studies.evaluation import (
 )
 from ..workbook.reader import RawWorkbook
 from ..workbook.sampling import METHOD, Sample, risk_events, sample_scenarios, sha256_of
-from .common import EXIT_FAILURE, EXIT_OK, refusal, write_json, writing_outputs, wrote
+from .common import EXIT_FAILURE, EXIT_OK, write_study_outputs, wrote
 
 
 def _terminal(ins: InSample, out: Statistics, plan: Plan, data: ModelData) -> str:
@@ -113,16 +112,12 @@ def run_evaluate_command(workbook: Path, raw: RawWorkbook, data: ModelData, plan
     if not root:
         return EXIT_OK
     out = out_of_sample_statistics(losses, data.cvar_alpha, data.risk_weight, seed)
-    try:
-        with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
-                             ((workbook, "input workbook"), (plan_path, "plan workbook"))):
-            write_evaluation_workbook(output, workbook, plan_path, ins, out, plan, data,
-                                      sample, losses)
-            if summary_json is not None:
-                write_json(summary_json, _summary_payload(workbook, plan_path, ins, out, plan,
-                                                          data, sample, seconds))
-    except OutputNotWritable as exc:
-        click.echo(refusal(exc), err=True)
+    if not write_study_outputs(
+            output, summary_json, ((workbook, "input workbook"), (plan_path, "plan workbook")),
+            lambda: write_evaluation_workbook(output, workbook, plan_path, ins, out, plan, data,
+                                              sample, losses),
+            lambda: _summary_payload(workbook, plan_path, ins, out, plan, data, sample,
+                                     seconds)):
         return EXIT_FAILURE
     if not quiet:
         click.echo(_terminal(ins, out, plan, data))

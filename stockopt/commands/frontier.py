@@ -10,15 +10,10 @@ import click
 
 from ..data import ModelData
 from ..files.atomic import OutputNotWritable
-from ..report.frontier import (
-    budget_step,
-    summary_payload,
-    write_frontier_workbook,
-    write_summary_json,
-)
+from ..report.frontier import budget_step, summary_payload, write_frontier_workbook
 from ..report.tables import step_words
 from ..studies.frontier import FrontierRun, PointFailed, Sweep, run_frontier
-from .common import EXIT_FAILURE, EXIT_OK, refusal, writing_outputs, wrote
+from .common import EXIT_FAILURE, EXIT_OK, write_json, write_study_outputs, wrote
 from .progress import Progress
 
 
@@ -67,7 +62,7 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
                 click.echo(f"why: {exc.error.explanation}.", err=True)
             if summary_json is not None:
                 try:
-                    write_summary_json(summary_json, {
+                    write_json(summary_json, {
                         "status": exc.error.status, "failed_point": exc.index,
                         "failed_value": exc.value, "failed_phase": exc.error.phase,
                         "explanation": exc.error.explanation})
@@ -75,15 +70,10 @@ def run_frontier_command(workbook: Path, data: ModelData, sweep: Sweep, *, outpu
                     click.echo(f"error: {err}", err=True)
             return EXIT_FAILURE
         progress.step(f"writing {output.name}")
-        try:
-            with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
-                                 ((workbook, "input workbook"),)):
-                write_frontier_workbook(output, run, data, workbook)
-                if summary_json is not None:
-                    write_summary_json(summary_json, summary_payload(run, data, workbook))
-        except OutputNotWritable as exc:
-            progress.close()
-            click.echo(refusal(exc), err=True)
+        if not write_study_outputs(output, summary_json, ((workbook, "input workbook"),),
+                                   lambda: write_frontier_workbook(output, run, data, workbook),
+                                   lambda: summary_payload(run, data, workbook),
+                                   on_error=progress.close):
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_table(run, data))

@@ -19,7 +19,7 @@ from .common import (
     echo_solve_failure,
     refusal,
     write_json,
-    writing_outputs,
+    write_study_outputs,
     wrote,
 )
 from .progress import Progress
@@ -70,15 +70,11 @@ def run_sensitivity_command(workbook: Path, data: ModelData, *, output: Path,
                     click.echo(refusal(err), err=True)
             return EXIT_FAILURE
         progress.step(f"writing {output.name}")
-        try:
-            with writing_outputs(((output, "output workbook"), (summary_json, "summary JSON")),
-                                 ((workbook, "input workbook"),)):
-                write_sensitivity_workbook(output, run, data, workbook)
-                if summary_json is not None:
-                    write_json(summary_json, summary_payload(run, data, workbook))
-        except OutputNotWritable as exc:
-            progress.close()
-            click.echo(refusal(exc), err=True)
+        if not write_study_outputs(output, summary_json, ((workbook, "input workbook"),),
+                                   lambda: write_sensitivity_workbook(output, run, data,
+                                                                      workbook),
+                                   lambda: summary_payload(run, data, workbook),
+                                   on_error=progress.close):
             return EXIT_FAILURE
     if not quiet:
         click.echo(human_table(run, data))

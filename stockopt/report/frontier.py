@@ -11,7 +11,6 @@ written atomically (``stockopt.files.atomic``).
 from __future__ import annotations
 
 import io
-import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -381,9 +380,3 @@ def summary_payload(run: FrontierRun, data: ModelData, input_path: Path) -> dict
         "warm_phases_rerun_cold": run.fallbacks,
         "solver": {"name": "HiGHS", "version": run.highs_version},
     }
-
-
-def write_summary_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` as pretty JSON, atomically."""
-    text = json.dumps(payload, indent=2, ensure_ascii=False, default=float) + "\n"
-    write_atomically(Path(path), lambda fh: fh.write(text.encode("utf-8")))
