@@ -434,14 +434,11 @@ class LoadedLP:
             raise failed
         check_solution(self.check, self.primal_values(), "phase 2 (cost)", outcome,
                        risk_bound=risk_bound(risk_star))
-        record = outcome.phases[-1] if outcome.phases[-1].name == "phase 3 (releases)" else \
-            PhaseRecord("phase 3 (releases)", "", None, 0.0, "")
+        record = outcome.phases[-1]  # phase 3's, recorded by _warm_phase before it failed
         record.status = "not applied"
         record.objective = None
         record.algorithm = (f"{record.algorithm}; not applied ({failed}), so the plan is "
                             "phase 2's")
-        if outcome.phases[-1] is not record:
-            outcome.phases.append(record)
         outcome.status = "optimal"
 
     def _start_on_face(self, face: driver.Face, objective: np.ndarray, name: str,
