@@ -53,7 +53,7 @@ from ..model.matrix import Solution
 from ..model.party_limits import has_limits
 from ..model.risk import risk_of
 from ..solver.check import NUMERICALLY_UNRELIABLE, SolutionCheck
-from ..solver.driver import PhaseRecord, power_of_two_scale
+from ..solver.driver import Duals, PhaseRecord, power_of_two_scale
 from ..solver.fixed_plan import ScenarioEvaluation, plan_solution
 from ..solver.highs import SolveFailed, SolveOutcome, highs_version, risk_bound
 from .blocks import BatchFailed, BatchReply, ScenarioBatch, first_stage_bounds
@@ -227,13 +227,18 @@ def batch_size(data: ModelData) -> int:
 @dataclass
 class Request:
     """What rank 0 asks every rank: ``kind`` "risk" (Q_s at ``x``), "cost" (C_s at ``x``
-    and the allowances ``rho``, in ``BatchPlan.order``), "final" (the plan's recourse) or
+    and the allowances ``rho``, in ``BatchPlan.order``), "duals" (phase 1's duals of the
+    scenario rows the limit prices read, from the master's cut duals ``weights``), "final"
+    (the plan's recourse) or
     "stop" (end, with ``message`` and exit ``code``); ``seconds`` left before the time limit."""
 
     kind: str
     x: np.ndarray | None = None
     rho: np.ndarray | None = None
     seconds: float | None = None
+    weights: np.ndarray | None = None
+    """"duals": the master's cut duals W[k, s] of phase 1's k-th round of cuts, over the
+    live representatives (``BatchPlan.order``; ``Master.limit_duals``)."""
     message: str = ""
     code: int = 0
 
@@ -265,6 +270,9 @@ class Workers:
         self.bounds = first_stage_bounds(data)
         self.build_seconds = 0.0
         self.handled = 0
+        self.recorded: dict[int, list] = {}
+        """Batch -> its scenario rows' duals after each phase-1 pass (``loss_duals``), which
+        the limit prices combine with the master's cut duals (``combined_duals``)."""
 
     def _batch(self, i: int) -> ScenarioBatch:
         if i not in self.built:
@@ -291,8 +299,16 @@ class Workers:
                 batch = self._batch(i)
                 if req.kind == "risk":
                     out.append(batch.least_loss(req.x, deadline))
+                    self.recorded.setdefault(i, []).append(batch.loss_duals())
                 elif req.kind == "cost":
                     out.append(cost_reply(batch, req.x, req.rho[a:b], deadline))
+                elif req.kind == "duals":
+                    recorded = self.recorded.pop(i, [])
+                    if len(recorded) != len(req.weights):
+                        raise ValueError(f"{len(recorded)} phase-1 passes recorded for "
+                                         f"{len(req.weights)} rounds of cuts")
+                    out.append(BatchReply(i, np.zeros(0), np.zeros(0), duals=batch.
+                                          combined_duals(recorded, req.weights[:, a:b])))
                 else:
                     out.append(batch.final(req.x, req.rho[a:b], 0.0, deadline))
             except BatchFailed as exc:
@@ -614,8 +630,33 @@ class _Root:
                 break
             x = self._level_step(phase, log, "risk", self.best_x, sol).x
         self.duals = self.master.shadow_prices()
+        self.limit_duals = self._limit_duals(phase, log)
         log.seconds = time.perf_counter() - t_phase
         return log
+
+    def _limit_duals(self, phase: str, log: PhaseLog) -> Duals:
+        """Phase 1's duals of every limit, as the extensive form's (``results.limits``):
+        the first stage's from the master's optimum, the scenario rows' and columns' from
+        the subproblems' duals of every phase-1 pass weighted by the master's duals of the
+        cuts each gave (``Master.limit_duals``); members of a group of identical scenarios
+        share their group's in proportion to their probabilities."""
+        rows, cols, weights = self.master.limit_duals()
+        replies = self._ask(phase, log, Request("duals", weights=weights))
+        data = self.data
+        position = {s: i for i, s in enumerate(data.scenarios)}
+        second: list[dict[str, np.ndarray]] = [{}, {}]
+        for r in replies:
+            a = self.plan.start[r.batch]
+            for target, part in zip(second, (r.duals.rows.second, r.duals.cols.second),
+                                    strict=True):
+                for family, values in part.items():
+                    out = target.setdefault(family, np.zeros((len(data.scenarios),
+                                                              values.shape[1])))
+                    for j, rep in enumerate(self.plan.batches[r.batch]):
+                        for member in self.plan.members[rep]:
+                            share = data.probability[member] / self.plan.weight[a + j]
+                            out[position[member]] = values[j] * share
+        return Duals(Solution(rows, second[0]), Solution(cols, second[1]))
 
     def _floors(self, replies: list[BatchReply]) -> None:
         """φ_s's lower bound: the least operating cost over the column bounds."""
@@ -726,6 +767,7 @@ class _Root:
         outcome.budget_duals = {p: parties.get(p, 0.0) for p in data.parties}
         outcome.pooled_budget_dual = pooled
         outcome.period_budget_duals = periods
+        outcome.limit_duals = self.limit_duals
         outcome.status = "optimal"
         describe = (f"{'level method' if self.options.level is not None else 'no stabilization'}"
                     f", {len(self.plan.batches)} batches of ≤ {self.plan.size} scenarios on "

@@ -39,8 +39,10 @@ from ..model.matrix import (
     render_matrix,
     scenario_expression_matrix,
 )
+from ..results.limits import SCENARIO_COLUMN_DUALS, SCENARIO_ROW_DUALS
 from ..solver import driver
 from ..solver.check import ABSOLUTE_TOLERANCE, SolutionCheck
+from ..solver.driver import Duals
 from ..solver.fixed_plan import subset
 from ..solver.highs import ALGORITHMS
 
@@ -142,6 +144,9 @@ class BatchReply:
     """Phase 2: the allowances the batch was solved at."""
     feasibility: BatchReply | None = None
     """Phase 2, when some ρ_s < Q_s(x): the phase-1 reply at x (for feasibility cuts)."""
+    duals: Duals | None = None
+    """After phase 1 (``combined_duals``): the extensive form's phase-1 duals of the
+    batch's scenario rows and columns the limit prices read (``second`` only, (B, n) each)."""
 
 
 class ScenarioBatch:
@@ -302,6 +307,46 @@ class ScenarioBatch:
         return BatchReply(self.number, losses, losses, self._grad_x(1.0),
                           seconds=time.perf_counter() - t0,
                           iterations=record.simplex_iterations, floor=self.floor)
+
+    def loss_duals(self) -> sp.csr_matrix:
+        """The last least-loss run's duals ∂Q_s/∂(bound) (model units) of each scenario's
+        rows of the families ``SCENARIO_ROW_DUALS`` and columns of ``SCENARIO_COLUMN_DUALS``
+        (what the limit prices read), one row per scenario, the families side by side
+        (``_dual_layout``); sparse, as most are 0."""
+        solution = self.h.getSolution()
+        y = Solution.from_vector(self.lp.row_layout, driver.unscaled_row_duals(
+            self.scaled, solution.row_dual)).second
+        d = Solution.from_vector(self.lp.layout, driver.unscaled_reduced_costs(
+            self.scaled, solution.col_dual)).second
+        parts = [y[f] for f in SCENARIO_ROW_DUALS if f in y] + \
+            [d[f] for f in SCENARIO_COLUMN_DUALS if f in d]
+        return sp.csr_matrix(np.hstack(parts) if parts else np.zeros((len(self.names), 0)))
+
+    def combined_duals(self, recorded: list[sp.csr_matrix], weights: np.ndarray) -> Duals:
+        """The extensive form's phase-1 duals ∂R*/∂(bound) of this batch's scenario rows and
+        columns (``loss_duals``' families, shape (B, n) each): Σ_k weights[k, s] ×
+        ``recorded[k]``'s row s, where ``recorded[k]`` is ``loss_duals`` after phase 1's
+        k-th pass and weights[k, s] the master's dual of the cut it gave scenario s (per
+        period of loss). Weighting each cut's subproblem duals by the cut's dual is what
+        makes them, with the master's, one optimal dual of the extensive form."""
+        total = np.zeros((len(self.names), recorded[0].shape[1] if recorded else 0))
+        for k, duals in enumerate(recorded):
+            total += duals.multiply(np.asarray(weights[k], dtype=float)[:, None]).toarray()
+        y, d = self._dual_layout()
+        out: list[dict[str, np.ndarray]] = [{}, {}]
+        start = 0
+        for target, layout in zip(out, (y, d), strict=True):
+            for f, n in layout:
+                target[f] = total[:, start:start + n]
+                start += n
+        return Duals(Solution({}, out[0]), Solution({}, out[1]))
+
+    def _dual_layout(self) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        """(family, width) of ``loss_duals``' rows' and columns' families, in its order."""
+        rows = self.lp.row_layout.second
+        cols = self.lp.layout.second
+        return ([(f, rows[f].shape[1]) for f in SCENARIO_ROW_DUALS if f in rows],
+                [(f, cols[f].shape[1]) for f in SCENARIO_COLUMN_DUALS if f in cols])
 
     def least_cost(self, x: np.ndarray, rho: np.ndarray,
                    deadline: float | None = None) -> BatchReply:

@@ -195,6 +195,8 @@ class Master:
         self.cost_row_index = self.cost_row.add_to(self.h, None)
         self.objective = "risk"
         self.cuts = 0
+        self._loss_cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        """(HiGHS rows, scenario positions, row scales) of every cut on θ_s."""
 
     # -- cuts -------------------------------------------------------------------------------
     def add_cuts(self, scenarios: np.ndarray, values: np.ndarray, grad_x: np.ndarray,
@@ -226,6 +228,9 @@ class Master:
         row_max = np.asarray(abs(A).max(axis=1).toarray()).ravel()
         rs = power_of_two_scale(row_max)
         A = sp.diags(rs) @ A
+        if grad_rho is None:
+            first_row = driver.row_count(self.h)
+            self._loss_cuts.append((first_row + np.arange(k), np.asarray(scenarios), rs))
         driver.add_rows(self.h, rhs * rs, np.full(k, np.inf), A)
         self.cuts += k
 
@@ -298,6 +303,23 @@ class Master:
         duals = driver.row_duals(self.h)
         parties, pooled = driver.budget_shadow_prices(self.scaled, duals)
         return parties, pooled, driver.period_budget_shadow_prices(self.scaled, duals)
+
+    def limit_duals(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+        """From the last phase-1 master optimum, in model units: the first-stage rows'
+        duals ∂R*/∂b by row family, the reduced costs ∂R*/∂(bound) of x by family, and the
+        cuts' duals W[k, s] (≥ 0, per period of loss) of the cut the k-th call of
+        ``add_cuts`` on θ gave scenario s (0 where it gave none). Scenario s's rows have the
+        extensive form's duals Σ_k W[k, s] × (its subproblem's duals in the pass that made
+        cut k) (``blocks.ScenarioBatch.combined_duals``)."""
+        solution = self.h.getSolution()
+        y = np.asarray(solution.row_dual, dtype=float)
+        unscaled = driver.unscaled_row_duals(self.scaled, y)
+        rows = {f: unscaled[r] for f, r in self.first.row_layout.first.items()}
+        reduced = driver.unscaled_reduced_costs(self.scaled, solution.col_dual)[:self.n_x]
+        weights = np.zeros((len(self._loss_cuts), self.S))
+        for k, (cut_rows, scenarios, rs) in enumerate(self._loss_cuts):
+            weights[k, scenarios] = np.maximum(y[cut_rows] * rs, 0.0)
+        return rows, self.first.split(reduced), weights
 
     @property
     def rows(self) -> int:

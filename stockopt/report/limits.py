@@ -52,11 +52,10 @@ def limit_sentence(p: LimitPrice, risk: float, currency: str) -> str:
 
 def write_limit_prices(w: SheetWriter, results: Results, data: ModelData) -> None:
     """The section on the Summary: the three limits that matter most in words, then the
-    table of every binding limit. Says why when no duals exist (the decomposition)."""
+    table of every binding limit. Says so when the outcome carries no duals."""
     w.section(SECTION)
     if results.limit_prices is None:
-        w.append(["Shadow prices of the limits are not available from the decomposition "
-                  "engine; solve with the default engine to see them."])
+        w.append(["Shadow prices of the limits were not computed for this plan."])
         w.blank()
         return
     table = limit_table(results.limit_prices, results.risk, data.currency)

@@ -71,6 +71,12 @@ KINDS: dict[str, tuple[str, str]] = {
 JSON_KINDS = tuple(k for k in KINDS if k not in ("budget", "pooled_budget", "period_budget"))
 """The kinds written under ``<kind>_shadow_price`` in the summary JSON."""
 
+SCENARIO_ROW_DUALS = ("release_limit",)
+SCENARIO_COLUMN_DUALS = ("stock_level", "mitigation_use")
+"""The scenario row and column families whose duals ``limit_prices`` reads (``second``);
+every other dual it reads is a first-stage row's or column's. A decomposition brings these
+back from its subproblems (``engines.benders``)."""
+
 RELAXATION_PERCENT = 1.0
 """The ranking's unit of relaxation: 1% of each limit's value."""
 

@@ -82,12 +82,9 @@ def test_engine_benders_in_one_process_without_mpi4py(
         outputs[engine] = json.loads(summary.read_text(encoding="utf-8"))
     ef, bd = outputs["highs"], outputs["benders"]
     assert set(bd) - set(ef) == {"decomposition"}
-    # the limits' prices are phase-1 duals of the extensive form (issue #20); the
-    # decomposition reports the budgets' from its master and says the others are unavailable
-    missing = set(ef) - set(bd)
-    assert all(k.endswith("_shadow_price") or k in ("limit_shadow_price_units", "limits_ranked")
-               for k in missing), missing
-    assert {"budget_shadow_price", "pooled_budget_shadow_price"} <= set(bd)
+    assert set(ef) <= set(bd)  # every limit's price too (the master's and subproblems' duals)
+    assert {"budget_shadow_price", "pooled_budget_shadow_price", "limits_ranked"} <= set(bd)
+    assert bd["limit_shadow_price_units"] == ef["limit_shadow_price_units"]
     assert bd["risk"] == pytest.approx(ef["risk"], rel=1e-8, abs=1e-12)
     assert bd["cost"] == pytest.approx(ef["cost"], rel=1e-7)
     assert bd["status"] == "optimal"
@@ -137,6 +134,9 @@ def test_two_ranks_give_the_extensive_form_optimum(sampled: Path, tmp_path: Path
     assert result["decomposition"]["batches"] >= 2
     for party, price in reference.budget_shadow_price.items():
         assert result["budget_shadow_price"][party] == pytest.approx(price, abs=1e-12)
+    # every limit's price, the scenario rows' gathered from both ranks
+    assert {k for k in result if k.endswith("_shadow_price")} == \
+        {k for k in reference.summary_dict() if k.endswith("_shadow_price")}
 
 
 @MPIEXEC
