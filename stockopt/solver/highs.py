@@ -27,8 +27,11 @@ simplex on the whole phase-2 LP. With orders in every period the risk-optimal fa
 wide (orders of one holding in different periods trade off at equal risk): the tie-break
 at its tight dual tolerance made phase 1 at ``m`` 10x slower (204 s against 19 s), and
 primal simplex from phase 1's basis walked that face for 79,000 iterations; on the face,
-phase 2 took a third of that time (benchmarks/README.md, "Purchases over time"). A
-workbook that orders in one period only keeps the v1 route bit for bit.
+phase 2 took a third of that time (benchmarks/README.md, "Purchases over time"). The run on
+the face prices with Devex and without HiGHS's zero-cost-singleton presolve rule
+(``PHASE2_FACE_OPTIONS``: at ``m`` 7 s against 34 s with ``FACE_OPTIONS``) from
+``PHASE2_FACE_MIN_ROWS`` rows on. A workbook that orders in one period only keeps the v1
+route bit for bit.
 
 Scaling is by powers of two, so it is exact (``driver.scale``): every tonnage column of a
 mineral is measured in that mineral's own unit (about its largest baseline demand, so 19 t
@@ -45,8 +48,9 @@ own rows beyond the check's tolerances raises ``SolveFailed`` with the status
 words of its status and what the user can do (``solver.diagnose.status_words``).
 
 The option sets of the phases (``ALGORITHMS``, ``TIE_BREAK_OPTIONS``, ``PHASE2_OPTIONS``,
-``PHASE2_FALLBACK``, ``FACE_OPTIONS``) and the tie-break weight are defined here;
-all but the last are shared with the frontier's warm sweeps (``solver.warm_sweep``).
+``PHASE2_FALLBACK``, ``FACE_OPTIONS``, ``PHASE2_FACE_OPTIONS``) and the tie-break weight
+are defined here; all but the last are shared with the frontier's warm sweeps
+(``solver.warm_sweep``).
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ from .driver import (
 
 __all__ = ["ALGORITHMS", "ALGORITHM_NAMES", "DEFAULT_ALGORITHM", "DUAL_PRICING",
            "DUAL_TOLERANCE", "INF", "PHASE2_FALLBACK", "PHASE2_OPTIONS",
-           "FACE_OPTIONS", "FACE_TOLERANCE", "RISK_BOUND_RELATIVE", "TIE_BREAK",
+           "FACE_OPTIONS", "FACE_TOLERANCE", "PHASE2_FACE_MIN_ROWS", "PHASE2_FACE_OPTIONS",
+           "RISK_BOUND_RELATIVE", "TIE_BREAK",
            "TIE_BREAK_OPTIONS", "LoadedLP", "NUMERICALLY_UNRELIABLE", "PhaseRecord", "ScaledLP",
            "SolveFailed", "SolveOutcome", "check_solution", "highs_version", "risk_bound",
            "scale", "solve", "solve_lp", "tie_break_weight"]
@@ -158,7 +163,33 @@ on the face end in anything but optimal, primal simplex starts from phase 2's ba
 FACE_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 1,
                                           "presolve": "on"}
 """The run on the previous phase's optimal face (phase 3 always; phase 2 when orders are
-placed over time): a cold solve, presolved, by dual simplex."""
+placed over time, with ``PHASE2_FACE_OPTIONS``): a cold solve, presolved, by dual
+simplex."""
+
+ZERO_COST_SINGLETON_OFF: dict[str, object] = {"presolve_rule_off": 1 << 18}
+"""HiGHS 1.16's presolve rule 18 ("Zero cost singleton") switched off. On phase 1's
+optimal face of ``m`` (periods) the basis that rule's postsolve hands back is far from
+optimal: dual simplex then needed 56,135 of its 200,855 iterations (5 of 12 s) after
+postsolve; without the rule it solves in 143,626 iterations and none after postsolve
+(benchmarks/README.md, "Orders over time, third step"). Bit 18 is that rule in HiGHS
+1.16; in another version it may name another rule or none, which is a matter of speed
+only (the run ends at an optimum of the same LP either way)."""
+
+PHASE2_FACE_OPTIONS: dict[str, object] = {**FACE_OPTIONS, **DUAL_PRICING,
+                                          **ZERO_COST_SINGLETON_OFF}
+"""Phase 2's run on phase 1's optimal face (orders over time only): ``FACE_OPTIONS`` with
+Devex pricing (``DUAL_PRICING``; HiGHS's default, dual steepest edge, took about as many
+iterations at almost 3x the time: 33.9 s against 12.1 s at ``m`` (periods), one after the
+other) and without the zero-cost-singleton presolve rule (``ZERO_COST_SINGLETON_OFF``):
+7.2 s. Phase 3's face run keeps ``FACE_OPTIONS``, so v1 workbooks are untouched. Used
+from ``PHASE2_FACE_MIN_ROWS`` rows on."""
+
+PHASE2_FACE_MIN_ROWS = 20_000
+"""Phase 2's face run takes ``PHASE2_FACE_OPTIONS`` on an LP of at least this many rows,
+``FACE_OPTIONS`` below. The bundled examples (about 4,200–4,600 rows, orders over time)
+solve in milliseconds either way, but either option moves the ties their figures settle
+(R* bit for bit, the cost by 4e-14, each party's spend by up to 0.35 bn USD), and the
+README quotes those figures; at ``s`` (32,315 rows) the face run took 0.7 s against 1.7 s."""
 
 
 ENDS_A_RUN = ("optimal", "time limit reached")
@@ -355,9 +386,11 @@ class LoadedLP:
         notify("phase 2/3: cheapest plan at that risk")
         face = driver.optimal_face(self.h, FACE_TOLERANCE) if self.orders_over_time else None
         self.risk_row.add_to(self.h, risk_star)
+        face_options = PHASE2_FACE_OPTIONS if self.n_rows >= PHASE2_FACE_MIN_ROWS \
+            else FACE_OPTIONS
         first = None if face is None else self._start_on_face(
             face, self.lp.cost_cost, "phase 2 (cost)", "dual simplex on phase 1's optimal face",
-            deadline)
+            deadline, options=face_options)
         phase2 = self._warm_phase("phase 2 (cost)", "phase2", self.lp.cost_cost, outcome,
                                   deadline, risk_bound=risk_bound(risk_star), earlier=first)
         outcome.cost = float(phase2.objective) / self.lp.cost_scale
@@ -442,15 +475,16 @@ class LoadedLP:
         outcome.status = "optimal"
 
     def _start_on_face(self, face: driver.Face, objective: np.ndarray, name: str,
-                       algorithm: str, deadline: float | None) -> PhaseRecord:
+                       algorithm: str, deadline: float | None, *,
+                       options: dict[str, object] = FACE_OPTIONS) -> PhaseRecord:
         """A later phase's first run (``FACE_TOLERANCE``): minimize ``objective`` (scaled)
         on a copy of the LP restricted to the previous phase's optimal ``face``, cold
-        (presolve, dual simplex); when it ends optimal, its basis, lifted to the whole LP,
-        is where the phase's primal simplex starts (else the previous phase's basis,
-        unchanged). Its record, for the phase's effort."""
+        (``options``: presolve, dual simplex); when it ends optimal, its basis, lifted to
+        the whole LP, is where the phase's primal simplex starts (else the previous phase's
+        basis, unchanged). Its record, for the phase's effort."""
         start = time.perf_counter()
         restricted = driver.on_face(self.h, face, objective)
-        record = driver.run(restricted, name, algorithm, FACE_OPTIONS, deadline)
+        record = driver.run(restricted, name, algorithm, options, deadline)
         if record.status == "optimal":
             driver.set_basis(self.h, driver.lift_basis(restricted, face))
         record.seconds = time.perf_counter() - start  # with the copy and the basis

@@ -71,9 +71,10 @@ def test_phase3_from_the_optimal_face_ends_where_primal_from_phase_2_does(
 
     real = LoadedLP._start_on_face
 
-    def failed(self: LoadedLP, face, objective, name, algorithm, deadline):  # noqa: ANN001, ANN202
+    def failed(self: LoadedLP, face, objective, name, algorithm, deadline,  # noqa: ANN001, ANN202
+               **options):
         if name != "phase 3 (releases)":  # phase 2 of orders over time starts on a face too
-            return real(self, face, objective, name, algorithm, deadline)
+            return real(self, face, objective, name, algorithm, deadline, **options)
         return PhaseRecord("phase 3 (releases)", "unknown", None, 0.0, "dual simplex")
 
     monkeypatch.setattr(LoadedLP, "_start_on_face", failed)

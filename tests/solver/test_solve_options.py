@@ -14,6 +14,7 @@ from stockopt.solver.highs import (
     ALGORITHMS,
     DUAL_TOLERANCE,
     FACE_OPTIONS,
+    PHASE2_FACE_OPTIONS,
     PHASE2_FALLBACK,
     PHASE2_OPTIONS,
     TIE_BREAK_OPTIONS,
@@ -89,7 +90,7 @@ def test_option_sets_are_valid_highs_options() -> None:
 
     h = highspy.Highs()
     for options in (*solve_module.ALGORITHMS.values(), PHASE2_OPTIONS, PHASE2_FALLBACK,
-                    TIE_BREAK_OPTIONS, FACE_OPTIONS):
+                    TIE_BREAK_OPTIONS, FACE_OPTIONS, PHASE2_FACE_OPTIONS):
         for key, value in options.items():
             assert h.setOptionValue(key, value) == highspy.HighsStatus.kOk, key
 
@@ -129,11 +130,15 @@ def test_orders_over_time_skip_the_tie_break_and_start_phase2_on_phase1s_face(
         example_lp, over_time_lp, monkeypatch: pytest.MonkeyPatch) -> None:
     """With orders in several periods phase 1 is one run on R at HiGHS's default dual
     tolerance, and phase 2 first minimizes the cost on a copy restricted to phase 1's
-    optimal face (a cold, presolved dual simplex) before primal simplex on the whole LP;
-    with orders before period 1 only, neither happens."""
+    optimal face (a cold, presolved dual simplex; ``FACE_OPTIONS`` below
+    ``PHASE2_FACE_MIN_ROWS`` rows, ``PHASE2_FACE_OPTIONS`` from there on: Devex pricing,
+    no zero-cost-singleton presolve rule) before primal simplex on the whole LP, to the same
+    R* and cost; phase 3's face run keeps ``FACE_OPTIONS``. With orders before period 1
+    only, phase 2 has no face run."""
     assert over_time_lp.orders_over_time and not example_lp.orders_over_time
     seen: list[tuple[str, float]] = []
     faces: list[str] = []
+    face_options: list[dict[str, object]] = []
     real_run = LoadedLP._run
     real_face = LoadedLP._start_on_face
 
@@ -142,9 +147,11 @@ def test_orders_over_time_skip_the_tie_break_and_start_phase2_on_phase1s_face(
         seen.append((name, self.h.getOptionValue("dual_feasibility_tolerance")[1]))
         return record
 
-    def recording_face(self, face, objective, name, algorithm, deadline):  # noqa: ANN001, ANN202
+    def recording_face(self, face, objective, name, algorithm, deadline,  # noqa: ANN001, ANN202
+                       **options):
         faces.append(name)
-        record = real_face(self, face, objective, name, algorithm, deadline)
+        face_options.append(options.get("options", FACE_OPTIONS))
+        record = real_face(self, face, objective, name, algorithm, deadline, **options)
         assert record.status == "optimal"
         return record
 
@@ -154,8 +161,18 @@ def test_orders_over_time_skip_the_tie_break_and_start_phase2_on_phase1s_face(
     assert seen == [("phase 1 (risk)", DUAL_TOLERANCE), ("phase 2 (cost)", DUAL_TOLERANCE),
                     ("phase 3 (releases)", DUAL_TOLERANCE)]
     assert faces == ["phase 2 (cost)", "phase 3 (releases)"]
+    assert over_time_lp.n_rows < solve_module.PHASE2_FACE_MIN_ROWS
+    assert face_options == [FACE_OPTIONS, FACE_OPTIONS]
     phase2 = next(p for p in outcome.phases if p.name == "phase 2 (cost)")
     assert "phase 1's optimal face" in phase2.algorithm
+    monkeypatch.setattr(solve_module, "PHASE2_FACE_MIN_ROWS", over_time_lp.n_rows)
+    face_options.clear()
+    large = LoadedLP(over_time_lp).solve()
+    assert face_options == [PHASE2_FACE_OPTIONS, FACE_OPTIONS]
+    assert PHASE2_FACE_OPTIONS["simplex_dual_edge_weight_strategy"] == 1
+    assert PHASE2_FACE_OPTIONS["presolve_rule_off"] == 1 << 18
+    assert large.risk == outcome.risk  # phase 1 is the same run
+    assert large.cost == pytest.approx(outcome.cost, rel=1e-9)
     faces.clear()
     LoadedLP(example_lp).solve()
     assert faces == ["phase 3 (releases)"]
